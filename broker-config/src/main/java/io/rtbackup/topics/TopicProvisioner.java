@@ -1,0 +1,150 @@
+package io.rtbackup.topics;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates the topics of a {@link TopicCatalog} that do not exist and checks the ones that do. Used at start by the
+ * embedded mode, by workers, by the tests and by docker-compose, so there is one definition of every topic.
+ *
+ * <p>Replication is lowered to the cluster's size (with a warning), so the one catalog serves a single-node
+ * broker and a fleet. An existing topic with fewer partitions than the catalog asks for is an error: key-to-partition
+ * mapping would silently differ from what the operator configured. Other config differences are logged, not
+ * changed: an operator may have tuned them on purpose.
+ */
+public final class TopicProvisioner {
+    private static final Logger log = LoggerFactory.getLogger(TopicProvisioner.class);
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    private final Admin admin;
+    private final TopicCatalog catalog;
+
+    public TopicProvisioner(Admin admin, TopicCatalog catalog) {
+        this.admin = admin;
+        this.catalog = catalog;
+    }
+
+    /** Convenience: a short-lived Admin client on {@code bootstrapServers} with the shipped catalog. */
+    public static void ensure(String bootstrapServers, Topics topics) {
+        Properties props = new Properties();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis());
+        try (Admin admin = Admin.create(props)) {
+            new TopicProvisioner(admin, TopicCatalog.load()).ensure(topics);
+        }
+    }
+
+    /** Creates what is missing and validates the rest; throws {@link TopicSetupException} naming the topic. */
+    public void ensure(Topics topics) {
+        try {
+            int brokers = admin.describeCluster().nodes().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).size();
+            Set<String> existing = admin.listTopics().names().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            List<NewTopic> toCreate = new ArrayList<>();
+            for (TopicSpec spec : catalog.specs()) {
+                String name = topics.forRole(spec.role());
+                if (!existing.contains(name)) toCreate.add(newTopic(name, spec, brokers));
+            }
+            if (!toCreate.isEmpty()) create(toCreate);
+            validate(topics);
+            if (!toCreate.isEmpty()) awaitLeaders(topics);
+        } catch (ExecutionException | TimeoutException e) {
+            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+            throw new TopicSetupException("cannot set up topics " + topics + " on the cluster: " + cause, cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TopicSetupException("interrupted while setting up topics " + topics, e);
+        }
+    }
+
+    private NewTopic newTopic(String name, TopicSpec spec, int brokers) {
+        short rf = spec.replicationFactor();
+        Map<String, String> configs = new HashMap<>(spec.configs());
+        if (rf > brokers) {
+            log.warn("topic {}: the catalog asks for replication factor {} but the cluster has {} broker(s); "
+                + "creating it with {} (add brokers and reassign partitions for durability)", name, rf, brokers, brokers);
+            rf = (short) brokers;
+        }
+        String minIsr = configs.get("min.insync.replicas");
+        if (minIsr != null && Integer.parseInt(minIsr) > rf) configs.put("min.insync.replicas", String.valueOf(rf));
+        return new NewTopic(name, spec.partitions(), rf).configs(configs);
+    }
+
+    private void create(List<NewTopic> toCreate) throws InterruptedException, ExecutionException, TimeoutException {
+        var result = admin.createTopics(toCreate);
+        for (var entry : result.values().entrySet()) {
+            try {
+                entry.getValue().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                log.info("created topic {}", entry.getKey());
+            } catch (ExecutionException e) {
+                // Another process (a second worker, the embedded mode) may have created it at the same moment.
+                if (!(e.getCause() instanceof TopicExistsException)) throw e;
+            }
+        }
+    }
+
+    /** New partitions take a moment to get a leader; clients that start right away would only see retries. */
+    private void awaitLeaders(Topics topics) throws InterruptedException, ExecutionException, TimeoutException {
+        List<String> names = catalog.specs().stream().map(s -> topics.forRole(s.role())).toList();
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            Map<String, TopicDescription> d =
+                admin.describeTopics(names).allTopicNames().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            boolean allLed = d.values().stream().flatMap(t -> t.partitions().stream())
+                .allMatch(p -> p.leader() != null && !p.leader().isEmpty());
+            if (allLed) return;
+            Thread.sleep(50);
+        }
+        throw new TopicSetupException("topics " + names + " still have partitions without a leader after "
+            + TIMEOUT.toSeconds() + " s; check the broker's log", null);
+    }
+
+    private void validate(Topics topics) throws InterruptedException, ExecutionException, TimeoutException {
+        List<String> names = catalog.specs().stream().map(s -> topics.forRole(s.role())).toList();
+        Map<String, TopicDescription> descriptions =
+            admin.describeTopics(names).allTopicNames().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        Collection<ConfigResource> resources = names.stream()
+            .map(n -> new ConfigResource(ConfigResource.Type.TOPIC, n)).toList();
+        Map<ConfigResource, Config> configs =
+            admin.describeConfigs(resources).all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        for (TopicSpec spec : catalog.specs()) {
+            String name = topics.forRole(spec.role());
+            int partitions = descriptions.get(name).partitions().size();
+            if (partitions < spec.partitions()) {
+                throw new TopicSetupException("topic " + name + " has " + partitions + " partitions but "
+                    + "broker-config/topics.properties asks for " + spec.partitions() + " (" + spec.role()
+                    + ".partitions); add partitions with kafka-topics.sh --alter --partitions " + spec.partitions()
+                    + " --topic " + name + " or lower the setting", null);
+            }
+            Config actual = configs.get(new ConfigResource(ConfigResource.Type.TOPIC, name));
+            for (var wanted : spec.configs().entrySet()) {
+                ConfigEntry entry = actual.get(wanted.getKey());
+                String value = entry == null ? null : entry.value();
+                if (wanted.getKey().equals("min.insync.replicas")) continue; // lowered to the cluster's size
+                if (!wanted.getValue().equals(value)) {
+                    log.warn("topic {}: {} is '{}' but broker-config/topics.properties says '{}' ({}.config.{}); "
+                        + "leaving it as the operator set it", name, wanted.getKey(), value, wanted.getValue(),
+                        spec.role(), wanted.getKey());
+                }
+            }
+        }
+    }
+}

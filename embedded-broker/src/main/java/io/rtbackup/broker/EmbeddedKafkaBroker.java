@@ -1,0 +1,123 @@
+package io.rtbackup.broker;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.metadata.storage.Formatter;
+import org.apache.kafka.server.common.Feature;
+import org.apache.kafka.server.common.MetadataVersion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Kafka's own KRaft server (broker and controller in one) running inside this JVM. This is a real broker: the
+ * same code as a production Kafka node, with its log on disk under {@link BrokerSettings#logDir()}.
+ */
+public final class EmbeddedKafkaBroker implements KafkaBroker {
+    private static final Logger log = LoggerFactory.getLogger(EmbeddedKafkaBroker.class);
+
+    private final BrokerSettings settings;
+    private final KafkaRaftServer server;
+    private volatile boolean closed;
+
+    private EmbeddedKafkaBroker(BrokerSettings settings, KafkaRaftServer server) {
+        this.settings = settings;
+        this.server = server;
+    }
+
+    /** Formats the log dir on first use (never again: the cluster id must stay) and starts the server. */
+    public static EmbeddedKafkaBroker start(BrokerSettings settings) {
+        Path logDir = settings.logDir().toAbsolutePath();
+        try {
+            Files.createDirectories(logDir);
+            Properties props = settings.toProperties();
+            KafkaConfig config = KafkaConfig.fromProps(props, false);
+            formatOnce(config, logDir);
+            KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
+            server.startup();
+            awaitListening(settings);
+            log.info("Kafka broker up at {} (log dir {})", settings.bootstrapServers(), logDir);
+            return new EmbeddedKafkaBroker(settings, server);
+        } catch (Exception | LinkageError e) {
+            throw new BrokerStartException("Kafka broker failed to start on 127.0.0.1:" + settings.port()
+                + " (controller port " + settings.controllerPort() + ") with log dir " + logDir + ": " + e
+                + ". Check that the ports are free and the log dir is writable and belongs to this broker.", e);
+        }
+    }
+
+    private static void formatOnce(KafkaConfig config, Path logDir) throws Exception {
+        if (Files.exists(logDir.resolve("meta.properties"))) return;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        new Formatter()
+            .setPrintStream(new PrintStream(out, true, StandardCharsets.UTF_8))
+            .setClusterId(Uuid.randomUuid().toString())
+            .setNodeId(config.nodeId())
+            .setDirectories(List.of(logDir.toString()))
+            .setMetadataLogDirectory(logDir.toString())
+            .setControllerListenerName(config.controllerListenerNames().get(0))
+            .setSupportedFeatures(Feature.PRODUCTION_FEATURES)
+            .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
+            .run();
+        log.debug("formatted {}: {}", logDir, out.toString(StandardCharsets.UTF_8).trim());
+    }
+
+    /** startup() returns once the broker is registered; wait until the client port really accepts. */
+    private static void awaitListening(BrokerSettings settings) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        IOException last = null;
+        while (System.nanoTime() < deadline) {
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("127.0.0.1", settings.port()), 500);
+                return;
+            } catch (IOException e) {
+                last = e;
+                Thread.sleep(50);
+            }
+        }
+        throw new IOException("port " + settings.port() + " did not accept connections within 60 s", last);
+    }
+
+    @Override
+    public String bootstrapServers() {
+        return settings.bootstrapServers();
+    }
+
+    @Override
+    public String kind() {
+        return "embedded";
+    }
+
+    public BrokerSettings settings() {
+        return settings;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        server.shutdown();
+        server.awaitShutdown();
+        log.info("Kafka broker at {} stopped", settings.bootstrapServers());
+    }
+
+    /** A throwaway log dir under the system temp dir, for tests and benchmarks. */
+    public static Path tempLogDir() {
+        try {
+            return Files.createTempDirectory("rtb-kafka-" + UUID.randomUUID().toString().substring(0, 8));
+        } catch (IOException e) {
+            throw new BrokerStartException("cannot create a temp log dir: " + e.getMessage(), e);
+        }
+    }
+}
