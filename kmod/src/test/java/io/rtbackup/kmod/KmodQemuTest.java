@@ -1,0 +1,287 @@
+package io.rtbackup.kmod;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.rtbackup.agent.capture.RawChange;
+import io.rtbackup.agent.capture.kmod.KmodOp;
+import io.rtbackup.agent.capture.kmod.KmodRecord;
+import io.rtbackup.agent.capture.kmod.KmodRecordDecoder;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Builds rtbackup.ko, boots Debian 12's kernel under qemu with it (kmod/test/run-qemu-test.sh runs the guest
+ * script kmod/test/guest-init.sh), then decodes the raw records the guest saved with the agent's decoder and
+ * checks them against the operations the guest performed.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class KmodQemuTest {
+    private static final String ROOT = "/w/root/";
+    private static final byte[] NEWLINE = bytes("new\nline");
+    private static final byte[] HIGH = concat(bytes("high"), new byte[] {(byte) 0x80, (byte) 0x81, (byte) 0xfe, (byte) 0xff});
+    private static final byte[] LONG = bytes("0".repeat(254) + "7");
+    private static final Pattern BAD_KERNEL_LOG = Pattern.compile(
+            "Oops|WARNING:|\\bBUG:|kernel BUG|Call Trace|general protection|KASAN|UBSAN|sleeping function called|lockdep");
+
+    private Path guest;
+    private String guestLog;
+    private final KmodRecordDecoder decoder = new KmodRecordDecoder();
+
+    @BeforeAll
+    void runGuest() throws Exception {
+        Path kmod = Path.of(System.getProperty("rtb.kmod.dir", ".")).toAbsolutePath();
+        Path out = kmod.resolve("target/qemu");
+        Files.createDirectories(out);
+        String java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        ProcessBuilder pb = new ProcessBuilder("bash", kmod.resolve("test/run-qemu-test.sh").toString(),
+                out.toString(), java, System.getProperty("java.class.path"))
+                .redirectErrorStream(true)
+                .redirectOutput(out.resolve("run.log").toFile());
+        Process p = pb.start();
+        boolean finished = p.waitFor(600, TimeUnit.SECONDS);
+        if (!finished) p.destroyForcibly();
+        String runLog = Files.readString(out.resolve("run.log"), StandardCharsets.ISO_8859_1);
+        System.out.println(runLog);
+        assertThat(finished).as("run-qemu-test.sh finished in time").isTrue();
+        assertThat(p.exitValue()).as("run-qemu-test.sh exit status; its log:\n%s", runLog).isZero();
+        guest = out.resolve("guest");
+        guestLog = Files.readString(guest.resolve("guest.log"), StandardCharsets.ISO_8859_1);
+    }
+
+    @Test
+    void guestScriptRanEveryStepAndSecondReaderGotEbusy() {
+        assertThat(guestLog).doesNotContain("GUEST-FAIL").contains("GUEST-DONE").contains("second open: EBUSY");
+    }
+
+    @Test
+    void kernelLoggedNoOopsWarningOrBug() throws IOException {
+        String dmesg = Files.readString(guest.resolve("dmesg.txt"), StandardCharsets.ISO_8859_1);
+        List<String> bad = dmesg.lines().filter(l -> BAD_KERNEL_LOG.matcher(l).find()).collect(Collectors.toList());
+        assertThat(bad).as("suspicious kernel log lines").isEmpty();
+        assertThat(dmesg).contains("rtbackup: loaded").contains("rtbackup: unloaded");
+        // three load/unload cycles around the overhead runs, the main run, the overflow run
+        assertThat(dmesg.split("rtbackup: loaded", -1)).as("loads").hasSize(6);
+        assertThat(dmesg.split("rtbackup: unloaded", -1)).as("clean rmmods").hasSize(6);
+    }
+
+    @Test
+    void everyScriptedOperationIsReportedInOrderWithExactNameBytes() throws IOException {
+        List<KmodRecord> records = decode("phaseA.bin");
+        List<Expected> expected = List.of(
+                ev(KmodOp.CREATE, "plain.txt"), ev(KmodOp.CLOSE_WRITE, "plain.txt"),
+                ev(KmodOp.MKDIR, "dir").dir(),
+                ev(KmodOp.CREATE, "dir/with space"), ev(KmodOp.CLOSE_WRITE, "dir/with space"),
+                ev(KmodOp.CREATE, NEWLINE), ev(KmodOp.CLOSE_WRITE, NEWLINE),
+                ev(KmodOp.CREATE, "-dash"), ev(KmodOp.CLOSE_WRITE, "-dash"),
+                ev(KmodOp.CREATE, HIGH), ev(KmodOp.CLOSE_WRITE, HIGH),
+                ev(KmodOp.CREATE, LONG), ev(KmodOp.CLOSE_WRITE, LONG),
+                rename(under("plain.txt"), under("dir/renamed.txt")),
+                rename(under("-dash"), bytes("/w/other/-dash")),
+                rename(bytes("/w/other/incoming"), under("incoming")),
+                ev(KmodOp.LINK, "hardlink"), ev(KmodOp.SYMLINK, "symlink"),
+                ev(KmodOp.ATTRIB, "hardlink"),            // chmod
+                ev(KmodOp.ATTRIB, HIGH),                  // truncate
+                ev(KmodOp.ATTRIB, "hardlink"),            // setxattr
+                ev(KmodOp.DELETE, "symlink"),
+                ev(KmodOp.MKDIR, "gone").dir(), ev(KmodOp.RMDIR, "gone").dir(),
+                ev(KmodOp.CREATE, "slow"), ev(KmodOp.MODIFY, "slow"), ev(KmodOp.CLOSE_WRITE, "slow"));
+
+        int at = 0;
+        for (Expected e : expected) {
+            while (at < records.size() && !e.matches(records.get(at))) at++;
+            assertThat(at).as("expected %s in order; got:\n%s", e, render(records)).isLessThan(records.size());
+            at++;
+        }
+        for (KmodRecord r : records) {
+            boolean inRoot = startsWith(r.path(), bytes(ROOT)) || startsWith(r.path2(), bytes(ROOT));
+            assertThat(inRoot).as("record outside the root: %s", r).isTrue();
+        }
+        assertThat(render(records)).doesNotContain("outside").doesNotContain("elsewhere");
+        assertThat(records.stream().filter(r -> r.op() == KmodOp.MODIFY && !Arrays.equals(r.path(), under("slow"))))
+                .as("MODIFY only for a file kept open past the interval").isEmpty();
+        // the capture API sees renames with both names
+        assertThat(records.stream().map(KmodRecordDecoder::toRawChange).filter(c -> c instanceof RawChange.Rename))
+                .hasSize(3);
+    }
+
+    @Test
+    void switchOffReportsNothingAndRemovesTheMarksSwitchOnReportsAgain() throws IOException {
+        assertThat(decode("phaseB.bin")).isEmpty();
+        String afterDisable = guestLog.substring(guestLog.indexOf("STEP phaseB"));
+        assertThat(afterDisable.lines().filter(l -> l.startsWith("delivered=")).findFirst().orElseThrow())
+                .contains("enabled=0").contains("marks=0");
+
+        List<KmodRecord> on = decode("phaseC.bin");
+        assertThat(on).extracting(KmodRecord::op).containsExactly(KmodOp.CREATE, KmodOp.CLOSE_WRITE);
+        assertThat(on.get(0).path()).isEqualTo(under("back-on"));
+        assertThat(on.get(0).seq()).isGreaterThan(decode("phaseA.bin").get(decode("phaseA.bin").size() - 1).seq());
+    }
+
+    @Test
+    void opMaskLimitsWhatIsReported() throws IOException {
+        List<KmodRecord> records = decode("mask.bin");
+        assertThat(records.stream().map(r -> r.op() + " " + new String(r.path(), StandardCharsets.ISO_8859_1)))
+                .containsExactly("CREATE /w/root/masked-create");
+    }
+
+    @Test
+    void writersRacingTheReaderOnATinyRingLoseNothingUncounted() throws IOException {
+        List<KmodRecord> records = decode("concurrent.bin");
+        long delivered = records.stream().filter(r -> r.op() != KmodOp.OVERFLOW).count();
+        long dropped = records.stream().filter(r -> r.op() == KmodOp.OVERFLOW).mapToLong(KmodRecord::dropped).sum();
+        // 2 writers x 300 files x (CREATE, CLOSE_WRITE, DELETE); the mask leaves MODIFY out
+        assertThat(delivered + dropped).as("delivered %d + dropped %d", delivered, dropped).isEqualTo(1800);
+        assertThat(dropped).as("the tiny ring overflowed while the reader raced the writers").isPositive();
+        for (int i = 1; i < records.size(); i++) {
+            assertThat(records.get(i).seq()).isEqualTo(records.get(i - 1).seq() + 1);
+        }
+        for (KmodRecord r : records) {
+            if (r.op() == KmodOp.OVERFLOW) continue;
+            assertThat(new String(r.path(), StandardCharsets.ISO_8859_1)).matches("/w/root/c[12]/bench-\\d+");
+        }
+        System.out.printf("concurrent tiny-ring run: %d delivered, %d dropped in %d overflow record(s)%n", delivered,
+                dropped, records.stream().filter(r -> r.op() == KmodOp.OVERFLOW).count());
+    }
+
+    @Test
+    void watchedFileSystemCanBeUnmountedAndCaptureGoesOn() throws IOException {
+        List<KmodRecord> records = decode("umount.bin");
+        assertThat(records.stream().map(r -> r.op() + " " + new String(r.path(), StandardCharsets.ISO_8859_1)))
+                .containsExactly("CREATE /u/r/on-u", "CLOSE_WRITE /u/r/on-u",
+                        "CREATE /w/root/after-umount", "CLOSE_WRITE /w/root/after-umount",
+                        "CREATE /w/root/after-reenable", "CLOSE_WRITE /w/root/after-reenable");
+    }
+
+    @Test
+    void fullRingYieldsOneOverflowRecordWithTheDroppedCountThenNormalRecords() throws IOException {
+        List<KmodRecord> burst = decode("overflow1.bin");
+        List<KmodRecord> overflows = burst.stream().filter(r -> r.op() == KmodOp.OVERFLOW).collect(Collectors.toList());
+        assertThat(overflows).as("one overflow record in\n%s", render(burst)).hasSize(1);
+        KmodRecord overflow = overflows.get(0);
+        assertThat(overflow.dropped()).isPositive();
+        long delivered = burst.size() - 1;
+        // mkdir burst + 150 x (CREATE, CLOSE_WRITE): every event is either delivered or counted
+        assertThat(delivered + overflow.dropped()).isEqualTo(1 + 150 * 2);
+        assertThat(KmodRecordDecoder.toRawChange(overflow)).isInstanceOf(RawChange.Overflow.class);
+
+        List<KmodRecord> after = decode("overflow2.bin");
+        assertThat(after).extracting(KmodRecord::op).containsExactly(KmodOp.CREATE, KmodOp.CLOSE_WRITE);
+        assertThat(after.get(0).path()).isEqualTo(under("after-overflow"));
+        assertThat(after.get(0).seq()).isGreaterThan(overflow.seq());
+    }
+
+    @Test
+    void theAgentsKmodSourceRanInsideTheGuest() throws IOException {
+        Path dump = guest.resolve("java-dump.txt");
+        assertThat(dump).exists();
+        String text = Files.readString(dump, StandardCharsets.ISO_8859_1);
+        // the agent ran chrooted with the watched tree bind-mounted at /mnt: paths are in its view
+        assertThat(text.lines()).as(text).containsSubsequence(
+                "READY",
+                "CREATE /mnt/from-java",
+                "CLOSE_WRITE /mnt/from-java",
+                "RENAME /mnt/from-java -> /mnt/java high\\x80\\x81\\xfe\\xff",
+                "MKDIR dir /mnt/java-dir",
+                "END events=4");
+        assertThat(guestLog).contains("java exit 0");
+    }
+
+    @Test
+    void overheadFigure() {
+        Matcher m = Pattern.compile("BENCH (\\w+) files=(\\d+) total_ms=[\\d.]+ per_file_us=([\\d.]+)").matcher(guestLog);
+        java.util.Map<String, List<Double>> runs = new java.util.TreeMap<>();
+        String files = "?";
+        while (m.find()) {
+            files = m.group(2);
+            runs.computeIfAbsent(m.group(1), k -> new ArrayList<>()).add(Double.parseDouble(m.group(3)));
+        }
+        assertThat(runs).containsKeys("unloaded", "enabled", "masked");
+        double base = best(runs.get("unloaded"));
+        StringBuilder sb = new StringBuilder("kmod overhead (qemu TCG, tmpfs, " + files
+                + " creates+4KiB writes per run, variants alternating in one boot, best run):");
+        for (String variant : List.of("unloaded", "masked", "enabled")) {
+            double v = best(runs.get(variant));
+            sb.append(String.format(" %s %.1f us/file (%+.0f%%);", variant, v, (v / base - 1) * 100));
+        }
+        System.out.println(sb.append(" all runs: ").append(runs));
+    }
+
+    private static double best(List<Double> runs) {
+        return runs.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
+    }
+
+    // ---- helpers ----
+
+    private List<KmodRecord> decode(String file) throws IOException {
+        return decoder.decode(Files.readAllBytes(guest.resolve(file)));
+    }
+
+    private static String render(List<KmodRecord> records) {
+        return records.stream().map(KmodRecord::toString).collect(Collectors.joining("\n"));
+    }
+
+    private record Expected(KmodOp op, byte[] path, byte[] path2, boolean directory) {
+        Expected dir() {
+            return new Expected(op, path, path2, true);
+        }
+
+        boolean matches(KmodRecord r) {
+            return r.op() == op && Arrays.equals(r.path(), path) && Arrays.equals(r.path2(), path2)
+                    && r.directory() == directory;
+        }
+
+        @Override
+        public String toString() {
+            return op + " " + new String(path, StandardCharsets.ISO_8859_1).replace("\n", "\\n")
+                    + (path2.length > 0 ? " -> " + new String(path2, StandardCharsets.ISO_8859_1) : "");
+        }
+    }
+
+    private static Expected ev(KmodOp op, String name) {
+        return ev(op, bytes(name));
+    }
+
+    private static Expected ev(KmodOp op, byte[] name) {
+        return new Expected(op, under(name), new byte[0], false);
+    }
+
+    private static Expected rename(byte[] from, byte[] to) {
+        return new Expected(KmodOp.RENAME, from, to, false);
+    }
+
+    private static byte[] under(String name) {
+        return under(bytes(name));
+    }
+
+    private static byte[] under(byte[] name) {
+        return concat(bytes(ROOT), name);
+    }
+
+    private static boolean startsWith(byte[] a, byte[] prefix) {
+        return a.length >= prefix.length && Arrays.equals(a, 0, prefix.length, prefix, 0, prefix.length);
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] p : parts) out.writeBytes(p);
+        return out.toByteArray();
+    }
+}
