@@ -239,9 +239,10 @@ public final class RsyncDaemon implements AutoCloseable {
         head.append("transfer logging = yes\n");
         // %f is the path relative to the module root, so tests can match it against the files they pushed
         head.append("log format = ").append(TRANSFER_MARKER).append(" %o %i %f\n");
-        head.append("use chroot = no\n");
-        // Without chroot, rsync defaults to "munge symlinks = yes" and rewrites every received symlink target to
-        // "/rsyncd-munged/<target>" (to stop links escaping the module). The backup must keep targets verbatim.
+        // A backup must keep symlink targets verbatim. Without chroot rsync munges them ("/rsyncd-munged/..."), and
+        // even with "munge symlinks = no" rsync 3.5 still strips a leading '/' and escaping '..' from targets; inside
+        // a chroot neither happens (the daemon runs as root here, as a backup destination usually does).
+        head.append("use chroot = yes\n");
         head.append("munge symlinks = no\n");
         // we run as root; the default "nobody" could neither write the module nor set owners
         head.append("uid = root\n");
