@@ -1,0 +1,98 @@
+package io.rtbackup.agent.capture;
+
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.rtbackup.agent.capture.normalise.ExcludeMatcher;
+import io.rtbackup.agent.capture.normalise.Normaliser;
+import io.rtbackup.agent.config.CaptureConfig;
+import io.rtbackup.agent.config.ConfigException;
+import io.rtbackup.agent.transport.EventPublisher;
+import io.rtbackup.topics.Topics;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Capture source -> normaliser -> publisher, started and stopped in the right order: the publisher first so
+ * nothing captured waits for it, the start-up rescan after the source is live so changes made meanwhile are
+ * covered, and on stop the source first so the last events still get out.
+ */
+public final class CapturePipeline implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(CapturePipeline.class);
+
+    private final CaptureConfig config;
+    private final CaptureSelection selection;
+    private final EventPublisher publisher;
+    private final Normaliser normaliser;
+    private CaptureSource source;
+
+    public CapturePipeline(CaptureConfig config, CaptureSelection selection, EventPublisher publisher,
+            PrometheusRegistry registry) {
+        this.config = config;
+        this.selection = selection;
+        this.publisher = publisher;
+        List<Normaliser.Root> roots = config.roots().stream()
+                .map(r -> new Normaliser.Root(r.watched(), new ExcludeMatcher(r.excludes())))
+                .toList();
+        this.normaliser = new Normaliser(roots, config.mergeWindow(), publisher, registry);
+    }
+
+    /**
+     * The standard wiring: a Kafka producer from the config's {@code kafka.*} settings and the standard source
+     * order.
+     *
+     * @param kmod creates the kernel-module source; null when there is none
+     */
+    public static CapturePipeline create(CaptureConfig config, Topics topics, Supplier<CaptureSource> kmod,
+            PrometheusRegistry registry) {
+        String bootstrap = config.kafka().get("bootstrap.servers");
+        if (bootstrap == null || bootstrap.isBlank()) {
+            throw new ConfigException("kafka.bootstrap.servers", "missing: the Kafka brokers to publish events to,"
+                    + " e.g. kafka.bootstrap.servers=broker1:9092,broker2:9092");
+        }
+        EventPublisher publisher = new EventPublisher(config.hostId(), topics,
+                EventPublisher.createProducer(config.kafka(), config.hostId()), config.publishBufferEvents(),
+                registry);
+        return new CapturePipeline(config, CaptureSelection.standard(kmod, config.scanInterval()), publisher,
+                registry);
+    }
+
+    public synchronized void start() throws CaptureUnavailableException {
+        if (source != null) throw new IllegalStateException("capture pipeline already started");
+        publisher.start();
+        normaliser.start();
+        try {
+            source = selection.start(config.source(), config.watchedRoots(), s -> normaliser.sinkFor(s.kind()));
+        } catch (CaptureUnavailableException | RuntimeException e) {
+            normaliser.close();
+            publisher.close(Duration.ofSeconds(5));
+            throw e;
+        }
+        if (config.startupRescan()) normaliser.rescanAll(source.kind(), "agent start-up");
+        log.info("capture pipeline running: host {}, source {}, roots {}", config.hostId(), source.name(),
+                config.roots().stream().map(CaptureConfig.RootConfig::id).toList());
+    }
+
+    /** The running source, or null before {@link #start()}. */
+    public synchronized CaptureSource source() {
+        return source;
+    }
+
+    public Normaliser normaliser() {
+        return normaliser;
+    }
+
+    public EventPublisher publisher() {
+        return publisher;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (source != null) source.close();
+        normaliser.close();
+        publisher.close(Duration.ofSeconds(10));
+        log.info("capture pipeline stopped: host {}", config.hostId());
+    }
+}

@@ -1,0 +1,486 @@
+package io.rtbackup.agent.capture.fanotify;
+
+import static io.rtbackup.agent.capture.fanotify.FanotifyLib.C;
+
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import io.rtbackup.agent.capture.CaptureSource;
+import io.rtbackup.agent.capture.CaptureUnavailableException;
+import io.rtbackup.agent.capture.ChangeSink;
+import io.rtbackup.agent.capture.RawChange;
+import io.rtbackup.agent.capture.ReadAheadQueue;
+import io.rtbackup.agent.capture.WatchedRoot;
+import io.rtbackup.schema.FileOp;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * fanotify with a filesystem mark per root's filesystem and directory-fid + name reporting: start-up costs one
+ * mark per filesystem whatever the tree size. A filesystem mark reports the whole disk, so events are resolved
+ * (directory handle -> path through {@code open_by_handle_at}, cached) and kept only when they fall under a
+ * root. The kernel queue is bounded; when it overflows the kernel says so and this source reports an
+ * {@link RawChange.Overflow}.
+ */
+public final class FanotifySource implements CaptureSource {
+
+    private static final Logger log = LoggerFactory.getLogger(FanotifySource.class);
+    private static final int READ_BUFFER = 256 * 1024;
+    private static final long BASE_MASK = FanotifyLib.FAN_MODIFY | FanotifyLib.FAN_ATTRIB
+            | FanotifyLib.FAN_CLOSE_WRITE | FanotifyLib.FAN_CREATE | FanotifyLib.FAN_DELETE | FanotifyLib.FAN_ONDIR;
+
+    private final int cacheCapacity;
+    private final long readAheadBytes;
+    private final AtomicLong unresolved = new AtomicLong();
+    private final AtomicLong eventsRead = new AtomicLong();
+    private volatile boolean running;
+    private int fanFd = -1;
+    private final Map<Long, Integer> mountFds = new HashMap<>();
+    private List<byte[]> roots = List.of();
+    private Thread reader;
+    private Thread processor;
+
+    public FanotifySource() {
+        this(65_536, 16L << 20);
+    }
+
+    /**
+     * @param cacheCapacity  directory handles whose paths are remembered
+     * @param readAheadBytes raw events held in user space while processing lags behind the kernel queue; 0 for
+     *     none (one thread reads and processes, and only the kernel queue buffers)
+     */
+    public FanotifySource(int cacheCapacity, long readAheadBytes) {
+        this.cacheCapacity = cacheCapacity;
+        this.readAheadBytes = readAheadBytes;
+    }
+
+    @Override
+    public String name() {
+        return "fanotify";
+    }
+
+    @Override
+    public io.rtbackup.schema.CaptureSource kind() {
+        return io.rtbackup.schema.CaptureSource.FANOTIFY;
+    }
+
+    /** Events whose directory was already gone when read (ESTALE): a later event on an ancestor covers them. */
+    public long unresolvedEvents() {
+        return unresolved.get();
+    }
+
+    public long eventsRead() {
+        return eventsRead.get();
+    }
+
+    @Override
+    public synchronized void start(List<WatchedRoot> watched, ChangeSink sink) throws CaptureUnavailableException {
+        if (running) throw new IllegalStateException("fanotify source already started");
+        int fd = C.fanotify_init(FanotifyLib.FAN_CLASS_NOTIF | FanotifyLib.FAN_CLOEXEC | FanotifyLib.FAN_NONBLOCK
+                | FanotifyLib.FAN_REPORT_DFID_NAME,
+                FanotifyLib.O_RDONLY | FanotifyLib.O_LARGEFILE | FanotifyLib.O_CLOEXEC);
+        if (fd < 0) {
+            int errno = Native.getLastError();
+            throw new CaptureUnavailableException("fanotify_init(FAN_REPORT_DFID_NAME) failed, errno " + errno
+                    + (errno == FanotifyLib.EPERM ? " (needs CAP_SYS_ADMIN: run the agent as root)"
+                    : errno == FanotifyLib.EINVAL ? " (kernel older than 5.9)" : ""));
+        }
+        fanFd = fd;
+        List<byte[]> rootPaths = new ArrayList<>();
+        boolean renameEvents = true;
+        try {
+            Memory statfs = new Memory(FanotifyLib.STATFS_SIZE);
+            for (WatchedRoot root : watched) {
+                byte[] path = root.absolutePath();
+                rootPaths.add(path);
+                byte[] cpath = FanotifyLib.cstr(path);
+                int mfd = C.open(cpath, FanotifyLib.O_RDONLY | FanotifyLib.O_DIRECTORY | FanotifyLib.O_CLOEXEC);
+                if (mfd < 0) {
+                    throw new CaptureUnavailableException("cannot open root " + root + ": errno "
+                            + Native.getLastError());
+                }
+                if (C.fstatfs(mfd, statfs) != 0) {
+                    C.close(mfd);
+                    throw new CaptureUnavailableException("fstatfs on root " + root + " failed: errno "
+                            + Native.getLastError());
+                }
+                long fsid = statfs.getLong(FanotifyLib.STATFS_FSID);
+                Integer previous = mountFds.putIfAbsent(fsid, mfd);
+                if (previous != null) {
+                    C.close(mfd);
+                    continue; // same filesystem as an earlier root: its mark already covers this one
+                }
+                long mask = BASE_MASK | (renameEvents ? FanotifyLib.FAN_RENAME : 0);
+                int rc = C.fanotify_mark(fd, FanotifyLib.FAN_MARK_ADD | FanotifyLib.FAN_MARK_FILESYSTEM, mask,
+                        FanotifyLib.AT_FDCWD, cpath);
+                if (rc != 0 && renameEvents && Native.getLastError() == FanotifyLib.EINVAL) {
+                    // FAN_RENAME needs 5.17; before that a rename arrives as separate moved-from/moved-to
+                    renameEvents = false;
+                    mask = BASE_MASK | FanotifyLib.FAN_MOVED_FROM | FanotifyLib.FAN_MOVED_TO;
+                    rc = C.fanotify_mark(fd, FanotifyLib.FAN_MARK_ADD | FanotifyLib.FAN_MARK_FILESYSTEM, mask,
+                            FanotifyLib.AT_FDCWD, cpath);
+                }
+                if (rc != 0) {
+                    int errno = Native.getLastError();
+                    throw new CaptureUnavailableException("fanotify_mark(FAN_MARK_FILESYSTEM) on root " + root
+                            + " refused, errno " + errno + " (the filesystem may not support file handles);"
+                            + " use capture.source=inotify for this root");
+                }
+            }
+        } catch (CaptureUnavailableException | RuntimeException e) {
+            releaseFds();
+            throw e;
+        }
+        roots = rootPaths;
+        running = true;
+        ReadAheadQueue ahead = readAheadBytes > 0 ? new ReadAheadQueue(readAheadBytes) : null;
+        Reader r = new Reader(sink, ahead);
+        reader = new Thread(r::drainLoop, "rtb-capture-fanotify");
+        reader.setDaemon(true);
+        if (ahead != null) {
+            processor = new Thread(r::processLoop, "rtb-capture-fanotify-events");
+            processor.setDaemon(true);
+            processor.start();
+        }
+        reader.start();
+        log.info("fanotify capture started on {} root(s), {} filesystem mark(s), rename events: {}",
+                watched.size(), mountFds.size(), renameEvents);
+    }
+
+    @Override
+    public void close() {
+        Thread t;
+        Thread p;
+        synchronized (this) {
+            if (!running) return;
+            running = false;
+            t = reader;
+            p = processor;
+        }
+        try {
+            t.join(5_000);
+            if (p != null) p.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (this) {
+            releaseFds();
+        }
+    }
+
+    private void releaseFds() {
+        for (int mfd : mountFds.values()) C.close(mfd);
+        mountFds.clear();
+        if (fanFd >= 0) C.close(fanFd);
+        fanFd = -1;
+    }
+
+    private static long nowNs() {
+        Instant now = Instant.now();
+        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+    }
+
+    /**
+     * Two threads: {@link #drainLoop} only empties the kernel queue into the read-ahead buffer, so a slow
+     * consumer does not overflow the kernel; {@link #processLoop} resolves and delivers, in order.
+     */
+    private final class Reader {
+        private final ChangeSink sink;
+        private final ReadAheadQueue ahead;
+        private final DirCache cache = new DirCache(cacheCapacity);
+        private final Memory buf = new Memory(READ_BUFFER);
+        private final Memory pollfd = new Memory(8);
+        private final Memory handle = new Memory(8 + 256);
+        private final byte[] link = new byte[8192];
+        private final FanotifyLib.StatBuf stat = new FanotifyLib.StatBuf();
+
+        Reader(ChangeSink sink, ReadAheadQueue ahead) {
+            this.sink = sink;
+            this.ahead = ahead;
+        }
+
+        void processLoop() {
+            try {
+                while (running || !ahead.isEmpty()) {
+                    byte[] chunk = ahead.poll(100);
+                    if (chunk == null) continue;
+                    if (chunk == ReadAheadQueue.LOST) {
+                        cache.clear();
+                        log.warn("fanotify events were lost in user space (processing lagged by more than {} bytes"
+                                + " of events); requesting a rescan of every root", readAheadBytes);
+                        deliver(new RawChange.Overflow(null, 0, nowNs()));
+                        continue;
+                    }
+                    parse(ByteBuffer.wrap(chunk).order(ByteOrder.nativeOrder()), chunk.length);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                log.error("fanotify event processing failed; reporting an overflow", e);
+                deliver(new RawChange.Overflow(null, 0, nowNs()));
+            }
+        }
+
+        void drainLoop() {
+            final int fd = fanFd;
+            pollfd.setInt(0, fd);
+            pollfd.setShort(4, FanotifyLib.POLLIN);
+            while (running) {
+                pollfd.setShort(6, (short) 0);
+                int rc = C.poll(pollfd, 1, 200);
+                if (rc <= 0) continue;
+                drain(fd);
+            }
+        }
+
+        private void drain(int fd) {
+            while (running) {
+                long n = C.read(fd, buf, READ_BUFFER);
+                if (n < 0) {
+                    int errno = Native.getLastError();
+                    if (errno == FanotifyLib.EAGAIN) return;
+                    if (errno == FanotifyLib.EINTR) continue;
+                    log.error("reading the fanotify queue failed, errno {}; reporting an overflow", errno);
+                    if (ahead != null) {
+                        ahead.markLost();
+                    } else {
+                        cache.clear();
+                        deliver(new RawChange.Overflow(null, 0, nowNs()));
+                    }
+                    sleepQuietly();
+                    return;
+                }
+                if (n == 0) return;
+                byte[] chunk = new byte[(int) n];
+                buf.read(0, chunk, 0, (int) n);
+                if (ahead != null) {
+                    ahead.offer(chunk);
+                } else {
+                    parse(ByteBuffer.wrap(chunk).order(ByteOrder.nativeOrder()), chunk.length);
+                }
+            }
+        }
+
+        private void parse(ByteBuffer bb, int n) {
+            int off = 0;
+            while (off + 24 <= n) {
+                int eventLen = bb.getInt(off);
+                if (eventLen < 24 || off + eventLen > n) {
+                    log.error("malformed fanotify event (length {}) at offset {}; reporting an overflow",
+                            eventLen, off);
+                    deliver(new RawChange.Overflow(null, 0, nowNs()));
+                    return;
+                }
+                int metaLen = bb.getShort(off + 6) & 0xffff;
+                long mask = bb.getLong(off + 8);
+                eventsRead.incrementAndGet();
+                try {
+                    handleEvent(bb, off + metaLen, off + eventLen, mask);
+                } catch (RuntimeException e) {
+                    log.error("fanotify event with mask {} could not be handled; reporting an overflow",
+                            Long.toHexString(mask), e);
+                    deliver(new RawChange.Overflow(null, 0, nowNs()));
+                }
+                off += eventLen;
+            }
+        }
+
+        private void handleEvent(ByteBuffer bb, int from, int end, long mask) {
+            long now = nowNs();
+            if ((mask & FanotifyLib.FAN_Q_OVERFLOW) != 0) {
+                cache.clear();
+                log.warn("fanotify queue overflowed: events were lost, requesting a rescan of every root");
+                deliver(new RawChange.Overflow(null, 0, now));
+                return;
+            }
+            byte[] path = null;
+            byte[] oldPath = null;
+            byte[] newPath = null;
+            boolean unresolvable = false;
+            for (int i = from; i + 4 <= end; ) {
+                int type = bb.get(i) & 0xff;
+                int len = bb.getShort(i + 2) & 0xffff;
+                if (len < 4 || i + len > end) break;
+                if (type == FanotifyLib.INFO_DFID_NAME || type == FanotifyLib.INFO_OLD_DFID_NAME
+                        || type == FanotifyLib.INFO_NEW_DFID_NAME) {
+                    byte[] p = resolve(bb, i, len);
+                    if (p == null) {
+                        unresolvable = true;
+                    } else if (type == FanotifyLib.INFO_OLD_DFID_NAME) {
+                        oldPath = p;
+                    } else if (type == FanotifyLib.INFO_NEW_DFID_NAME) {
+                        newPath = p;
+                    } else {
+                        path = p;
+                    }
+                }
+                i += len;
+            }
+            boolean dir = (mask & FanotifyLib.FAN_ONDIR) != 0;
+            if ((mask & FanotifyLib.FAN_RENAME) != 0) {
+                if (dir) {
+                    if (oldPath != null) cache.invalidate(oldPath);
+                    if (newPath != null) cache.invalidate(newPath);
+                }
+                boolean oldIn = oldPath != null && underRoot(oldPath);
+                boolean newIn = newPath != null && underRoot(newPath);
+                if (oldPath != null && newPath != null && (oldIn || newIn)) {
+                    deliver(new RawChange.Rename(oldPath, newPath, dir, now));
+                } else if (oldIn) {
+                    deliver(new RawChange.PathChange(FileOp.MOVE_FROM, oldPath, dir, now, NO_INODE));
+                } else if (newIn) {
+                    deliver(new RawChange.PathChange(FileOp.MOVE_TO, newPath, dir, now, NO_INODE));
+                }
+                if (unresolvable && oldPath == null && newPath == null) unresolved.incrementAndGet();
+                return;
+            }
+            if (path == null) {
+                // no name record: the attrib that accompanies an unlink carries only the file id; or the
+                // directory is already deleted, and its own removal event covers what happened inside
+                if (unresolvable) unresolved.incrementAndGet();
+                return;
+            }
+            if (dir && (mask & (FanotifyLib.FAN_DELETE | FanotifyLib.FAN_MOVED_FROM)) != 0) {
+                cache.invalidate(path);
+            }
+            if (!underRoot(path)) return;
+            if ((mask & FanotifyLib.FAN_CREATE) != 0) {
+                deliver(created(path, dir, now));
+            }
+            if ((mask & FanotifyLib.FAN_MOVED_TO) != 0) {
+                deliver(new RawChange.PathChange(FileOp.MOVE_TO, path, dir, now, NO_INODE));
+            }
+            if ((mask & FanotifyLib.FAN_MODIFY) != 0) {
+                deliver(new RawChange.PathChange(FileOp.MODIFY, path, dir, now, NO_INODE));
+            }
+            if ((mask & FanotifyLib.FAN_ATTRIB) != 0) {
+                deliver(new RawChange.PathChange(FileOp.ATTRIB, path, dir, now, NO_INODE));
+            }
+            if ((mask & FanotifyLib.FAN_CLOSE_WRITE) != 0) {
+                deliver(new RawChange.PathChange(FileOp.CLOSE_WRITE, path, dir, now, NO_INODE));
+            }
+            if ((mask & FanotifyLib.FAN_MOVED_FROM) != 0) {
+                deliver(new RawChange.PathChange(FileOp.MOVE_FROM, path, dir, now, NO_INODE));
+            }
+            if ((mask & FanotifyLib.FAN_DELETE) != 0) {
+                deliver(new RawChange.PathChange(dir ? FileOp.RMDIR : FileOp.DELETE, path, dir, now, NO_INODE));
+            }
+        }
+
+        /** A new directory entry: tell symlinks and extra hard links apart from plain creates. */
+        private RawChange created(byte[] path, boolean dir, long now) {
+            if (dir) return new RawChange.PathChange(FileOp.MKDIR, path, true, now, NO_INODE);
+            if (!stat.lstat(FanotifyLib.cstr(path))) {
+                return new RawChange.PathChange(FileOp.CREATE, path, false, now, NO_INODE);
+            }
+            int type = stat.mode() & FanotifyLib.S_IFMT;
+            FileOp op = type == FanotifyLib.S_IFLNK ? FileOp.SYMLINK
+                    : type != FanotifyLib.S_IFDIR && stat.nlink() > 1 ? FileOp.LINK : FileOp.CREATE;
+            return new RawChange.PathChange(op, path, false, now, stat.ino());
+        }
+
+        /** Absolute path of the record's directory joined with its name, or null when the directory is gone. */
+        private byte[] resolve(ByteBuffer bb, int i, int len) {
+            long fsid = bb.getLong(i + 4);
+            int handleBytes = bb.getInt(i + 12);
+            int handleEnd = i + 20 + handleBytes;
+            if (handleBytes < 0 || handleBytes > 128 || handleEnd > i + len) {
+                throw new IllegalStateException("file handle of " + handleBytes + " bytes in a " + len
+                        + "-byte record");
+            }
+            byte[] keyBytes = new byte[12 + handleBytes];
+            bb.get(i + 4, keyBytes, 0, 8);
+            bb.get(i + 16, keyBytes, 8, 4 + handleBytes);
+            DirCache.Key key = new DirCache.Key(keyBytes);
+            byte[] dir = cache.get(key);
+            if (dir == null) {
+                dir = openByHandle(fsid, bb, i + 12, 8 + handleBytes);
+                if (dir == null) return null;
+                cache.put(key, dir);
+            }
+            int nameStart = handleEnd;
+            int nameEnd = nameStart;
+            int recordEnd = i + len;
+            while (nameEnd < recordEnd && bb.get(nameEnd) != 0) nameEnd++;
+            int nameLen = nameEnd - nameStart;
+            if (nameLen == 0 || (nameLen == 1 && bb.get(nameStart) == '.')) return dir;
+            boolean slash = dir.length == 1; // the directory is "/"
+            byte[] out = new byte[dir.length + (slash ? 0 : 1) + nameLen];
+            System.arraycopy(dir, 0, out, 0, dir.length);
+            if (!slash) out[dir.length] = '/';
+            bb.get(nameStart, out, out.length - nameLen, nameLen);
+            return out;
+        }
+
+        private byte[] openByHandle(long fsid, ByteBuffer bb, int structStart, int structLen) {
+            Integer mountFd = mountFds.get(fsid);
+            if (mountFd == null) return null; // another filesystem than any root's: not ours
+            byte[] raw = new byte[structLen];
+            bb.get(structStart, raw);
+            handle.write(0, raw, 0, structLen);
+            int dfd = C.open_by_handle_at(mountFd, handle, FanotifyLib.O_PATH | FanotifyLib.O_CLOEXEC);
+            if (dfd < 0) {
+                int errno = Native.getLastError();
+                if (errno != FanotifyLib.ESTALE) {
+                    log.warn("open_by_handle_at failed with errno {}; an event could not be placed", errno);
+                }
+                return null;
+            }
+            try {
+                if (stat.fstat(dfd) && stat.nlink() == 0) return null; // removed while we held its handle
+                long n = C.readlink(("/proc/self/fd/" + dfd + "\0").getBytes(StandardCharsets.US_ASCII), link,
+                        link.length);
+                if (n <= 0 || n >= link.length) {
+                    log.warn("readlink of a directory handle failed (errno {}); requesting a rescan",
+                            Native.getLastError());
+                    deliver(new RawChange.Overflow(null, 0, nowNs()));
+                    return null;
+                }
+                return Arrays.copyOf(link, (int) n);
+            } finally {
+                C.close(dfd);
+            }
+        }
+
+        private void deliver(RawChange change) {
+            try {
+                sink.accept(change);
+            } catch (RuntimeException e) {
+                log.error("capture sink rejected a change; continuing", e);
+            }
+        }
+
+        private void sleepQuietly() {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static final long NO_INODE = RawChange.PathChange.NO_INODE;
+
+    private boolean underRoot(byte[] path) {
+        for (byte[] root : roots) {
+            if (within(path, root)) return true;
+        }
+        return false;
+    }
+
+    static boolean within(byte[] path, byte[] root) {
+        if (root.length == 1) return path.length >= 1 && path[0] == '/';
+        if (path.length < root.length) return false;
+        if (!Arrays.equals(path, 0, root.length, root, 0, root.length)) return false;
+        return path.length == root.length || path[root.length] == '/';
+    }
+}

@@ -1,0 +1,248 @@
+package io.rtbackup.agent.capture.scan;
+
+import io.rtbackup.agent.capture.CaptureSource;
+import io.rtbackup.agent.capture.ChangeSink;
+import io.rtbackup.agent.capture.RawChange;
+import io.rtbackup.agent.capture.WatchedRoot;
+import io.rtbackup.fs.ByteFs;
+import io.rtbackup.fs.BytePaths;
+import io.rtbackup.schema.FileOp;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Capture by walking: each pass lists every root with byte paths and compares what it finds with the previous
+ * pass (type, inode, size, mtime, mode, owner). Needs no privilege and no kernel support, at the cost of
+ * latency (one interval) and memory (one entry per file). A path whose inode reappears under another name is
+ * reported as a rename; a renamed directory is one rename, not one per file below it.
+ *
+ * <p>The first pass only records the baseline: what changed before it is covered by the pipeline's start-up
+ * rescan.
+ */
+public final class ScanSource implements CaptureSource {
+
+    private static final Logger log = LoggerFactory.getLogger(ScanSource.class);
+
+    private final Duration interval;
+    private final AtomicLong passes = new AtomicLong();
+    private volatile boolean running;
+    private Thread thread;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    public ScanSource(Duration interval) {
+        this.interval = interval;
+    }
+
+    @Override
+    public String name() {
+        return "scan";
+    }
+
+    @Override
+    public io.rtbackup.schema.CaptureSource kind() {
+        return io.rtbackup.schema.CaptureSource.SCAN;
+    }
+
+    /** Completed passes over all roots (the baseline included). */
+    public long passes() {
+        return passes.get();
+    }
+
+    @Override
+    public synchronized void start(List<WatchedRoot> roots, ChangeSink sink) {
+        if (running) throw new IllegalStateException("scan source already started");
+        running = true;
+        List<WatchedRoot> copy = List.copyOf(roots);
+        thread = new Thread(() -> loop(copy, sink), "rtb-capture-scan");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private void loop(List<WatchedRoot> roots, ChangeSink sink) {
+        Map<WatchedRoot, Map<Key, Entry>> previous = new HashMap<>();
+        try {
+            while (running) {
+                for (WatchedRoot root : roots) {
+                    Map<Key, Entry> now = walk(root, sink);
+                    if (now == null) continue;
+                    Map<Key, Entry> before = previous.put(root, now);
+                    if (before != null) diff(root.absolutePath(), before, now, sink);
+                }
+                passes.incrementAndGet();
+                if (stopped.await(interval.toMillis(), TimeUnit.MILLISECONDS)) return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            log.error("scan source failed; requesting a rescan of every root", e);
+            deliver(sink, new RawChange.Overflow(null, 0, nowNs()));
+        }
+    }
+
+    /** Everything below the root, or null (and a rescan request) when the walk failed. */
+    private Map<Key, Entry> walk(WatchedRoot root, ChangeSink sink) {
+        Map<Key, Entry> out = new HashMap<>();
+        try {
+            ByteFs.walk(root.absolutePath(), (rel, st) -> {
+                out.put(new Key(rel), new Entry(st.mode(), st.ino(), st.size(), st.mtimeNs(), st.uid(), st.gid(),
+                        st.nlink()));
+                return true;
+            });
+            return out;
+        } catch (IOException e) {
+            log.warn("scanning root {} failed: {}; requesting a rescan of it", root, e.getMessage());
+            deliver(sink, new RawChange.Overflow(root.absolutePath(), 0, nowNs()));
+            return null;
+        }
+    }
+
+    private static void diff(byte[] root, Map<Key, Entry> before, Map<Key, Entry> now, ChangeSink sink) {
+        long t = nowNs();
+        Map<Long, Key> vanishedByIno = new HashMap<>();
+        for (Map.Entry<Key, Entry> e : before.entrySet()) {
+            Entry cur = now.get(e.getKey());
+            if (cur == null || cur.type() != e.getValue().type() || cur.ino != e.getValue().ino) {
+                vanishedByIno.put(e.getValue().ino, e.getKey());
+            }
+        }
+        List<Key> added = new ArrayList<>();
+        for (Map.Entry<Key, Entry> e : now.entrySet()) {
+            Entry old = before.get(e.getKey());
+            Entry cur = e.getValue();
+            byte[] abs = BytePaths.join(root, e.getKey().bytes);
+            if (old == null || old.type() != cur.type() || old.ino != cur.ino) {
+                added.add(e.getKey());
+            } else {
+                reportChanged(abs, old, cur, t, sink);
+            }
+        }
+        // parents before children, so a renamed directory is seen before its contents
+        added.sort((a, b) -> Arrays.compareUnsigned(a.bytes, b.bytes));
+        List<byte[][]> renamedDirs = new ArrayList<>();
+        java.util.Set<Key> consumed = new java.util.HashSet<>();
+        for (Key k : added) {
+            Entry cur = now.get(k);
+            byte[] abs = BytePaths.join(root, k.bytes);
+            Key oldKey = vanishedByIno.get(cur.ino);
+            Entry old = oldKey == null ? null : before.get(oldKey);
+            if (old != null && old.type() == cur.type() && !consumed.contains(oldKey)) {
+                consumed.add(oldKey);
+                byte[] expectedOld = insideRenamed(k.bytes, renamedDirs);
+                if (expectedOld == null || !Arrays.equals(expectedOld, oldKey.bytes)) {
+                    deliver(sink, new RawChange.Rename(BytePaths.join(root, oldKey.bytes), abs, cur.isDir(), t));
+                    if (cur.isDir()) renamedDirs.add(new byte[][] {oldKey.bytes, k.bytes});
+                }
+                reportChanged(abs, old, cur, t, sink);
+                continue;
+            }
+            FileOp op = cur.isDir() ? FileOp.MKDIR : cur.type() == 0120000 ? FileOp.SYMLINK
+                    : cur.nlink > 1 ? FileOp.LINK : FileOp.CREATE;
+            deliver(sink, new RawChange.PathChange(op, abs, cur.isDir(), t, cur.ino));
+        }
+        List<Key> gone = new ArrayList<>();
+        for (Map.Entry<Key, Entry> e : before.entrySet()) {
+            Entry cur = now.get(e.getKey());
+            boolean replaced = cur != null && (cur.type() != e.getValue().type() || cur.ino != e.getValue().ino);
+            if ((cur == null || replaced) && !consumed.contains(e.getKey())) gone.add(e.getKey());
+        }
+        // children before parents, like rm -r
+        gone.sort((a, b) -> Arrays.compareUnsigned(b.bytes, a.bytes));
+        for (Key k : gone) {
+            Entry old = before.get(k);
+            if (now.containsKey(k)) continue; // replaced in place: the create above already covers the path
+            deliver(sink, new RawChange.PathChange(old.isDir() ? FileOp.RMDIR : FileOp.DELETE,
+                    BytePaths.join(root, k.bytes), old.isDir(), t, old.ino));
+        }
+    }
+
+    /** The old relative path {@code rel} had if it lies below a directory renamed in this pass, else null. */
+    private static byte[] insideRenamed(byte[] rel, List<byte[][]> renamedDirs) {
+        for (byte[][] r : renamedDirs) {
+            byte[] newDir = r[1];
+            if (rel.length > newDir.length && rel[newDir.length] == '/'
+                    && Arrays.equals(rel, 0, newDir.length, newDir, 0, newDir.length)) {
+                return BytePaths.concat(r[0], Arrays.copyOfRange(rel, newDir.length, rel.length));
+            }
+        }
+        return null;
+    }
+
+    private static void reportChanged(byte[] abs, Entry old, Entry cur, long t, ChangeSink sink) {
+        if (!cur.isDir() && (old.size != cur.size || old.mtimeNs != cur.mtimeNs)) {
+            deliver(sink, new RawChange.PathChange(FileOp.MODIFY, abs, false, t, cur.ino));
+        }
+        if (old.mode != cur.mode || old.uid != cur.uid || old.gid != cur.gid) {
+            deliver(sink, new RawChange.PathChange(FileOp.ATTRIB, abs, cur.isDir(), t, cur.ino));
+        }
+    }
+
+    @Override
+    public void close() {
+        Thread t;
+        synchronized (this) {
+            if (!running) return;
+            running = false;
+            t = thread;
+        }
+        stopped.countDown();
+        try {
+            t.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void deliver(ChangeSink sink, RawChange change) {
+        try {
+            sink.accept(change);
+        } catch (RuntimeException e) {
+            log.error("capture sink rejected a change; continuing", e);
+        }
+    }
+
+    private static long nowNs() {
+        Instant now = Instant.now();
+        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+    }
+
+    private static final class Key {
+        final byte[] bytes;
+        private final int hash;
+
+        Key(byte[] bytes) {
+            this.bytes = bytes;
+            this.hash = Arrays.hashCode(bytes);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && k.hash == hash && Arrays.equals(k.bytes, bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+    }
+
+    private record Entry(int mode, long ino, long size, long mtimeNs, int uid, int gid, long nlink) {
+        int type() {
+            return mode & 0170000;
+        }
+
+        boolean isDir() {
+            return type() == 0040000;
+        }
+    }
+}

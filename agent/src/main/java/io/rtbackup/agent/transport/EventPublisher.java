@@ -1,0 +1,359 @@
+package io.rtbackup.agent.transport;
+
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.Unit;
+import io.rtbackup.agent.capture.normalise.CapturedEvent;
+import io.rtbackup.agent.capture.normalise.EventSink;
+import io.rtbackup.schema.AvroCodec;
+import io.rtbackup.schema.CaptureSource;
+import io.rtbackup.schema.FileEvent;
+import io.rtbackup.schema.FileOp;
+import io.rtbackup.topics.Topics;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes captured events to the events topic. Capture never waits for Kafka: events go into a bounded buffer
+ * that one sender thread drains into an idempotent producer (acks=all, lz4, short linger). When the buffer is
+ * full or Kafka gives up on a record, the event's root is marked as having lost events; a {@code RESCAN} of that
+ * root is published, and the mark is cleared only when Kafka acknowledged a rescan after the loss. Nothing is
+ * dropped without a rescan covering it.
+ *
+ * <p>Key = host id, NUL, root id, NUL, path bytes: one path always lands on one partition.
+ */
+public final class EventPublisher implements EventSink, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(EventPublisher.class);
+    private static final byte[] EMPTY = new byte[0];
+
+    private final String hostId;
+    private final byte[] hostKey;
+    private final String topic;
+    private final Producer<byte[], byte[]> producer;
+    private final AvroCodec<FileEvent> codec = AvroCodec.fileEvents();
+    private final ArrayBlockingQueue<CapturedEvent> queue;
+    private final Duration retryBackoff;
+    private final PublishListener listener;
+
+    /** Roots that lost events, with the loss that a later acknowledged rescan must follow. */
+    private final ConcurrentHashMap<String, Loss> lost = new ConcurrentHashMap<>();
+    private final Set<String> rescanInFlight = ConcurrentHashMap.newKeySet();
+    private final AtomicLong seq;
+    private final AtomicLong inFlight = new AtomicLong();
+    private final AtomicLong acked = new AtomicLong();
+
+    private final Counter published;
+    private final Counter droppedToRescan;
+    private final Counter rescansAfterLoss;
+    private final Counter publishErrors;
+    private final Histogram latency;
+    private final EnumMap<CaptureSource, CounterDataPoint> publishedBySource = new EnumMap<>(CaptureSource.class);
+    private final EnumMap<CaptureSource, CounterDataPoint> droppedBySource = new EnumMap<>(CaptureSource.class);
+
+    private volatile boolean accepting = true;
+    private volatile boolean running;
+    private Thread sender;
+    private volatile long lastErrorLogNs;
+    // a send that fails inside producer.send() (no metadata yet) reports through the callback on our thread
+    private boolean inSend;
+    private Exception syncError;
+
+    private record Loss(CaptureSource source, long atNs) {}
+
+    /**
+     * @param producer     a producer configured with {@link #producerProperties}; closed by {@link #close()}
+     * @param bufferEvents events held while Kafka is slow or away; beyond that the root is rescanned instead
+     */
+    public EventPublisher(String hostId, Topics topics, Producer<byte[], byte[]> producer, int bufferEvents,
+            PrometheusRegistry registry) {
+        this(hostId, topics, producer, bufferEvents, registry, PublishListener.NONE);
+    }
+
+    public EventPublisher(String hostId, Topics topics, Producer<byte[], byte[]> producer, int bufferEvents,
+            PrometheusRegistry registry, PublishListener listener) {
+        this.listener = listener;
+        this.hostId = hostId;
+        this.hostKey = hostId.getBytes(StandardCharsets.UTF_8);
+        this.topic = topics.events();
+        this.producer = producer;
+        this.queue = new ArrayBlockingQueue<>(bufferEvents);
+        this.retryBackoff = Duration.ofMillis(200);
+        // per-host monotonic across restarts as long as the agent publishes fewer than 1M events/s on average
+        Instant now = Instant.now();
+        this.seq = new AtomicLong(now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000);
+        this.published = Counter.builder().name("rtb_agent_events_published")
+                .help("Events acknowledged by Kafka").labelNames("source").register(registry);
+        this.droppedToRescan = Counter.builder().name("rtb_agent_events_dropped_to_rescan")
+                .help("Events not delivered (buffer full or Kafka unreachable) and covered by a root rescan")
+                .labelNames("source").register(registry);
+        this.rescansAfterLoss = Counter.builder().name("rtb_agent_rescans_after_loss")
+                .help("RESCAN events published because a root lost events").register(registry);
+        this.publishErrors = Counter.builder().name("rtb_agent_publish_errors")
+                .help("Sends that Kafka refused or timed out").register(registry);
+        this.latency = Histogram.builder().name("rtb_agent_publish_latency_seconds").unit(Unit.SECONDS)
+                .help("From capture to Kafka's acknowledgement")
+                .classicUpperBounds(0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+                .register(registry);
+        for (CaptureSource source : CaptureSource.values()) {
+            publishedBySource.put(source, published.labelValues(label(source)));
+            droppedBySource.put(source, droppedToRescan.labelValues(label(source)));
+        }
+        GaugeWithCallback.builder().name("rtb_agent_publish_queue_depth")
+                .help("Events waiting in the agent's buffer for Kafka").callback(cb -> cb.call(queue.size()))
+                .register(registry);
+    }
+
+    /** Producer settings for event publishing; {@code kafka} (TLS, SASL, bootstrap...) is applied on top. */
+    public static Properties producerProperties(Map<String, String> kafka, String hostId) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(256 * 1024));
+        // a blocked send stalls the sender thread, not capture; keep it short so the buffer logic decides
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "2000");
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, "rtb-agent-" + hostId);
+        p.putAll(kafka);
+        return p;
+    }
+
+    public static KafkaProducer<byte[], byte[]> createProducer(Map<String, String> kafka, String hostId) {
+        return new KafkaProducer<>(producerProperties(kafka, hostId), new ByteArraySerializer(),
+                new ByteArraySerializer());
+    }
+
+    public synchronized void start() {
+        if (running) return;
+        running = true;
+        sender = new Thread(this::sendLoop, "rtb-publisher");
+        sender.setDaemon(true);
+        sender.start();
+    }
+
+    @Override
+    public void accept(CapturedEvent event) {
+        if (!accepting || !queue.offer(event)) {
+            markLost(event.rootId(), event.source(), "the publish buffer of " + (queue.size() + queue
+                    .remainingCapacity()) + " events is full");
+        }
+    }
+
+    /** Events waiting in the buffer. */
+    public int queued() {
+        return queue.size();
+    }
+
+    /** Roots waiting for a rescan because they lost events. */
+    public Set<String> rootsAwaitingRescan() {
+        return Set.copyOf(lost.keySet());
+    }
+
+    /** Events acknowledged by Kafka since start. */
+    public long acknowledged() {
+        return acked.get();
+    }
+
+    private void markLost(String rootId, CaptureSource source, String why) {
+        droppedBySource.get(source).inc();
+        Loss previous = lost.put(rootId, new Loss(source, System.nanoTime()));
+        if (previous == null) {
+            log.warn("host {} root {}: events not delivered ({}); a RESCAN of the root will follow", hostId, rootId,
+                    why);
+        }
+    }
+
+    private void sendLoop() {
+        CapturedEvent held = null;
+        while (running || held != null || !queue.isEmpty()) {
+            try {
+                if (held == null) sendRescans();
+                CapturedEvent ev = held != null ? held : queue.poll(20, TimeUnit.MILLISECONDS);
+                held = null;
+                if (ev == null) continue;
+                if (!trySend(ev, false)) {
+                    if (!running) {
+                        markLost(ev.rootId(), ev.source(), "the agent is stopping and Kafka is unreachable");
+                        drainToLost("the agent is stopping and Kafka is unreachable");
+                        return;
+                    }
+                    held = ev;
+                    Thread.sleep(retryBackoff.toMillis());
+                }
+            } catch (InterruptedException e) {
+                if (held != null) markLost(held.rootId(), held.source(), "the publisher was interrupted");
+                drainToLost("the publisher was interrupted");
+                return;
+            } catch (RuntimeException e) {
+                log.error("publisher loop hit an unexpected error; continuing", e);
+            }
+        }
+    }
+
+    private void drainToLost(String why) {
+        CapturedEvent ev;
+        while ((ev = queue.poll()) != null) markLost(ev.rootId(), ev.source(), why);
+    }
+
+    private void sendRescans() {
+        if (lost.isEmpty()) return;
+        for (Map.Entry<String, Loss> e : new HashMap<>(lost).entrySet()) {
+            String rootId = e.getKey();
+            if (!rescanInFlight.add(rootId)) continue;
+            CapturedEvent rescan = new CapturedEvent(rootId, EMPTY, FileOp.RESCAN, true, null, e.getValue().source(),
+                    nowNs(), CapturedEvent.NO_INODE);
+            if (!trySend(rescan, true)) {
+                rescanInFlight.remove(rootId);
+                return; // Kafka still away; the buffer keeps filling, we try again after the backoff
+            }
+        }
+    }
+
+    /** Hands one event to the producer; false when the producer would not take it now. */
+    private boolean trySend(CapturedEvent ev, boolean rescanAfterLoss) {
+        long s = seq.getAndIncrement();
+        // the all-args constructor: the builder's per-field default handling costs more than the encoding
+        FileEvent fe = new FileEvent(hostId, ev.rootId(), ByteBuffer.wrap(ev.path()), ev.op(), ev.directory(),
+                ev.otherPath() == null ? null : ByteBuffer.wrap(ev.otherPath()), ev.source(), s, ev.timeNs(), null,
+                null, ev.inode() < 0 ? null : ev.inode());
+        byte[] value = codec.encode(fe);
+        byte[] key = key(ev);
+        long sentNs = System.nanoTime();
+        try {
+            inFlight.incrementAndGet();
+            inSend = true;
+            syncError = null;
+            producer.send(new ProducerRecord<>(topic, key, value), (md, err) -> {
+                inFlight.decrementAndGet();
+                if (err != null && Thread.currentThread() == sender && inSend) {
+                    if (rescanAfterLoss) rescanInFlight.remove(ev.rootId());
+                    syncError = err;
+                    return;
+                }
+                if (err == null) {
+                    acked.incrementAndGet();
+                    publishedBySource.get(ev.source()).inc();
+                    long latencyNs = Math.max(0, nowNs() - ev.timeNs());
+                    latency.observe(latencyNs / 1e9);
+                    listener.acknowledged(ev, latencyNs);
+                    if (rescanAfterLoss) {
+                        rescanInFlight.remove(ev.rootId());
+                        rescansAfterLoss.inc();
+                        // covers every loss recorded before this acknowledgement
+                        lost.computeIfPresent(ev.rootId(), (k, loss) -> loss.atNs() - sentNs <= 0 ? null : loss);
+                        log.info("host {} root {}: RESCAN after lost events acknowledged by Kafka", hostId,
+                                ev.rootId());
+                    }
+                } else {
+                    publishErrors.inc();
+                    if (rescanAfterLoss) rescanInFlight.remove(ev.rootId());
+                    logError("Kafka did not acknowledge an event of root " + ev.rootId(), err);
+                    markLost(ev.rootId(), ev.source(), err.getClass().getSimpleName() + ": " + err.getMessage());
+                }
+            });
+        } catch (RuntimeException e) {
+            inFlight.decrementAndGet();
+            syncError = e;
+        } finally {
+            inSend = false;
+        }
+        Exception e = syncError;
+        syncError = null;
+        if (e == null) return true;
+        publishErrors.inc();
+        logError("Kafka refused an event of root " + ev.rootId() + " (is the broker reachable?)", e);
+        if (e instanceof RetriableException) return false; // keep it and try again
+        markLost(ev.rootId(), ev.source(), e.getClass().getSimpleName() + ": " + e.getMessage());
+        return true;
+    }
+
+    private byte[] key(CapturedEvent ev) {
+        byte[] root = ev.rootId().getBytes(StandardCharsets.UTF_8);
+        byte[] path = ev.path();
+        byte[] key = new byte[hostKey.length + 1 + root.length + 1 + path.length];
+        System.arraycopy(hostKey, 0, key, 0, hostKey.length);
+        System.arraycopy(root, 0, key, hostKey.length + 1, root.length);
+        System.arraycopy(path, 0, key, hostKey.length + root.length + 2, path.length);
+        return key;
+    }
+
+    private void logError(String what, Throwable e) {
+        long now = System.nanoTime();
+        if (now - lastErrorLogNs > 5_000_000_000L) { // one line per 5 s while Kafka is away
+            lastErrorLogNs = now;
+            log.warn("host {}: {}: {}", hostId, what, e.toString());
+        }
+    }
+
+    private static String label(CaptureSource source) {
+        return source.name().toLowerCase(Locale.ROOT);
+    }
+
+    private static long nowNs() {
+        Instant now = Instant.now();
+        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+    }
+
+    /** Waits until the buffer is empty and Kafka acknowledged everything handed to it, or the timeout passes. */
+    public boolean awaitIdle(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() - deadline < 0) {
+            if (queue.isEmpty() && inFlight.get() == 0 && lost.isEmpty()) return true;
+            Thread.sleep(10);
+        }
+        return false;
+    }
+
+    /** Stops taking events, sends what is buffered (bounded by {@code timeout}), closes the producer. */
+    public void close(Duration timeout) {
+        accepting = false;
+        Thread t;
+        synchronized (this) {
+            running = false;
+            t = sender;
+        }
+        if (t != null) {
+            try {
+                t.join(timeout.toMillis());
+                if (t.isAlive()) t.interrupt();
+                t.join(1_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        producer.close(timeout);
+        if (!lost.isEmpty()) {
+            log.warn("host {}: stopping with roots {} still owing a RESCAN; the start-up rescan covers them",
+                    hostId, lost.keySet());
+        }
+    }
+
+    @Override
+    public void close() {
+        close(Duration.ofSeconds(10));
+    }
+}
