@@ -1,0 +1,342 @@
+package io.rtbackup.agent.config;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * How the agent executes {@code SyncCommand}s: where each named destination is and how rsync talks to it, read
+ * from {@link Properties}:
+ *
+ * <pre>
+ * rsync.path=rsync                                   # binary name (looked up on PATH) or absolute path
+ * exec.command-max-age-s=900                         # older commands are answered FAILED without running rsync
+ * destination.dc2.url=rsync://backup@dc2:873/rtb/fleet   # rsync://[user@]host[:port]/module[/prefix]
+ * destination.dc2.password-file=/etc/rtb/dc2.secret   # or env RSYNC_PASSWORD_DC2; never on a command line
+ * destination.dc2.max-concurrent=2                   # rsync processes at once for this destination
+ * destination.dc2.timeout-s=60                       # rsync --timeout: I/O inactivity limit
+ * destination.dc2.command-timeout-s=1800             # wall-clock limit of one command; rsync is killed after it
+ * destination.dc2.acls=false                         # -A (the daemon must allow it)
+ * destination.dc2.xattrs=false                       # -X (the daemon must allow it)
+ * destination.local.url=/srv/replica                 # single-host mode: a local absolute directory
+ * </pre>
+ *
+ * <p>Every problem is reported as a {@link ConfigException} naming the key and what to do.
+ *
+ * <p>What a destination daemon's module needs (rsync &gt;= 3.2.3 on both ends, for {@code --mkpath}):
+ * <pre>
+ * [rtb]
+ *     path = /srv/rtb
+ *     read only = no
+ *     use chroot = yes      # required for exact symlinks: without chroot rsync munges every stored symlink
+ *                           # target (/rsyncd-munged/...) or, with "munge symlinks = no", strips a leading "/"
+ *                           # and escaping ".." - either way the replica's links differ from the source's
+ *     uid = 0               # (or "fake super = yes") so owners, groups and device files can be stored
+ *     gid = 0
+ *     numeric ids = yes     # the agent sends --numeric-ids
+ *     auth users = backup
+ *     secrets file = /etc/rsyncd.secrets
+ * </pre>
+ * ACLs and xattrs ({@code acls}/{@code xattrs} here) need a module and file system that store them.
+ */
+public record ExecConfig(String rsyncPath, Map<String, Destination> destinations, Duration commandMaxAge) {
+
+    public static final String RSYNC_PATH = "rsync.path";
+    public static final String COMMAND_MAX_AGE_S = "exec.command-max-age-s";
+    public static final String DESTINATION_PREFIX = "destination.";
+    /** Per-destination password variable: {@code RSYNC_PASSWORD_} + the name upper-cased, non-alphanumerics as _. */
+    public static final String PASSWORD_ENV_PREFIX = "RSYNC_PASSWORD_";
+
+    static final int DEFAULT_MAX_CONCURRENT = 2;
+    static final int DEFAULT_IO_TIMEOUT_S = 60;
+    static final int DEFAULT_COMMAND_TIMEOUT_S = 1800;
+    static final int DEFAULT_COMMAND_MAX_AGE_S = 900;
+
+    private static final Pattern DEST_KEY = Pattern.compile("destination\\.([^.]+)\\.([a-z-]+)");
+    private static final Pattern DEST_NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+    private static final Set<String> DEST_FIELDS =
+        Set.of("url", "password-file", "max-concurrent", "timeout-s", "command-timeout-s", "acls", "xattrs");
+    // rsync://[user@]host[:port]/module[/prefix]; host may be a bracketed IPv6 literal.
+    private static final Pattern DAEMON_URL =
+        Pattern.compile("rsync://(?:([^@/:\\s]+)@)?(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+)(?::(\\d{1,5}))?/([^/\\s]+)(/.*)?");
+    // What may appear in a remote path component: it travels as a command-line argument, which the JVM encodes
+    // with the (POSIX, ASCII) locale, so anything outside this set would be mangled or need quoting.
+    static final Pattern SAFE_REMOTE_COMPONENT = Pattern.compile("[A-Za-z0-9._@+=,~-]+");
+
+    public ExecConfig {
+        destinations = Map.copyOf(destinations);
+    }
+
+    /**
+     * Whether {@code component} may be one directory name of a remote path (module prefix, host or root id): plain
+     * ASCII names only, because remote paths travel as process arguments.
+     */
+    public static boolean isSafeRemoteComponent(String component) {
+        return !component.equals(".") && !component.equals("..")
+            && SAFE_REMOTE_COMPONENT.matcher(component).matches();
+    }
+
+    /** One named destination. */
+    public record Destination(
+            String name,
+            Target target,
+            Optional<Password> password,
+            int maxConcurrent,
+            Duration ioTimeout,
+            Duration commandTimeout,
+            boolean acls,
+            boolean xattrs) {
+    }
+
+    /** Where a destination is. */
+    public sealed interface Target permits DaemonTarget, LocalTarget {
+        /** The rsync destination argument for a path under the destination, ending with "/". */
+        String argument(String relativeDir);
+    }
+
+    /** An rsync daemon module, optionally with a fixed prefix inside the module. */
+    public record DaemonTarget(Optional<String> user, String host, int port, String module, String prefix)
+            implements Target {
+        @Override
+        public String argument(String relativeDir) {
+            StringBuilder sb = new StringBuilder("rsync://");
+            user.ifPresent(u -> sb.append(u).append('@'));
+            sb.append(host).append(':').append(port).append('/').append(module).append('/');
+            if (!prefix.isEmpty()) sb.append(prefix).append('/');
+            if (!relativeDir.isEmpty()) sb.append(relativeDir).append('/');
+            return sb.toString();
+        }
+
+        @Override
+        public String toString() {
+            return argument("");
+        }
+    }
+
+    /** A local directory (single-host mode). */
+    public record LocalTarget(String directory) implements Target {
+        @Override
+        public String argument(String relativeDir) {
+            String base = directory.endsWith("/") ? directory : directory + "/";
+            return relativeDir.isEmpty() ? base : base + relativeDir + "/";
+        }
+    }
+
+    /** Where the daemon password comes from; {@link #toString()} never shows the secret. */
+    public sealed interface Password permits PasswordFile, PasswordEnv {
+        /** The secret, read now (a password file may be rotated while the agent runs). */
+        String secret() throws IOException;
+    }
+
+    /** rsync's password-file format: the first line is the password. */
+    public record PasswordFile(Path file) implements Password {
+        @Override
+        public String secret() throws IOException {
+            String text = Files.readString(file, StandardCharsets.UTF_8);
+            int nl = text.indexOf('\n');
+            String first = nl < 0 ? text : text.substring(0, nl);
+            return first.endsWith("\r") ? first.substring(0, first.length() - 1) : first;
+        }
+    }
+
+    public record PasswordEnv(String variable, String value) implements Password {
+        @Override
+        public String secret() {
+            return value;
+        }
+
+        @Override
+        public String toString() {
+            return "PasswordEnv[" + variable + "]";
+        }
+    }
+
+    /** Reads the configuration; {@code env} is the process environment (System.getenv() in production). */
+    public static ExecConfig from(Properties props, Map<String, String> env) {
+        String rsync = props.getProperty(RSYNC_PATH, "rsync").trim();
+        checkRsync(rsync);
+        Duration maxAge = Duration.ofSeconds(positiveInt(props, COMMAND_MAX_AGE_S, DEFAULT_COMMAND_MAX_AGE_S));
+
+        Map<String, Map<String, String>> byName = new TreeMap<>();
+        for (String key : props.stringPropertyNames()) {
+            if (!key.startsWith(DESTINATION_PREFIX)) continue;
+            Matcher m = DEST_KEY.matcher(key);
+            if (!m.matches()) {
+                throw new ConfigException(key, "expected destination.<name>.<setting> with a setting of "
+                    + new TreeSet<>(DEST_FIELDS));
+            }
+            String name = m.group(1);
+            String field = m.group(2);
+            if (!DEST_NAME.matcher(name).matches()) {
+                throw new ConfigException(key, "destination name '" + name + "' must be 1-64 of [A-Za-z0-9_-]");
+            }
+            if (!DEST_FIELDS.contains(field)) {
+                throw new ConfigException(key, "unknown setting '" + field + "'; use one of " + new TreeSet<>(DEST_FIELDS));
+            }
+            byName.computeIfAbsent(name, n -> new LinkedHashMap<>()).put(field, props.getProperty(key).trim());
+        }
+        Map<String, Destination> destinations = new LinkedHashMap<>();
+        for (var e : byName.entrySet()) {
+            destinations.put(e.getKey(), destination(e.getKey(), e.getValue(), env));
+        }
+        return new ExecConfig(rsync, destinations, maxAge);
+    }
+
+    /** The environment variable that may hold the password of destination {@code name}. */
+    public static String passwordVariable(String name) {
+        return PASSWORD_ENV_PREFIX + name.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_");
+    }
+
+    private static Destination destination(String name, Map<String, String> f, Map<String, String> env) {
+        String p = DESTINATION_PREFIX + name + ".";
+        String url = f.get("url");
+        if (url == null || url.isEmpty()) {
+            throw new ConfigException(p + "url", "missing; set it to rsync://[user@]host[:port]/module[/prefix] or "
+                + "an absolute local directory");
+        }
+        Target target = target(p + "url", url);
+
+        Optional<Password> password = Optional.empty();
+        String file = f.get("password-file");
+        String variable = passwordVariable(name);
+        if (file != null && !file.isEmpty()) {
+            Path path = Path.of(file);
+            if (!path.isAbsolute()) {
+                throw new ConfigException(p + "password-file", "'" + file + "' must be an absolute path");
+            }
+            if (!Files.isReadable(path)) {
+                throw new ConfigException(p + "password-file", "cannot read '" + file + "'; create it (first line = "
+                    + "the password, mode 600) or set the environment variable " + variable + " instead");
+            }
+            password = Optional.of(new PasswordFile(path));
+        } else if (env.get(variable) != null && !env.get(variable).isEmpty()) {
+            password = Optional.of(new PasswordEnv(variable, env.get(variable)));
+        }
+        if (password.isPresent() && target instanceof LocalTarget) {
+            throw new ConfigException(p + "password-file", "destination '" + name + "' is a local directory, which "
+                + "takes no password; remove the password-file setting / " + variable);
+        }
+
+        int maxConcurrent = positiveInt(f, p, "max-concurrent", DEFAULT_MAX_CONCURRENT);
+        int ioTimeout = positiveInt(f, p, "timeout-s", DEFAULT_IO_TIMEOUT_S);
+        int commandTimeout = positiveInt(f, p, "command-timeout-s", DEFAULT_COMMAND_TIMEOUT_S);
+        return new Destination(name, target, password, maxConcurrent, Duration.ofSeconds(ioTimeout),
+            Duration.ofSeconds(commandTimeout), bool(f, p, "acls"), bool(f, p, "xattrs"));
+    }
+
+    static Target target(String key, String url) {
+        if (url.startsWith("rsync://")) {
+            Matcher m = DAEMON_URL.matcher(url);
+            if (!m.matches()) {
+                throw new ConfigException(key, "'" + url + "' is not rsync://[user@]host[:port]/module[/prefix]");
+            }
+            int port = 873;
+            if (m.group(3) != null) {
+                port = Integer.parseInt(m.group(3));
+                if (port < 1 || port > 65535) throw new ConfigException(key, "port " + port + " is out of range 1-65535");
+            }
+            String prefix = m.group(5) == null ? "" : trimSlashes(m.group(5));
+            for (String c : prefix.isEmpty() ? new String[0] : prefix.split("/")) {
+                if (c.isEmpty() || c.equals(".") || c.equals("..") || !SAFE_REMOTE_COMPONENT.matcher(c).matches()) {
+                    throw new ConfigException(key, "prefix '" + prefix + "' of '" + url + "' must be plain names "
+                        + "of [A-Za-z0-9._@+=,~-] separated by single '/', without '.' or '..'");
+                }
+            }
+            if (!SAFE_REMOTE_COMPONENT.matcher(m.group(4)).matches()) {
+                throw new ConfigException(key, "module '" + m.group(4) + "' must be of [A-Za-z0-9._@+=,~-]");
+            }
+            return new DaemonTarget(Optional.ofNullable(m.group(1)), m.group(2), port, m.group(4), prefix);
+        }
+        if (url.contains("://")) {
+            throw new ConfigException(key, "'" + url + "': only rsync:// daemons and local directories are supported");
+        }
+        if (!url.startsWith("/")) {
+            throw new ConfigException(key, "'" + url + "' must be an absolute directory or rsync://... URL");
+        }
+        if (!StandardCharsets.US_ASCII.newEncoder().canEncode(url) || url.indexOf('\0') >= 0) {
+            // Process arguments are encoded with the POSIX locale, which would mangle other characters.
+            throw new ConfigException(key, "'" + url + "' must be ASCII; use a directory (or symlink) with an ASCII name");
+        }
+        for (String c : url.split("/")) {
+            if (c.equals("..")) throw new ConfigException(key, "'" + url + "' must not contain '..'");
+        }
+        String dir = url.length() > 1 ? trimTrailing(url) : url;
+        return new LocalTarget(dir);
+    }
+
+    private static String trimSlashes(String s) {
+        int a = 0;
+        int b = s.length();
+        while (a < b && s.charAt(a) == '/') a++;
+        while (b > a && s.charAt(b - 1) == '/') b--;
+        return s.substring(a, b);
+    }
+
+    private static String trimTrailing(String s) {
+        int b = s.length();
+        while (b > 1 && s.charAt(b - 1) == '/') b--;
+        return s.substring(0, b);
+    }
+
+    private static void checkRsync(String rsync) {
+        if (rsync.isEmpty()) throw new ConfigException(RSYNC_PATH, "must not be empty; default is 'rsync'");
+        if (rsync.contains("/")) {
+            Path p = Path.of(rsync);
+            if (!Files.isRegularFile(p) || !Files.isExecutable(p)) {
+                throw new ConfigException(RSYNC_PATH, "'" + rsync + "' is not an executable file; install rsync "
+                    + ">= 3.2.3 or point this at it");
+            }
+            return;
+        }
+        String path = System.getenv("PATH");
+        if (path != null) {
+            for (String dir : path.split(":")) {
+                if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, rsync))) return;
+            }
+        }
+        throw new ConfigException(RSYNC_PATH, "'" + rsync + "' is not on PATH; install rsync >= 3.2.3 "
+            + "(apt-get install rsync) or set " + RSYNC_PATH + " to its absolute path");
+    }
+
+    private static int positiveInt(Properties props, String key, int dflt) {
+        String v = props.getProperty(key);
+        return v == null ? dflt : parsePositive(key, v.trim());
+    }
+
+    private static int positiveInt(Map<String, String> f, String p, String field, int dflt) {
+        String v = f.get(field);
+        return v == null || v.isEmpty() ? dflt : parsePositive(p + field, v);
+    }
+
+    private static int parsePositive(String key, String v) {
+        try {
+            int n = Integer.parseInt(v);
+            if (n > 0) return n;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new ConfigException(key, "'" + v + "' is not a positive whole number");
+    }
+
+    private static boolean bool(Map<String, String> f, String p, String field) {
+        String v = f.get(field);
+        if (v == null || v.isEmpty()) return false;
+        return switch (v.toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on" -> true;
+            case "false", "no", "off" -> false;
+            default -> throw new ConfigException(p + field, "'" + v + "' is not true or false");
+        };
+    }
+}

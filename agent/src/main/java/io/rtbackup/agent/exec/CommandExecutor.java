@@ -1,0 +1,505 @@
+package io.rtbackup.agent.exec;
+
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.rtbackup.agent.config.ExecConfig;
+import io.rtbackup.agent.config.ExecConfig.Destination;
+import io.rtbackup.agent.exec.ValidationResult.Accepted;
+import io.rtbackup.agent.exec.ValidationResult.Rejected;
+import io.rtbackup.agent.exec.ValidationResult.Unavailable;
+import io.rtbackup.schema.AvroCodec;
+import io.rtbackup.schema.SyncCommand;
+import io.rtbackup.schema.SyncOutcome;
+import io.rtbackup.schema.SyncResult;
+import io.rtbackup.schema.UndecodableRecordException;
+import io.rtbackup.topics.Topics;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.utils.Utils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Executes the {@link SyncCommand}s addressed to this host: reads the one partition of the commands topic that
+ * the host's key maps to, validates each command, runs rsync with bounded concurrency per destination, and
+ * publishes a {@link SyncResult} (keyed by {@code replyTo}) for every command it decoded — also when rsync fails,
+ * times out or the command is rejected. Records of other hosts that share the partition are skipped; undecodable
+ * records are logged, counted and skipped.
+ *
+ * <p>Where reading starts: from the position committed for the group {@code rtb-agent-<host>}, and from the end
+ * of the partition the very first time. A command is committed once its result is published (lowest unfinished
+ * offset, so concurrent destinations never skip one another's commands). Resuming from the committed position
+ * means commands sent while the agent was down are executed right away instead of waiting for the worker's
+ * missing-result retry, and a crash only re-runs commands, which is harmless: replication is state-based.
+ * Starting from the end would be sound too (the worker retries), but slower to recover. Commands older than
+ * {@code exec.command-max-age-s} are answered FAILED without running rsync: after a long outage the worker has
+ * long since retried them under new ids, so re-running each of them would only repeat work.
+ */
+public final class CommandExecutor implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(CommandExecutor.class);
+
+    static final int MAX_IN_FLIGHT = 1000;
+    private static final Duration POLL = Duration.ofMillis(200);
+    private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
+    private static final String UNKNOWN = "unknown";
+
+    private final String hostId;
+    private final byte[] hostKey;
+    private final String commandsTopic;
+    private final String resultsTopic;
+    private final Consumer<byte[], byte[]> consumer;
+    private final Producer<byte[], byte[]> producer;
+    private final CommandValidator validator;
+    private final Replicator replicator;
+    private final ExecConfig config;
+    private final ExecMetrics metrics;
+    private final Clock clock;
+    private final AvroCodec<SyncCommand> commandCodec = AvroCodec.syncCommands();
+    private final AvroCodec<SyncResult> resultCodec = AvroCodec.syncResults();
+    private final Map<String, ThreadPoolExecutor> pools = new HashMap<>();
+    /** Offsets of decoded commands whose result is not published yet. */
+    private final ConcurrentSkipListSet<Long> pending = new ConcurrentSkipListSet<>();
+    private final CountDownLatch ready = new CountDownLatch(1);
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile boolean running = true;
+    private volatile Thread thread;
+
+    // poll-thread state
+    private TopicPartition partition;
+    private long lastSeen = -1;
+    private long committed = -1;
+    private boolean paused;
+
+    /**
+     * Takes ownership of {@code consumer} (configured as by {@link #consumerProperties}), {@code producer} and
+     * {@code replicator}; closes them on {@link #close()}.
+     */
+    public CommandExecutor(String hostId, Topics topics, Consumer<byte[], byte[]> consumer,
+            Producer<byte[], byte[]> producer, CommandValidator validator, Replicator replicator, ExecConfig config,
+            PrometheusRegistry registry, Clock clock) {
+        if (!hostId.equals(validator.hostId())) {
+            throw new IllegalArgumentException("validator is for host '" + validator.hostId() + "', not '" + hostId + "'");
+        }
+        this.hostId = hostId;
+        this.hostKey = hostId.getBytes(StandardCharsets.UTF_8);
+        this.commandsTopic = topics.commands();
+        this.resultsTopic = topics.results();
+        this.consumer = consumer;
+        this.producer = producer;
+        this.validator = validator;
+        this.replicator = replicator;
+        this.config = config;
+        this.metrics = new ExecMetrics(registry);
+        this.clock = clock;
+        for (Destination d : config.destinations().values()) {
+            AtomicInteger n = new AtomicInteger();
+            ThreadPoolExecutor pool = new ThreadPoolExecutor(d.maxConcurrent(), d.maxConcurrent(), 0, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, "rtb-exec-" + d.name() + "-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+            pools.put(d.name(), pool);
+        }
+    }
+
+    /** The production wiring: Kafka clients from {@code kafka} settings (bootstrap.servers at least) and rsync. */
+    public static CommandExecutor create(String hostId, Topics topics, Map<String, Object> kafka,
+            Map<String, byte[]> roots, ExecConfig config, PrometheusRegistry registry) {
+        RsyncRunner.checkVersion(config.rsyncPath());
+        CommandValidator validator = new CommandValidator(hostId, roots, config.destinations());
+        Map<String, Object> c = new HashMap<>(kafka);
+        c.putAll(consumerProperties(hostId));
+        Map<String, Object> p = new HashMap<>(kafka);
+        p.putAll(producerProperties(hostId));
+        return new CommandExecutor(hostId, topics, new KafkaConsumer<>(c), new KafkaProducer<>(p), validator,
+            new RsyncRunner(config.rsyncPath()), config, registry, Clock.systemUTC());
+    }
+
+    /** Consumer settings the executor relies on (to merge over connection settings). */
+    public static Map<String, Object> consumerProperties(String hostId) {
+        return Map.of(
+            ConsumerConfig.GROUP_ID_CONFIG, groupId(hostId),
+            ConsumerConfig.CLIENT_ID_CONFIG, "rtb-agent-exec-" + hostId,
+            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
+            ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 200,
+            ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
+            ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    }
+
+    public static Map<String, Object> producerProperties(String hostId) {
+        return Map.of(
+            ProducerConfig.CLIENT_ID_CONFIG, "rtb-agent-results-" + hostId,
+            ProducerConfig.ACKS_CONFIG, "all",
+            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+            ProducerConfig.LINGER_MS_CONFIG, 1,
+            ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
+            ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    }
+
+    public static String groupId(String hostId) {
+        return "rtb-agent-" + hostId;
+    }
+
+    /** The partition Kafka's default partitioner puts records keyed by {@code hostId} (UTF-8) into. */
+    public static int partitionFor(String hostId, int partitions) {
+        return Utils.toPositive(Utils.murmur2(hostId.getBytes(StandardCharsets.UTF_8))) % partitions;
+    }
+
+    /** Runs the poll loop on a thread of its own. */
+    public CommandExecutor start() {
+        Thread t = new Thread(this::run, "rtb-agent-exec-" + hostId);
+        thread = t;
+        t.start();
+        return this;
+    }
+
+    /** True once the partition is assigned and positioned: commands sent from now on will be seen. */
+    public boolean awaitReady(Duration timeout) throws InterruptedException {
+        return ready.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The poll loop; returns after {@link #close()}. */
+    public void run() {
+        try {
+            partition = assignOwnPartition();
+            if (partition == null || !positionAtStart()) return;
+            ready.countDown();
+            while (running) {
+                ConsumerRecords<byte[], byte[]> records;
+                try {
+                    records = consumer.poll(POLL);
+                } catch (WakeupException e) {
+                    continue;
+                } catch (KafkaException e) {
+                    log.warn("host {}: polling {} failed, retrying in 1 s: {}", hostId, partition, e.toString());
+                    sleep(Duration.ofSeconds(1));
+                    continue;
+                }
+                for (ConsumerRecord<byte[], byte[]> rec : records) handle(rec);
+                commitProgress();
+                backpressure();
+            }
+        } catch (WakeupException e) {
+            // close() during start-up
+        } catch (RuntimeException e) {
+            log.error("host {}: command executor stopped by an unexpected error", hostId, e);
+        } finally {
+            shutdown();
+            stopped.countDown();
+        }
+    }
+
+    private TopicPartition assignOwnPartition() {
+        while (running) {
+            try {
+                List<PartitionInfo> infos = consumer.partitionsFor(commandsTopic, Duration.ofSeconds(10));
+                if (infos != null && !infos.isEmpty()) {
+                    TopicPartition tp = new TopicPartition(commandsTopic, partitionFor(hostId, infos.size()));
+                    consumer.assign(List.of(tp));
+                    log.info("host {}: reading commands from {} ({} partitions)", hostId, tp, infos.size());
+                    return tp;
+                }
+                log.warn("host {}: commands topic '{}' does not exist yet; create it (rtb topics / "
+                    + "TopicProvisioner) - retrying", hostId, commandsTopic);
+            } catch (WakeupException e) {
+                throw e;
+            } catch (KafkaException e) {
+                log.warn("host {}: cannot read metadata of '{}', retrying: {}", hostId, commandsTopic, e.toString());
+            }
+            sleep(Duration.ofSeconds(1));
+        }
+        return null;
+    }
+
+    /** Seeks to where this host's group left off; retries while Kafka is unreachable; false once closed. */
+    private boolean positionAtStart() {
+        while (running) {
+            try {
+                seekToStart();
+                return true;
+            } catch (WakeupException e) {
+                throw e;
+            } catch (KafkaException e) {
+                log.warn("host {}: cannot read the committed position of group {} on {}, retrying: {}", hostId,
+                    groupId(hostId), partition, e.toString());
+                sleep(Duration.ofSeconds(1));
+            }
+        }
+        return false;
+    }
+
+    private void seekToStart() {
+        Map<TopicPartition, OffsetAndMetadata> c = consumer.committed(Set.of(partition), Duration.ofSeconds(30));
+        OffsetAndMetadata at = c.get(partition);
+        if (at != null) {
+            consumer.seek(partition, at.offset());
+            committed = at.offset();
+            log.info("host {}: resuming commands at committed offset {} of {}", hostId, at.offset(), partition);
+        } else {
+            consumer.seekToEnd(List.of(partition));
+            long end = consumer.position(partition, Duration.ofSeconds(30));
+            // Commit right away so a restart resumes here rather than at a later end.
+            consumer.commitSync(Map.of(partition, new OffsetAndMetadata(end)), Duration.ofSeconds(30));
+            committed = end;
+            log.info("host {}: no committed position for group {}; starting at the end of {} (offset {})", hostId,
+                groupId(hostId), partition, end);
+        }
+        lastSeen = committed - 1;
+    }
+
+    private void handle(ConsumerRecord<byte[], byte[]> rec) {
+        long offset = rec.offset();
+        lastSeen = offset;
+        if (!Arrays.equals(rec.key(), hostKey)) return; // another host whose key maps to the same partition
+        SyncCommand cmd;
+        try {
+            cmd = commandCodec.decode(rec.value());
+        } catch (UndecodableRecordException e) {
+            metrics.undecodable();
+            log.warn("host {}: skipping undecodable command at {} offset {}: {}", hostId, partition, offset,
+                e.getMessage());
+            return;
+        }
+        pending.add(offset);
+        String dest = cmd.getDestination();
+        ThreadPoolExecutor pool = pools.get(dest);
+        if (pool == null || !hostId.equals(cmd.getHostId())) {
+            // Rejected without touching the file system: wrong host or unknown destination.
+            finish(cmd, validator.validate(cmd), offset);
+            return;
+        }
+        long ageMs = clock.millis() - cmd.getIssuedAtMs();
+        if (ageMs > config.commandMaxAge().toMillis()) {
+            log.info("command {} host={} root={} destination={}: expired ({} s old), not running rsync",
+                cmd.getCommandId(), hostId, cmd.getRootId(), dest, ageMs / 1000);
+            publish(cmd, dest, SyncOutcome.FAILED, -1, RsyncStats.NONE, Duration.ZERO, Optional.of("command expired: "
+                + "issued " + ageMs / 1000 + " s ago, more than " + ExecConfig.COMMAND_MAX_AGE_S + "="
+                + config.commandMaxAge().toSeconds() + "; reissue it"), offset);
+            return;
+        }
+        pool.execute(() -> execute(cmd, offset));
+    }
+
+    /** On a destination's pool: validate now (just before rsync reads the paths), run, publish. */
+    private void execute(SyncCommand cmd, long offset) {
+        if (!running) return; // left pending: re-read after the restart
+        String dest = cmd.getDestination();
+        // Before the paths are looked at: whatever was published before this instant is in the replica after an OK.
+        long startedAtMs = clock.millis();
+        try {
+            ValidationResult v = validator.validate(cmd);
+            if (!(v instanceof Accepted a)) {
+                finish(cmd, v, offset);
+                return;
+            }
+            log.debug("command {} host={} root={} destination={}: running rsync for {}", cmd.getCommandId(), hostId,
+                cmd.getRootId(), dest, a.job().selection());
+            ReplicationReport r = replicator.replicate(a.job());
+            metrics.rsyncRan(dest, r);
+            publish(cmd, dest, r.outcome(), r.exitCode(), r.stats(), r.duration(), r.error(), offset, startedAtMs);
+        } catch (RuntimeException e) {
+            log.error("command {} host={} root={} destination={}: failed unexpectedly", cmd.getCommandId(), hostId,
+                cmd.getRootId(), dest, e);
+            publish(cmd, dest, SyncOutcome.FAILED, -1, RsyncStats.NONE, Duration.ZERO,
+                Optional.of("agent error: " + e), offset);
+        }
+    }
+
+    private void finish(SyncCommand cmd, ValidationResult v, long offset) {
+        String label = validator.knowsDestination(cmd.getDestination()) ? cmd.getDestination() : UNKNOWN;
+        if (v instanceof Rejected r) {
+            log.warn("command {} host={} root={} destination={}: REJECTED: {}", cmd.getCommandId(), cmd.getHostId(),
+                cmd.getRootId(), cmd.getDestination(), r.reason());
+            publish(cmd, label, SyncOutcome.REJECTED, -1, RsyncStats.NONE, Duration.ZERO, Optional.of(r.reason()),
+                offset);
+        } else if (v instanceof Unavailable u) {
+            publish(cmd, label, SyncOutcome.FAILED, -1, RsyncStats.NONE, Duration.ZERO, Optional.of(u.reason()),
+                offset);
+        } else {
+            throw new IllegalStateException("finish() is for commands that do not run, got " + v);
+        }
+    }
+
+    private void publish(SyncCommand cmd, String destLabel, SyncOutcome outcome, int exitCode, RsyncStats stats,
+            Duration took, Optional<String> error, long offset) {
+        publish(cmd, destLabel, outcome, exitCode, stats, took, error, offset, 0);
+    }
+
+    private void publish(SyncCommand cmd, String destLabel, SyncOutcome outcome, int exitCode, RsyncStats stats,
+            Duration took, Optional<String> error, long offset, long startedAtMs) {
+        if (outcome == SyncOutcome.REJECTED) metrics.rejected(destLabel);
+        else metrics.finished(destLabel, outcome);
+        String line = "command {} host={} root={} destination={}: {} exit={} files={} sent={} literal={} took={}ms{}";
+        Object[] args = {cmd.getCommandId(), cmd.getHostId(), cmd.getRootId(), cmd.getDestination(), outcome, exitCode,
+            stats.filesTransferred(), stats.bytesSent(), stats.literalBytes(), took.toMillis(),
+            error.map(e -> " error: " + e).orElse("")};
+        if (outcome == SyncOutcome.OK) log.info(line, args);
+        else if (outcome != SyncOutcome.REJECTED) log.warn(line, args);
+
+        SyncResult result = SyncResult.newBuilder()
+            .setCommandId(cmd.getCommandId())
+            .setHostId(cmd.getHostId())
+            .setRootId(cmd.getRootId())
+            .setDestination(cmd.getDestination())
+            .setReplyTo(cmd.getReplyTo())
+            .setOutcome(outcome)
+            .setExitCode(exitCode)
+            .setFilesTransferred(stats.filesTransferred())
+            .setBytesSent(stats.bytesSent())
+            .setLiteralBytes(stats.literalBytes())
+            .setDurationMs(took.toMillis())
+            .setFinishedAtMs(clock.millis())
+            .setError(error.orElse(null))
+            .setStartedAtMs(startedAtMs)
+            .build();
+        byte[] key = cmd.getReplyTo().getBytes(StandardCharsets.UTF_8);
+        try {
+            producer.send(new ProducerRecord<>(resultsTopic, key, resultCodec.encode(result)), (md, ex) -> {
+                if (ex != null) {
+                    // The worker retries a command whose result never arrives; do not hold the position back.
+                    log.warn("command {} host={} destination={}: result not published to {}: {}", cmd.getCommandId(),
+                        hostId, cmd.getDestination(), resultsTopic, ex.toString());
+                }
+                pending.remove(offset);
+            });
+        } catch (RuntimeException e) {
+            log.warn("command {} host={} destination={}: cannot publish result: {}", cmd.getCommandId(), hostId,
+                cmd.getDestination(), e.toString());
+            if (running) pending.remove(offset);
+        }
+    }
+
+    /** Commits up to the lowest command whose result is not yet published (or past everything seen). */
+    private void commitProgress() {
+        long next = pending.isEmpty() ? lastSeen + 1 : pending.first();
+        if (next <= committed) return;
+        final long target = next;
+        consumer.commitAsync(Map.of(partition, new OffsetAndMetadata(target)), (offsets, ex) -> {
+            if (ex != null) log.debug("host {}: commit of offset {} failed (retried with the next): {}", hostId, target,
+                ex.toString());
+        });
+        committed = target;
+    }
+
+    private void backpressure() {
+        int n = pending.size();
+        metrics.inFlight(n);
+        if (!paused && n >= MAX_IN_FLIGHT) {
+            consumer.pause(List.of(partition));
+            paused = true;
+            log.info("host {}: {} commands in flight, pausing {}", hostId, n, partition);
+        } else if (paused && n < MAX_IN_FLIGHT / 2) {
+            consumer.resume(List.of(partition));
+            paused = false;
+        }
+    }
+
+    private void shutdown() {
+        for (ExecutorService pool : pools.values()) pool.shutdown();
+        long deadline = System.nanoTime() + SHUTDOWN_GRACE.toNanos();
+        try {
+            for (ExecutorService pool : pools.values()) {
+                pool.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        // Whatever still runs is killed; its FAILED result is published and the worker retries.
+        replicator.close();
+        for (ExecutorService pool : pools.values()) {
+            pool.shutdownNow();
+            try {
+                pool.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        try {
+            producer.flush();
+            if (partition != null) {
+                long next = pending.isEmpty() ? lastSeen + 1 : pending.first();
+                if (next >= 0) {
+                    consumer.commitSync(Map.of(partition, new OffsetAndMetadata(next)), Duration.ofSeconds(10));
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("host {}: final commit failed; some commands will run again after the restart: {}", hostId,
+                e.toString());
+        }
+        closeQuietly(consumer);
+        closeQuietly(producer);
+        log.info("host {}: command executor stopped", hostId);
+    }
+
+    /** Stops polling, lets running commands finish for a grace period, then kills rsync; idempotent. */
+    @Override
+    public void close() {
+        running = false;
+        consumer.wakeup();
+        Thread t = thread;
+        if (t == null) {
+            // never started
+            if (stopped.getCount() > 0) {
+                shutdown();
+                stopped.countDown();
+            }
+            return;
+        }
+        try {
+            if (!stopped.await(SHUTDOWN_GRACE.toSeconds() + 30, TimeUnit.SECONDS)) {
+                log.warn("host {}: command executor did not stop in time", hostId);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            log.debug("close failed", e);
+        }
+    }
+
+    private void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            // An interrupted poll thread is being stopped.
+            running = false;
+            Thread.currentThread().interrupt();
+        }
+    }
+}

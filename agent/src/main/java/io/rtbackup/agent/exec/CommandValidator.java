@@ -1,0 +1,285 @@
+package io.rtbackup.agent.exec;
+
+import io.rtbackup.agent.config.ExecConfig;
+import io.rtbackup.agent.config.ExecConfig.Destination;
+import io.rtbackup.agent.exec.ListedPath.Presence;
+import io.rtbackup.agent.exec.ReplicationJob.FullRoot;
+import io.rtbackup.agent.exec.ReplicationJob.Paths;
+import io.rtbackup.agent.exec.ValidationResult.Accepted;
+import io.rtbackup.agent.exec.ValidationResult.Rejected;
+import io.rtbackup.agent.exec.ValidationResult.Unavailable;
+import io.rtbackup.fs.ByteFs;
+import io.rtbackup.fs.BytePaths;
+import io.rtbackup.fs.ErrnoException;
+import io.rtbackup.fs.PathCheck;
+import io.rtbackup.fs.Stat;
+import io.rtbackup.schema.SyncCommand;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decides whether this agent runs a {@link SyncCommand}. Commands come from the network, so nothing in them is
+ * trusted: the host must be ours, root and destination must be configured here, every path must be a plain
+ * relative path whose parent directories resolve inside the root through real directories only (a symlinked
+ * parent would make rsync read outside the root), and the remote prefix must stay a plain relative path.
+ *
+ * <p>Resolution happens just before rsync runs, so a path whose parent directory has meanwhile disappeared is
+ * turned into a deletion of the topmost missing directory. What remains is the window between this check and
+ * rsync opening the path; rsync has no option to refuse symlinked parents on the sending side.
+ */
+public final class CommandValidator {
+    private static final Logger log = LoggerFactory.getLogger(CommandValidator.class);
+    /** Linux PATH_MAX including the terminating NUL. */
+    static final int MAX_PATH_BYTES = 4095;
+    /** Directories larger than this are not scanned for a listed file's other hard-linked names. */
+    static final int HARD_LINK_SCAN_MAX_ENTRIES = 4096;
+
+    private final String hostId;
+    private final Map<String, byte[]> roots;
+    private final Map<String, Destination> destinations;
+
+    /**
+     * @param roots root id to absolute root directory; rsync gets the root as an argument, so it must be ASCII
+     */
+    public CommandValidator(String hostId, Map<String, byte[]> roots, Map<String, Destination> destinations) {
+        this.hostId = hostId;
+        Map<String, byte[]> copy = new LinkedHashMap<>();
+        for (var e : roots.entrySet()) {
+            byte[] p = e.getValue();
+            if (p.length == 0 || p[0] != '/') {
+                throw new IllegalArgumentException("root '" + e.getKey() + "': '" + BytePaths.show(p)
+                    + "' is not an absolute path");
+            }
+            for (byte b : p) {
+                if (b <= 0 || b == 0x7F) {
+                    // The root is a process argument to rsync; the JVM's POSIX locale would mangle such bytes.
+                    throw new IllegalArgumentException("root '" + e.getKey() + "': '" + BytePaths.show(p)
+                        + "' must be printable ASCII; point the root at a directory (or symlink) with an ASCII name");
+                }
+            }
+            copy.put(e.getKey(), p.clone());
+        }
+        this.roots = Map.copyOf(copy);
+        this.destinations = Map.copyOf(destinations);
+    }
+
+    public String hostId() {
+        return hostId;
+    }
+
+    public boolean knowsDestination(String name) {
+        return destinations.containsKey(name);
+    }
+
+    public ValidationResult validate(SyncCommand cmd) {
+        if (!hostId.equals(cmd.getHostId())) {
+            return new Rejected("command is for host '" + cmd.getHostId() + "' but this agent is '" + hostId + "'");
+        }
+        byte[] root = roots.get(cmd.getRootId());
+        if (root == null) {
+            return new Rejected("unknown root '" + cmd.getRootId() + "'; this agent has roots " + roots.keySet());
+        }
+        Destination dest = destinations.get(cmd.getDestination());
+        if (dest == null) {
+            return new Rejected("unknown destination '" + cmd.getDestination() + "'; this agent has destinations "
+                + destinations.keySet() + " (configure destination." + cmd.getDestination() + ".url)");
+        }
+        String remoteDir;
+        if (cmd.getRemotePrefix() == null) {
+            remoteDir = cmd.getHostId() + "/" + cmd.getRootId();
+            for (String c : remoteDir.split("/", -1)) {
+                if (!ExecConfig.isSafeRemoteComponent(c)) {
+                    return new Rejected("default remote directory '" + remoteDir + "' (host/root) must be plain "
+                        + "names of [A-Za-z0-9._@+=,~-]; route this root with an explicit remotePrefix");
+                }
+            }
+        } else {
+            Optional<String> bad = checkPrefix(cmd.getRemotePrefix());
+            if (bad.isPresent()) return new Rejected(bad.get());
+            remoteDir = stripSlashes(cmd.getRemotePrefix());
+        }
+        String rootPath = new String(root, StandardCharsets.US_ASCII);
+        if (cmd.getFullSync()) {
+            Optional<String> problem = rootProblem(root);
+            if (problem.isPresent()) return new Unavailable(problem.get());
+            return new Accepted(new ReplicationJob(cmd.getCommandId(), cmd.getHostId(), cmd.getRootId(), rootPath,
+                dest, remoteDir, new FullRoot()));
+        }
+        if (cmd.getPaths().isEmpty()) {
+            return new Rejected("command lists no paths and is not a fullSync");
+        }
+        Map<ByteBuffer, ListedPath> listed = new LinkedHashMap<>();
+        Map<ByteBuffer, Stat> hardLinked = new LinkedHashMap<>();
+        for (ByteBuffer buf : cmd.getPaths()) {
+            byte[] path = bytes(buf);
+            Optional<String> bad = checkSyntax(path);
+            if (bad.isPresent()) return new Rejected(bad.get());
+            ListedPath lp;
+            try {
+                PathCheck check = ByteFs.checkParentsNoFollow(root, path);
+                if (check instanceof PathCheck.Inside) {
+                    Optional<Stat> st = ByteFs.lstat(BytePaths.join(root, path));
+                    lp = new ListedPath(path, presence(st));
+                    if (st.isPresent() && st.get().isRegular() && st.get().nlink() > 1) {
+                        hardLinked.put(ByteBuffer.wrap(path), st.get());
+                    }
+                } else if (check instanceof PathCheck.Missing m) {
+                    // The parent is gone: delete the topmost missing directory on the destination.
+                    lp = new ListedPath(m.component(), Presence.MISSING);
+                } else if (check instanceof PathCheck.NotADirectory n) {
+                    // A non-directory now stands where a parent directory was: replicate it, which replaces the
+                    // destination's directory (rsync --force).
+                    lp = new ListedPath(n.component(), presence(BytePaths.join(root, n.component())));
+                } else if (check instanceof PathCheck.ThroughSymlink s) {
+                    // A directory was replaced by a symlink (or a command tries to read through one). Replicating
+                    // the symlink itself is what converges, and rsync copies a listed symlink without following it,
+                    // so nothing outside the root is read.
+                    log.debug("path '{}' leads through symlink '{}'; listing the symlink instead",
+                        BytePaths.show(path), BytePaths.show(s.component()));
+                    lp = new ListedPath(s.component(), Presence.OTHER);
+                } else {
+                    return new Rejected(check.describe());
+                }
+            } catch (ErrnoException e) {
+                return new Unavailable("cannot inspect '" + BytePaths.show(path) + "' under root '" + cmd.getRootId()
+                    + "': " + e.getMessage());
+            }
+            listed.putIfAbsent(ByteBuffer.wrap(lp.rawPath()), lp);
+        }
+        for (var e : hardLinked.entrySet()) {
+            if (!addLinkedSiblings(root, bytes(e.getKey()), e.getValue(), listed)) {
+                // Some names of a changed multi-link file are elsewhere: rsync replaces a file by renaming a new
+                // copy over it, which would split the destination's link and leave the other names stale. Only a
+                // run over the whole root (-H) sees every name, so this batch becomes one.
+                log.info("command {}: '{}' has {} links, not all in its directory; syncing the whole root '{}'",
+                    cmd.getCommandId(), BytePaths.show(bytes(e.getKey())), e.getValue().nlink(), cmd.getRootId());
+                Optional<String> problem = rootProblem(root);
+                if (problem.isPresent()) return new Unavailable(problem.get());
+                return new Accepted(new ReplicationJob(cmd.getCommandId(), cmd.getHostId(), cmd.getRootId(), rootPath,
+                    dest, remoteDir, new FullRoot()));
+            }
+        }
+        return new Accepted(new ReplicationJob(cmd.getCommandId(), cmd.getHostId(), cmd.getRootId(), rootPath, dest,
+            remoteDir, new Paths(new ArrayList<>(listed.values()))));
+    }
+
+    /** Why {@code path} is not a plain root-relative path, if it is not. */
+    static Optional<String> checkSyntax(byte[] path) {
+        String shown = BytePaths.show(path);
+        if (path.length == 0) {
+            return Optional.of("empty path (the root itself); send a fullSync to replicate a whole root");
+        }
+        if (path.length > MAX_PATH_BYTES) {
+            return Optional.of("path of " + path.length + " bytes is longer than PATH_MAX");
+        }
+        if (path[0] == '/') return Optional.of("absolute path '" + shown + "'; paths must be relative to the root");
+        int start = 0;
+        for (int i = 0; i <= path.length; i++) {
+            if (i < path.length && path[i] == 0) return Optional.of("path '" + shown + "' contains a NUL byte");
+            if (i == path.length || path[i] == '/') {
+                int len = i - start;
+                if (len == 0) return Optional.of("path '" + shown + "' has an empty component (// or trailing /)");
+                if (len == 1 && path[start] == '.') return Optional.of("path '" + shown + "' has a '.' component");
+                if (len == 2 && path[start] == '.' && path[start + 1] == '.') {
+                    return Optional.of("path '" + shown + "' has a '..' component");
+                }
+                if (len > 255) return Optional.of("path '" + shown + "' has a component longer than NAME_MAX");
+                start = i + 1;
+            }
+        }
+        return Optional.empty();
+    }
+
+    static Optional<String> checkPrefix(String prefix) {
+        String p = stripSlashes(prefix);
+        if (prefix.startsWith("/")) {
+            return Optional.of("remotePrefix '" + prefix + "' is absolute; it must be relative to the destination");
+        }
+        if (p.isEmpty()) {
+            // An empty prefix would put the root at the destination's top, where a full sync's --delete would
+            // remove every other host's and root's replica.
+            return Optional.of("remotePrefix is empty; route the root to a non-empty prefix such as <host>/<root>");
+        }
+        for (String c : p.split("/", -1)) {
+            if (c.equals("..")) return Optional.of("remotePrefix '" + prefix + "' contains '..'");
+            if (!ExecConfig.isSafeRemoteComponent(c)) {
+                return Optional.of("remotePrefix '" + prefix + "' must be plain names of [A-Za-z0-9._@+=,~-] "
+                    + "separated by single '/'");
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<String> rootProblem(byte[] root) {
+        try {
+            Optional<Stat> st = ByteFs.stat(root);
+            if (st.isEmpty()) return Optional.of("root directory '" + BytePaths.show(root) + "' does not exist");
+            if (!st.get().isDir()) return Optional.of("root '" + BytePaths.show(root) + "' is not a directory");
+            return Optional.empty();
+        } catch (ErrnoException e) {
+            return Optional.of("cannot inspect root '" + BytePaths.show(root) + "': " + e.getMessage());
+        }
+    }
+
+    /**
+     * rsync's -H links names only when all of them are in one run's file list. A new hard link is usually reported
+     * by its new name alone, so the other names of a listed multi-link file that sit in the same directory are
+     * listed too (bounded scan).
+     *
+     * @return true when every name was found; false when some are elsewhere (the caller escalates)
+     */
+    private static boolean addLinkedSiblings(byte[] root, byte[] path, Stat st, Map<ByteBuffer, ListedPath> listed) {
+        byte[] parent = BytePaths.parent(path);
+        byte[] absParent = parent.length == 0 ? root : BytePaths.join(root, parent);
+        try {
+            List<byte[]> names = ByteFs.list(absParent);
+            if (names.size() > HARD_LINK_SCAN_MAX_ENTRIES) return false;
+            long found = 1;
+            for (byte[] name : names) {
+                byte[] rel = parent.length == 0 ? name : BytePaths.join(parent, name);
+                if (java.util.Arrays.equals(rel, path)) continue;
+                Optional<Stat> other = ByteFs.lstat(BytePaths.join(root, rel));
+                if (other.isPresent() && other.get().ino() == st.ino() && other.get().dev() == st.dev()) {
+                    listed.putIfAbsent(ByteBuffer.wrap(rel), new ListedPath(rel, Presence.REGULAR));
+                    if (++found >= st.nlink()) return true;
+                }
+            }
+            return false;
+        } catch (ErrnoException e) {
+            return false;
+        }
+    }
+
+    private static Presence presence(byte[] absolute) throws ErrnoException {
+        return presence(ByteFs.lstat(absolute));
+    }
+
+    private static Presence presence(Optional<Stat> st) {
+        if (st.isEmpty()) return Presence.MISSING;
+        if (st.get().isRegular()) return Presence.REGULAR;
+        if (st.get().isDir()) return Presence.DIRECTORY;
+        return Presence.OTHER;
+    }
+
+    private static String stripSlashes(String s) {
+        int a = 0;
+        int b = s.length();
+        while (a < b && s.charAt(a) == '/') a++;
+        while (b > a && s.charAt(b - 1) == '/') b--;
+        return s.substring(a, b);
+    }
+
+    private static byte[] bytes(ByteBuffer buf) {
+        ByteBuffer d = buf.duplicate();
+        byte[] out = new byte[d.remaining()];
+        d.get(out);
+        return out;
+    }
+}

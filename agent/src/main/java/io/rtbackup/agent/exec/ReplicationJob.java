@@ -1,0 +1,33 @@
+package io.rtbackup.agent.exec;
+
+import io.rtbackup.agent.config.ExecConfig.Destination;
+import java.util.List;
+
+/**
+ * A validated command, ready for rsync: which root (absolute path, ASCII), which destination, the directory under
+ * the destination the root lands in, and what to copy.
+ */
+public record ReplicationJob(
+        String commandId,
+        String hostId,
+        String rootId,
+        String rootPath,
+        Destination destination,
+        String remoteDir,
+        Selection selection) {
+
+    /** What to replicate. */
+    public sealed interface Selection permits FullRoot, Paths {
+    }
+
+    /** The whole root, deleting extraneous files on the destination. */
+    public record FullRoot() implements Selection {
+    }
+
+    /** Listed root-relative paths (each replicated recursively; a missing one is deleted on the destination). */
+    public record Paths(List<ListedPath> paths) implements Selection {
+        public Paths {
+            paths = List.copyOf(paths);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package io.rtbackup.agent.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.rtbackup.agent.config.ExecConfig.DaemonTarget;
+import io.rtbackup.agent.config.ExecConfig.Destination;
+import io.rtbackup.agent.config.ExecConfig.LocalTarget;
+import io.rtbackup.agent.config.ExecConfig.PasswordEnv;
+import io.rtbackup.agent.config.ExecConfig.PasswordFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ExecConfigTest {
+    @TempDir
+    Path tmp;
+
+    private static Properties props(String... kv) {
+        Properties p = new Properties();
+        for (int i = 0; i < kv.length; i += 2) p.setProperty(kv[i], kv[i + 1]);
+        return p;
+    }
+
+    @Test
+    void readsDaemonAndLocalDestinations() throws Exception {
+        Path pw = Files.writeString(tmp.resolve("pw"), "s3cret\nignored\n");
+        ExecConfig c = ExecConfig.from(props(
+            "destination.dc2.url", "rsync://backup@dc2.example:8730/rtb/fleet/a",
+            "destination.dc2.password-file", pw.toString(),
+            "destination.dc2.max-concurrent", "4",
+            "destination.dc2.timeout-s", "30",
+            "destination.dc2.command-timeout-s", "90",
+            "destination.dc2.acls", "true",
+            "destination.dc2.xattrs", "yes",
+            "destination.dc3.url", "rsync://10.0.0.3/mod",
+            "destination.local.url", "/srv/replica/",
+            "exec.command-max-age-s", "60"), Map.of("RSYNC_PASSWORD_DC3", "envpw"));
+
+        Destination dc2 = c.destinations().get("dc2");
+        assertThat(dc2.target()).isEqualTo(new DaemonTarget(Optional.of("backup"), "dc2.example", 8730, "rtb", "fleet/a"));
+        assertThat(dc2.target().argument("h/r")).isEqualTo("rsync://backup@dc2.example:8730/rtb/fleet/a/h/r/");
+        assertThat(dc2.password()).containsInstanceOf(PasswordFile.class);
+        assertThat(dc2.password().orElseThrow().secret()).isEqualTo("s3cret");
+        assertThat(dc2.maxConcurrent()).isEqualTo(4);
+        assertThat(dc2.ioTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(dc2.commandTimeout()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(dc2.acls()).isTrue();
+        assertThat(dc2.xattrs()).isTrue();
+
+        Destination dc3 = c.destinations().get("dc3");
+        assertThat(dc3.target().argument("h/r")).isEqualTo("rsync://10.0.0.3:873/mod/h/r/");
+        assertThat(dc3.password()).containsInstanceOf(PasswordEnv.class);
+        assertThat(dc3.password().orElseThrow().secret()).isEqualTo("envpw");
+        assertThat(dc3.password().orElseThrow().toString()).doesNotContain("envpw");
+        assertThat(dc3.maxConcurrent()).isEqualTo(ExecConfig.DEFAULT_MAX_CONCURRENT);
+
+        assertThat(c.destinations().get("local").target()).isEqualTo(new LocalTarget("/srv/replica"));
+        assertThat(c.destinations().get("local").target().argument("h/r")).isEqualTo("/srv/replica/h/r/");
+        assertThat(c.commandMaxAge()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(c.rsyncPath()).isEqualTo("rsync");
+    }
+
+    @Test
+    void errorsNameTheKeyAndWhatToDo() {
+        assertError(props("destination.x.url", "ftp://host/x"), "destination.x.url", "rsync://");
+        assertError(props("destination.x.url", "relative/dir"), "destination.x.url", "absolute");
+        assertError(props("destination.x.url", "rsync://host"), "destination.x.url", "module");
+        assertError(props("destination.x.url", "rsync://host:99999/m"), "destination.x.url", "port");
+        assertError(props("destination.x.url", "rsync://host/m/../up"), "destination.x.url", "'..'");
+        assertError(props("destination.x.urll", "/a"), "destination.x.urll", "unknown setting");
+        assertError(props("destination.x.max-concurrent", "0", "destination.x.url", "/a"),
+            "destination.x.max-concurrent", "positive");
+        assertError(props("destination.x.acls", "maybe", "destination.x.url", "/a"), "destination.x.acls", "true or false");
+        assertError(props("destination.x.timeout-s", "1"), "destination.x.url", "missing");
+        assertError(props("destination.x.url", "rsync://h/m", "destination.x.password-file", "/nonexistent/pw"),
+            "destination.x.password-file", "RSYNC_PASSWORD_X");
+        assertError(props("rsync.path", "/nonexistent/rsync"), "rsync.path", "install rsync");
+        assertError(props("rsync.path", "no-such-rsync-binary"), "rsync.path", "PATH");
+        assertError(props("destination.bad.name.url", "/a"), "destination.bad.name.url", "destination.<name>.<setting>");
+    }
+
+    @Test
+    void passwordVariableNameIsDerivedFromTheDestinationName() {
+        assertThat(ExecConfig.passwordVariable("dc-2_east")).isEqualTo("RSYNC_PASSWORD_DC_2_EAST");
+    }
+
+    private static void assertError(Properties p, String key, String hint) {
+        assertThatThrownBy(() -> ExecConfig.from(p, Map.of()))
+            .isInstanceOf(ConfigException.class)
+            .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo(key))
+            .hasMessageContaining(hint);
+    }
+}
