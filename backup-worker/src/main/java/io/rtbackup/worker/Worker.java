@@ -1,0 +1,171 @@
+package io.rtbackup.worker;
+
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.rtbackup.schema.SyncResult;
+import io.rtbackup.topics.Topics;
+import io.rtbackup.worker.config.DestinationConfig;
+import io.rtbackup.worker.config.WorkerConfig;
+import io.rtbackup.worker.metrics.WorkerMetrics;
+import io.rtbackup.worker.pipeline.DestinationPipeline;
+import io.rtbackup.worker.pipeline.PipelineStatus;
+import io.rtbackup.worker.transport.KafkaTransport;
+import io.rtbackup.worker.transport.ResultListener;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A stateless backup worker: one {@link DestinationPipeline} per destination it serves, one results listener and
+ * one producer shared by them. Any number of workers may run against the same topics; each destination's group
+ * spreads the event partitions over them, and a worker that dies is replaced by a rebalance (its uncommitted
+ * events replay, which only means duplicate rsyncs).
+ */
+public final class Worker implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Worker.class);
+
+    private final WorkerConfig config;
+    private final Topics topics;
+    private final String bootstrapServers;
+    private final PrometheusRegistry registry;
+    private final SyncListener listener;
+    private final List<DestinationPipeline> pipelines = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private WorkerMetrics metrics;
+    private KafkaTransport transport;
+    private ResultListener results;
+    private Thread resultsThread;
+    private boolean started;
+    private boolean closed;
+
+    public Worker(WorkerConfig config, Topics topics, String bootstrapServers, PrometheusRegistry registry) {
+        this(config, topics, bootstrapServers, registry, SyncListener.NONE);
+    }
+
+    public Worker(WorkerConfig config, Topics topics, String bootstrapServers, PrometheusRegistry registry,
+                  SyncListener listener) {
+        this.config = config;
+        this.topics = topics;
+        this.bootstrapServers = bootstrapServers;
+        this.registry = registry;
+        this.listener = listener;
+    }
+
+    /**
+     * Starts the results listener, waits until it reads from the end of the results topic (so no result of a
+     * command issued from now on can be missed), then starts one pipeline thread per destination.
+     *
+     * @throws IllegalStateException when the results topic cannot be read within a minute
+     */
+    public synchronized void start() {
+        if (started) throw new IllegalStateException("worker " + config.workerId() + " already started");
+        started = true;
+        metrics = new WorkerMetrics(registry);
+        transport = new KafkaTransport(bootstrapServers, topics, config.workerId(), config.kafka());
+        // Pipelines are created once results can be read; none exists before, so no result can be missed.
+        Map<String, DestinationPipeline> byName = new ConcurrentHashMap<>();
+        Map<String, Consumer<SyncResult>> byDestination = new HashMap<>();
+        for (DestinationConfig d : config.destinations()) {
+            byDestination.put(d.name(), r -> {
+                DestinationPipeline p = byName.get(r.getDestination());
+                if (p != null) p.deliver(r);
+            });
+        }
+        results = new ResultListener(bootstrapServers, topics, config.workerId(), byDestination, config.kafka(), metrics);
+        resultsThread = new Thread(results, "rtb-worker-results");
+        resultsThread.setDaemon(true);
+        resultsThread.start();
+        try {
+            if (!results.awaitPositioned(Duration.ofMinutes(1))) {
+                close();
+                throw new IllegalStateException("worker " + config.workerId() + ": cannot read the results topic '"
+                    + topics.results() + "' at " + bootstrapServers + " within 1 minute; is the broker up and the topic created?");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            close();
+            throw new IllegalStateException("interrupted while starting worker " + config.workerId(), e);
+        }
+        for (DestinationConfig d : config.destinations()) {
+            DestinationPipeline p = new DestinationPipeline(config, d, topics, newEventConsumer(d), transport, transport,
+                metrics, listener, System::nanoTime);
+            pipelines.add(p);
+            byName.put(d.name(), p);
+        }
+        for (DestinationPipeline p : pipelines) {
+            Thread t = new Thread(p, "rtb-worker-" + p.destination());
+            t.setDaemon(true);
+            threads.add(t);
+            t.start();
+        }
+        log.info("worker {} started: destinations {}, events {}, commands {}, results {}", config.workerId(),
+            pipelines.stream().map(DestinationPipeline::destination).toList(), topics.events(), topics.commands(),
+            topics.results());
+    }
+
+    private KafkaConsumer<byte[], byte[]> newEventConsumer(DestinationConfig d) {
+        Map<String, Object> props = new HashMap<>(config.kafka());
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, d.consumerGroup());
+        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "rtb-worker-" + config.workerId() + "-" + d.name());
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        // Never jump silently: a missing or out-of-range offset must become full-root syncs (see DestinationPipeline).
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
+        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        return new KafkaConsumer<>(props);
+    }
+
+    /** Waits until every pipeline has joined its group and positioned its partitions. */
+    public boolean awaitReady(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!pipelines.isEmpty() && pipelines.stream().allMatch(DestinationPipeline::ready)) return true;
+            Thread.sleep(20);
+        }
+        return false;
+    }
+
+    /** Per destination: breaker state, pause, pending paths, commands in flight, lag. */
+    public Map<String, PipelineStatus> status() {
+        Map<String, PipelineStatus> out = new LinkedHashMap<>();
+        for (DestinationPipeline p : pipelines) out.put(p.destination(), p.status());
+        return out;
+    }
+
+    public String workerId() {
+        return config.workerId();
+    }
+
+    /** Stops the pipelines (each commits what is done), then the results listener and the producer. */
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        for (DestinationPipeline p : pipelines) p.stop();
+        for (Thread t : threads) joinQuietly(t);
+        if (results != null) results.stop();
+        if (resultsThread != null) joinQuietly(resultsThread);
+        if (transport != null) transport.close();
+        if (metrics != null) metrics.close();
+        log.info("worker {} stopped", config.workerId());
+    }
+
+    private static void joinQuietly(Thread t) {
+        try {
+            t.join(30_000);
+            if (t.isAlive()) log.warn("thread {} did not stop within 30 s", t.getName());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,455 @@
+package io.rtbackup.worker.coalesce;
+
+import io.rtbackup.worker.config.CoalesceSettings;
+import io.rtbackup.worker.offsets.EventRef;
+import io.rtbackup.worker.route.RootKey;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntPredicate;
+import java.util.function.LongSupplier;
+
+/**
+ * Per-path coalescing for one destination, batched per (host, root). Plain single-threaded state driven by an
+ * injected monotonic clock, so it is tested without Kafka or sleeps.
+ *
+ * <p>Rules:
+ * <ul>
+ *   <li>Leading edge: a change to a path with nothing conflicting pending or in flight is ready at once.</li>
+ *   <li>Otherwise a pending path is ready when it has been quiet for the debounce, or has waited the max delay
+ *       since its first pending change (constant writes), whichever comes first; a (host, root) with at least
+ *       {@code batchMaxPaths} issuable paths flushes a full batch at once.</li>
+ *   <li>Later changes absorb earlier ones (one entry per path, carrying every covered event).</li>
+ *   <li>A path in flight is not issued again until its command finishes; its newer change waits. Paths the agent
+ *       may walk recursively (directories, subtree rescans) also block their descendants and vice versa, so two
+ *       rsyncs never race on one file (a slower, older rsync could otherwise land stale content last).</li>
+ *   <li>A subtree rescan absorbs pending paths under it; a root rescan or overflow absorbs every pending path of
+ *       the root and becomes a full-root sync, which waits for the root's in-flight commands and blocks the root
+ *       while it runs.</li>
+ * </ul>
+ */
+public final class Coalescer {
+    /** Publish time of an event whose Kafka timestamp is not the agent's CreateTime: never counts as covered. */
+    public static final long UNKNOWN_PUBLISH_TIME = Long.MAX_VALUE;
+    private final long debounceNs;
+    private final long maxDelayNs;
+    private final int batchMax;
+    private final LongSupplier clock;
+    private final LinkedHashMap<RootKey, KeyState> keys = new LinkedHashMap<>();
+    private final Map<Long, Batch> inFlight = new HashMap<>();
+    private long nextId = 1;
+    private int pending;
+
+    /** @param nanoClock monotonic nanoseconds, e.g. {@code System::nanoTime} */
+    public Coalescer(CoalesceSettings settings, LongSupplier nanoClock) {
+        this.debounceNs = settings.debounce().toNanos();
+        this.maxDelayNs = settings.maxDelay().toNanos();
+        this.batchMax = settings.batchMaxPaths();
+        this.clock = nanoClock;
+    }
+
+    private static final class KeyState {
+        final RootKey key;
+        final LinkedHashMap<PathKey, Entry> pending = new LinkedHashMap<>();
+        Entry full;
+        int pendingRescans;
+        final Set<PathKey> busy = new HashSet<>();
+        final Set<PathKey> busyTrees = new HashSet<>();
+        boolean busyFull;
+        int inFlight;
+        /** Lower bound of the earliest time something may be ready; MIN_VALUE = look now, MAX_VALUE = nothing. */
+        long checkAtNs = Long.MIN_VALUE;
+
+        KeyState(RootKey key) {
+            this.key = key;
+        }
+
+        boolean idle() {
+            return pending.isEmpty() && full == null && inFlight == 0;
+        }
+    }
+
+    /**
+     * A change to one path (file, directory, symlink...). {@code directory} marks it as possibly recursive. A change
+     * to the root directory itself (its mode, say) can only be replicated by a run over the root, so it is one.
+     */
+    public void offerPath(RootKey key, PathKey path, boolean directory, EventRef ref, long eventTimeNs) {
+        offerPath(key, path, directory, ref, eventTimeNs, UNKNOWN_PUBLISH_TIME);
+    }
+
+    /** As {@link #offerPath(RootKey, PathKey, boolean, EventRef, long)}, with the event's publish time (agent ms). */
+    public void offerPath(RootKey key, PathKey path, boolean directory, EventRef ref, long eventTimeNs,
+                          long publishedMs) {
+        if (path.isRoot()) {
+            offerFullSync(key, ref, eventTimeNs, publishedMs);
+            return;
+        }
+        long now = clock.getAsLong();
+        KeyState ks = state(key);
+        if (ks.full != null) {
+            ks.full.add(ref, eventTimeNs, now, publishedMs);
+            touch(ks, ks.full);
+            return;
+        }
+        Entry cover = pendingRescanCovering(ks, path);
+        if (cover == null) {
+            cover = ks.pending.get(path);
+            if (cover == null) cover = newEntry(ks, path, directory, now);
+            cover.tree |= directory;
+        }
+        cover.add(ref, eventTimeNs, now, publishedMs);
+        touch(ks, cover);
+    }
+
+    /** A rescan of a subtree: the path and everything below it may have changed. The root means a full sync. */
+    public void offerSubtree(RootKey key, PathKey path, EventRef ref, long eventTimeNs) {
+        offerSubtree(key, path, ref, eventTimeNs, UNKNOWN_PUBLISH_TIME);
+    }
+
+    public void offerSubtree(RootKey key, PathKey path, EventRef ref, long eventTimeNs, long publishedMs) {
+        if (path.isRoot()) {
+            offerFullSync(key, ref, eventTimeNs, publishedMs);
+            return;
+        }
+        long now = clock.getAsLong();
+        KeyState ks = state(key);
+        if (ks.full != null) {
+            ks.full.add(ref, eventTimeNs, now, publishedMs);
+            touch(ks, ks.full);
+            return;
+        }
+        Entry e = pendingRescanCovering(ks, path);
+        if (e == null) {
+            e = ks.pending.get(path);
+            if (e == null) e = newEntry(ks, path, true, now);
+            e.tree = true;
+            if (!e.rescan) {
+                e.rescan = true;
+                ks.pendingRescans++;
+            }
+            for (Iterator<Entry> it = ks.pending.values().iterator(); it.hasNext(); ) {
+                Entry x = it.next();
+                if (x != e && x.path.isStrictlyUnder(path)) {
+                    e.absorb(x);
+                    if (x.rescan) ks.pendingRescans--;
+                    it.remove();
+                    pending--;
+                }
+            }
+        }
+        e.add(ref, eventTimeNs, now, publishedMs);
+        touch(ks, e);
+    }
+
+    /** The whole root must be synced (root rescan, overflow, offset reset): absorbs every pending path of it. */
+    public void offerFullSync(RootKey key, EventRef ref, long eventTimeNs) {
+        offerFullSync(key, ref, eventTimeNs, UNKNOWN_PUBLISH_TIME);
+    }
+
+    public void offerFullSync(RootKey key, EventRef ref, long eventTimeNs, long publishedMs) {
+        long now = clock.getAsLong();
+        KeyState ks = state(key);
+        if (ks.full == null) {
+            Entry f = new Entry(PathKey.ROOT, now);
+            f.tree = true;
+            f.leading = ks.inFlight == 0;
+            for (Entry x : ks.pending.values()) f.absorb(x);
+            pending -= ks.pending.size();
+            ks.pending.clear();
+            ks.pendingRescans = 0;
+            ks.full = f;
+            pending++;
+        }
+        ks.full.add(ref, eventTimeNs, now, publishedMs);
+        touch(ks, ks.full);
+    }
+
+    /**
+     * The next batch that is ready now, if {@code admit} grants a permit for it (it is asked only when a batch is
+     * ready; when it says no, nothing changes). The batch is then in flight until {@link #finish}.
+     */
+    public Optional<Batch> next(BooleanSupplier admit) {
+        long now = clock.getAsLong();
+        List<RootKey> idle = new ArrayList<>();
+        try {
+            for (KeyState ks : keys.values()) {
+                if (ks.checkAtNs > now) continue;
+                if (ks.idle()) {
+                    idle.add(ks.key);
+                    continue;
+                }
+                List<Entry> ready = readyEntries(ks, now);
+                if (ready == null) continue;
+                if (!admit.getAsBoolean()) return Optional.empty();
+                Batch b = issue(ks, ready);
+                // Round-robin between roots: the one just served goes to the back.
+                keys.remove(ks.key);
+                keys.put(ks.key, ks);
+                return Optional.of(b);
+            }
+            return Optional.empty();
+        } finally {
+            for (RootKey k : idle) keys.remove(k);
+        }
+    }
+
+    /** The batch's command finished (done, rejected or given up): its paths may be issued again. */
+    /**
+     * After a successful sync that started at {@code startedAtMs} (agent clock): pending changes of the synced paths
+     * (all of the root's, for a full sync) that were all published before that instant are already in the replica.
+     * They are dropped, and their events returned so the caller can count them as done. Replication is
+     * state-based, so this only saves the second rsync a backlog would otherwise cause.
+     *
+     * @param paths the paths the sync listed, or null for a full sync
+     */
+    public List<EventRef> dropCovered(RootKey key, Collection<PathKey> paths, long startedAtMs) {
+        KeyState ks = keys.get(key);
+        if (ks == null || startedAtMs <= 0) return List.of();
+        List<EventRef> done = new ArrayList<>();
+        if (paths == null) {
+            if (ks.full != null && ks.full.newestPublishedMs < startedAtMs) {
+                done.addAll(ks.full.refs);
+                ks.full = null;
+                pending--;
+            }
+            for (Iterator<Entry> it = ks.pending.values().iterator(); it.hasNext(); ) {
+                Entry x = it.next();
+                if (x.newestPublishedMs < startedAtMs) {
+                    done.addAll(x.refs);
+                    if (x.rescan) ks.pendingRescans--;
+                    it.remove();
+                    pending--;
+                }
+            }
+        } else {
+            // The agent syncs listed directories recursively: a pending change at or below a synced path is covered.
+            Set<PathKey> synced = new HashSet<>(paths);
+            for (Iterator<Entry> it = ks.pending.values().iterator(); it.hasNext(); ) {
+                Entry x = it.next();
+                if (x.newestPublishedMs >= startedAtMs || !isAtOrUnder(x.path, synced)) continue;
+                done.addAll(x.refs);
+                if (x.rescan) ks.pendingRescans--;
+                it.remove();
+                pending--;
+            }
+        }
+        if (ks.idle()) keys.remove(ks.key);
+        return done;
+    }
+
+    private static boolean isAtOrUnder(PathKey path, Set<PathKey> synced) {
+        if (synced.contains(path)) return true;
+        for (PathKey a : path.ancestors()) if (synced.contains(a)) return true;
+        return false;
+    }
+
+    public Batch finish(long batchId) {
+        Batch b = inFlight.remove(batchId);
+        if (b == null) return null;
+        KeyState ks = keys.get(b.key());
+        if (b.fullSync()) {
+            ks.busyFull = false;
+        } else {
+            for (PathKey p : b.paths()) {
+                ks.busy.remove(p);
+                ks.busyTrees.remove(p);
+            }
+        }
+        ks.inFlight--;
+        ks.checkAtNs = Long.MIN_VALUE;
+        if (ks.idle()) keys.remove(ks.key);
+        return b;
+    }
+
+    /**
+     * Before a retry of an in-flight batch: its paths' newer pending changes ride along (the retried rsync reads
+     * the current state anyway), so they do not need a command of their own. A full sync absorbs every pending
+     * change of its root.
+     */
+    public Batch absorbPendingInto(long batchId) {
+        Batch b = inFlight.get(batchId);
+        if (b == null) throw new IllegalArgumentException("batch " + batchId + " is not in flight");
+        KeyState ks = keys.get(b.key());
+        if (b.fullSync()) {
+            for (Entry x : ks.pending.values()) b.absorb(x);
+            pending -= ks.pending.size();
+            ks.pending.clear();
+            ks.pendingRescans = 0;
+            if (ks.full != null) {
+                b.absorb(ks.full);
+                ks.full = null;
+                pending--;
+            }
+        } else {
+            for (PathKey p : b.paths()) {
+                Entry x = ks.pending.remove(p);
+                if (x == null) continue;
+                pending--;
+                if (x.rescan) ks.pendingRescans--;
+                if (b.absorb(x)) ks.busyTrees.add(p);
+            }
+        }
+        return b;
+    }
+
+    /**
+     * Partitions were revoked: forget their events. Pending paths left without events are dropped (the partition's
+     * new owner replays them); in-flight batches keep running but no longer cover them.
+     */
+    public void dropPartitions(IntPredicate revoked) {
+        for (Iterator<KeyState> kit = keys.values().iterator(); kit.hasNext(); ) {
+            KeyState ks = kit.next();
+            for (Iterator<Entry> it = ks.pending.values().iterator(); it.hasNext(); ) {
+                Entry e = it.next();
+                e.refs.removeIf(r -> revoked.test(r.partition()));
+                if (e.refs.isEmpty()) {
+                    if (e.rescan) ks.pendingRescans--;
+                    it.remove();
+                    pending--;
+                }
+            }
+            if (ks.full != null) {
+                ks.full.refs.removeIf(r -> revoked.test(r.partition()));
+                if (ks.full.refs.isEmpty()) {
+                    ks.full = null;
+                    pending--;
+                }
+            }
+            ks.checkAtNs = Long.MIN_VALUE;
+            if (ks.idle()) kit.remove();
+        }
+        for (Batch b : inFlight.values()) b.dropRefs(revoked);
+    }
+
+    /** Pending (not yet issued) paths, counting a pending full-root sync as one. */
+    public int pendingCount() {
+        return pending;
+    }
+
+    public int inFlightCount() {
+        return inFlight.size();
+    }
+
+    /** Earliest clock value at which {@link #next} may find something; {@code Long.MAX_VALUE} when nothing waits. */
+    public long nextCheckNanos() {
+        long min = Long.MAX_VALUE;
+        for (KeyState ks : keys.values()) min = Math.min(min, ks.checkAtNs);
+        return min;
+    }
+
+    private KeyState state(RootKey key) {
+        return keys.computeIfAbsent(key, KeyState::new);
+    }
+
+    private Entry newEntry(KeyState ks, PathKey path, boolean tree, long now) {
+        Entry e = new Entry(path, now);
+        e.tree = tree;
+        e.leading = !blocked(ks, path, tree);
+        ks.pending.put(path, e);
+        pending++;
+        return e;
+    }
+
+    private void touch(KeyState ks, Entry e) {
+        ks.checkAtNs = Math.min(ks.checkAtNs, due(e));
+    }
+
+    private long due(Entry e) {
+        if (e.leading) return e.firstNs;
+        return Math.min(e.lastNs + debounceNs, e.firstNs + maxDelayNs);
+    }
+
+    private Entry pendingRescanCovering(KeyState ks, PathKey path) {
+        if (ks.pendingRescans == 0) return null;
+        for (PathKey a : path.ancestors()) {
+            Entry e = ks.pending.get(a);
+            if (e != null && e.rescan) return e;
+        }
+        return null;
+    }
+
+    private boolean blocked(KeyState ks, PathKey path, boolean tree) {
+        if (ks.busyFull) return true;
+        if (ks.busy.contains(path)) return true;
+        if (!ks.busyTrees.isEmpty() && !path.isRoot()) {
+            if (ks.busyTrees.contains(PathKey.ROOT)) return true;
+            for (PathKey a : path.ancestors()) if (ks.busyTrees.contains(a)) return true;
+        }
+        if (tree) {
+            for (PathKey b : ks.busy) if (b.isStrictlyUnder(path)) return true;
+        }
+        return false;
+    }
+
+    /** The entries to issue now for this root, or null (and {@code checkAtNs} updated) when none are ready. */
+    private List<Entry> readyEntries(KeyState ks, long now) {
+        if (ks.full != null) {
+            if (ks.inFlight > 0) {
+                ks.checkAtNs = Long.MAX_VALUE; // finish() re-arms
+                return null;
+            }
+            long d = due(ks.full);
+            if (d > now) {
+                ks.checkAtNs = d;
+                return null;
+            }
+            return List.of(ks.full);
+        }
+        if (ks.busyFull || ks.pending.isEmpty()) {
+            ks.checkAtNs = Long.MAX_VALUE;
+            return null;
+        }
+        List<Entry> ready = new ArrayList<>();
+        List<Entry> issuable = new ArrayList<>();
+        long earliest = Long.MAX_VALUE;
+        for (Entry e : ks.pending.values()) {
+            if (blocked(ks, e.path, e.tree)) continue;
+            if (issuable.size() < batchMax) issuable.add(e);
+            long d = due(e);
+            if (d <= now) {
+                ready.add(e);
+                if (ready.size() == batchMax) break;
+            } else {
+                earliest = Math.min(earliest, d);
+            }
+        }
+        if (ready.isEmpty()) {
+            if (issuable.size() >= batchMax) return issuable; // size cap reached: flush a full batch now
+            ks.checkAtNs = earliest;
+            return null;
+        }
+        return ready;
+    }
+
+    private Batch issue(KeyState ks, List<Entry> entries) {
+        boolean full = entries.size() == 1 && entries.get(0) == ks.full;
+        Batch b = new Batch(nextId++, ks.key, full);
+        for (Entry e : entries) b.absorb(e);
+        if (full) {
+            ks.full = null;
+            ks.busyFull = true;
+            pending--;
+        } else {
+            for (Entry e : entries) {
+                ks.pending.remove(e.path);
+                if (e.rescan) ks.pendingRescans--;
+                ks.busy.add(e.path);
+                if (e.tree) ks.busyTrees.add(e.path);
+            }
+            pending -= entries.size();
+        }
+        ks.inFlight++;
+        // More may be ready; the next scan settles the exact time.
+        ks.checkAtNs = Long.MIN_VALUE;
+        inFlight.put(b.id(), b);
+        return b;
+    }
+}

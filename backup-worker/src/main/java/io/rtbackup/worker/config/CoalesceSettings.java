@@ -1,0 +1,29 @@
+package io.rtbackup.worker.config;
+
+import java.time.Duration;
+
+/**
+ * How a destination's coalescer batches paths.
+ *
+ * @param debounce        a pending path goes out once it has been quiet this long
+ * @param maxDelay        ... or once it has waited this long under constant writes
+ * @param batchMaxPaths   most paths in one command; a (host, root) with this many ready paths flushes at once
+ * @param maxPendingPaths above this many pending paths the destination's consumer pauses (memory bound)
+ * @param catchUpLag      while the consumer is more than this many events behind the log end, paths are held (not
+ *                        issued, at most {@code maxDelay} at a time) so a backlog coalesces into one rsync entry
+ *                        per path instead of one per poll; 0 = whenever behind
+ */
+public record CoalesceSettings(Duration debounce, Duration maxDelay, int batchMaxPaths, int maxPendingPaths,
+                               long catchUpLag) {
+    public static CoalesceSettings defaults() {
+        return new CoalesceSettings(Duration.ofMillis(100), Duration.ofSeconds(1), 1000, 100_000, 0);
+    }
+
+    public CoalesceSettings {
+        if (debounce.isNegative()) throw new IllegalArgumentException("debounce must not be negative");
+        if (maxDelay.compareTo(debounce) < 0) throw new IllegalArgumentException("max delay must be >= debounce");
+        if (batchMaxPaths < 1) throw new IllegalArgumentException("batch size cap must be >= 1");
+        if (maxPendingPaths < batchMaxPaths) throw new IllegalArgumentException("max pending paths must be >= batch size cap");
+        if (catchUpLag < 0) throw new IllegalArgumentException("catch-up lag must not be negative");
+    }
+}

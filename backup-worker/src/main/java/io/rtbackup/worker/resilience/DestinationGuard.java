@@ -1,0 +1,120 @@
+package io.rtbackup.worker.resilience;
+
+import io.github.resilience4j.bulkhead.Bulkhead;
+import io.github.resilience4j.bulkhead.BulkheadConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.core.IntervalFunction;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import io.rtbackup.worker.config.BreakerSettings;
+import io.rtbackup.worker.config.RetrySettings;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * The resilience4j parts of one destination. Commands are asynchronous (a result arrives on a topic much later),
+ * so the parts are driven by hand: {@link #tryAdmit()} before a command goes out, one of the outcome methods when
+ * its result (or timeout) arrives, and retry delays from a {@link Retry.AsyncContext} per batch.
+ */
+public final class DestinationGuard {
+    private final Bulkhead bulkhead;
+    private final CircuitBreaker breaker;
+    private final Retry retry;
+    private final long maxBackoffMs;
+    private final long openWaitNs;
+    private final LongSupplier clock;
+    private volatile long openedAtNs;
+
+    public DestinationGuard(String destination, int maxConcurrent, RetrySettings retrySettings,
+                            BreakerSettings breakerSettings, LongSupplier nanoClock) {
+        this.bulkhead = Bulkhead.of("rtb-dest-" + destination, BulkheadConfig.custom()
+            .maxConcurrentCalls(maxConcurrent)
+            .maxWaitDuration(Duration.ZERO)
+            .build());
+        this.breaker = CircuitBreaker.of("rtb-dest-" + destination, CircuitBreakerConfig.custom()
+            .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+            .slidingWindowSize(breakerSettings.slidingWindow())
+            .minimumNumberOfCalls(breakerSettings.minimumCalls())
+            .failureRateThreshold(breakerSettings.failureRateThreshold())
+            .waitDurationInOpenState(breakerSettings.openWait())
+            .permittedNumberOfCallsInHalfOpenState(breakerSettings.halfOpenCalls())
+            .recordExceptions(DestinationFailure.class)
+            .build());
+        this.retry = Retry.of("rtb-dest-" + destination, RetryConfig.custom()
+            .maxAttempts(retrySettings.maxAttempts())
+            .intervalFunction(IntervalFunction.ofExponentialBackoff(retrySettings.initialBackoff(),
+                retrySettings.multiplier(), retrySettings.maxBackoff()))
+            .retryExceptions(Exception.class)
+            .build());
+        this.maxBackoffMs = retrySettings.maxBackoff().toMillis();
+        this.openWaitNs = breakerSettings.openWait().toNanos();
+        this.clock = nanoClock;
+        breaker.getEventPublisher().onStateTransition(e -> {
+            if (e.getStateTransition().getToState() == CircuitBreaker.State.OPEN) openedAtNs = clock.getAsLong();
+        });
+    }
+
+    /**
+     * Moves an open breaker to half-open once its wait is over. Called from the pipeline loop: while open, the
+     * consumer is paused and possibly no command asks for permission, so nothing else would (resilience4j's own
+     * automatic transition would need a scheduler thread per JVM that is not a daemon).
+     */
+    public void tick() {
+        if (breaker.getState() == CircuitBreaker.State.OPEN && clock.getAsLong() - openedAtNs >= openWaitNs) {
+            breaker.transitionToHalfOpenState();
+        }
+    }
+
+    /** A bulkhead slot and breaker permission for one command, both or neither. */
+    public boolean tryAdmit() {
+        if (!bulkhead.tryAcquirePermission()) return false;
+        if (!breaker.tryAcquirePermission()) {
+            bulkhead.releasePermission();
+            return false;
+        }
+        return true;
+    }
+
+    /** The command reached the destination and the destination did its part (OK, PARTIAL). */
+    public void succeeded(long durationMs) {
+        bulkhead.onComplete();
+        breaker.onSuccess(durationMs, TimeUnit.MILLISECONDS);
+    }
+
+    /** The destination failed (FAILED result, no result in time). Counts towards opening the breaker. */
+    public void destinationFailed(long durationMs, String reason) {
+        bulkhead.onComplete();
+        breaker.onError(durationMs, TimeUnit.MILLISECONDS, new DestinationFailure(reason));
+    }
+
+    /** The command said nothing about the destination (rejected by the agent, not delivered to Kafka). */
+    public void neutral() {
+        bulkhead.onComplete();
+        breaker.releasePermission();
+    }
+
+    public Retry.AsyncContext<Void> newRetryContext() {
+        return retry.asyncContext();
+    }
+
+    public long maxBackoffMs() {
+        return maxBackoffMs;
+    }
+
+    public CircuitBreaker.State breakerState() {
+        return breaker.getState();
+    }
+
+    public int availableSlots() {
+        return bulkhead.getMetrics().getAvailableConcurrentCalls();
+    }
+
+    /** The failure recorded by the breaker and the retry when a destination does not do its part. */
+    public static final class DestinationFailure extends RuntimeException {
+        public DestinationFailure(String reason) {
+            super(reason, null, false, false);
+        }
+    }
+}

@@ -1,0 +1,10 @@
+package io.rtbackup.worker.transport;
+
+import io.rtbackup.schema.SyncCommand;
+import java.util.function.Consumer;
+
+/** Where commands go (the commands topic, keyed by host). */
+public interface CommandSink {
+    /** Sends asynchronously; {@code onFailure} runs (on another thread) only if the broker did not take it. */
+    void send(SyncCommand command, Consumer<Exception> onFailure);
+}

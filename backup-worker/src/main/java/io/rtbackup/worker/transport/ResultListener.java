@@ -1,0 +1,139 @@
+package io.rtbackup.worker.transport;
+
+import io.rtbackup.schema.AvroCodec;
+import io.rtbackup.schema.SyncResult;
+import io.rtbackup.schema.UndecodableRecordException;
+import io.rtbackup.topics.Topics;
+import io.rtbackup.worker.metrics.WorkerMetrics;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads the results topic for one worker: every partition assigned (no group: each worker needs all results
+ * addressed to it, whichever partition the agent used), starting at the end, keeping only results whose
+ * {@code replyTo} is this worker, handing each to its destination's pipeline. Results from before the start are of
+ * no use: the commands they answer were issued by an earlier incarnation whose state is gone.
+ */
+public final class ResultListener implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(ResultListener.class);
+
+    private final String bootstrapServers;
+    private final Topics topics;
+    private final String workerId;
+    private final Map<String, Consumer<SyncResult>> byDestination;
+    private final Map<String, String> overrides;
+    private final WorkerMetrics metrics;
+    private final AvroCodec<SyncResult> codec = AvroCodec.syncResults();
+    private final CountDownLatch positioned = new CountDownLatch(1);
+    private volatile boolean running = true;
+    private volatile KafkaConsumer<byte[], byte[]> consumer;
+
+    public ResultListener(String bootstrapServers, Topics topics, String workerId,
+                          Map<String, Consumer<SyncResult>> byDestination, Map<String, String> overrides,
+                          WorkerMetrics metrics) {
+        this.bootstrapServers = bootstrapServers;
+        this.topics = topics;
+        this.workerId = workerId;
+        this.byDestination = Map.copyOf(byDestination);
+        this.overrides = overrides;
+        this.metrics = metrics;
+    }
+
+    /** Waits until the listener reads from the end of every partition; commands must not go out before. */
+    public boolean awaitPositioned(Duration timeout) throws InterruptedException {
+        return positioned.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void run() {
+        Map<String, Object> props = new HashMap<>(overrides);
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "rtb-worker-" + workerId + "-results");
+        props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(props)) {
+            consumer = c;
+            if (!running) return;
+            List<TopicPartition> parts = new ArrayList<>();
+            for (PartitionInfo pi : c.partitionsFor(topics.results(), Duration.ofSeconds(60))) {
+                parts.add(new TopicPartition(pi.topic(), pi.partition()));
+            }
+            if (parts.isEmpty()) throw new IllegalStateException("results topic '" + topics.results() + "' has no partitions");
+            c.assign(parts);
+            c.seekToEnd(parts);
+            for (TopicPartition tp : parts) c.position(tp); // resolve the lazy seek now
+            positioned.countDown();
+            log.info("worker {}: reading results from {} ({} partitions) from the end", workerId, topics.results(), parts.size());
+            while (running) {
+                try {
+                    for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) handle(r);
+                } catch (WakeupException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    // Without this loop every command would time out; keep reading.
+                    log.error("worker {}: reading results failed, retrying in 1 s: {}", workerId, e.toString(), e);
+                    sleepQuietly();
+                }
+            }
+        } catch (WakeupException e) {
+            if (running) throw e;
+        } catch (RuntimeException e) {
+            log.error("worker {}: results listener stopped: {}", workerId, e.toString(), e);
+            throw e;
+        } finally {
+            consumer = null;
+        }
+    }
+
+    private void handle(ConsumerRecord<byte[], byte[]> r) {
+        SyncResult result;
+        try {
+            result = codec.decode(r.value());
+        } catch (UndecodableRecordException e) {
+            metrics.undecodableResults.inc();
+            log.warn("worker {}: skipping undecodable record {}-{}@{}: {}", workerId, r.topic(), r.partition(),
+                r.offset(), e.getMessage());
+            return;
+        }
+        if (!workerId.equals(result.getReplyTo())) return;
+        Consumer<SyncResult> target = byDestination.get(result.getDestination());
+        if (target == null) {
+            log.warn("worker {}: result {} names destination '{}', which this worker does not serve", workerId,
+                result.getCommandId(), result.getDestination());
+            return;
+        }
+        target.accept(result);
+    }
+
+    private static void sleepQuietly() {
+        try {
+            Thread.sleep(1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public void stop() {
+        running = false;
+        KafkaConsumer<byte[], byte[]> c = consumer;
+        if (c != null) c.wakeup();
+    }
+}
