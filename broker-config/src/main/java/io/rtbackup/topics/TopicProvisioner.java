@@ -19,6 +19,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,9 +64,13 @@ public final class TopicProvisioner {
                 String name = topics.forRole(spec.role());
                 if (!existing.contains(name)) toCreate.add(newTopic(name, spec, brokers));
             }
-            if (!toCreate.isEmpty()) create(toCreate);
+            if (!toCreate.isEmpty()) {
+                create(toCreate);
+                // Metadata of new topics reaches the broker's cache a moment after creation: describing them
+                // before that fails with UnknownTopicOrPartition.
+                awaitLeaders(topics);
+            }
             validate(topics);
-            if (!toCreate.isEmpty()) awaitLeaders(topics);
         } catch (ExecutionException | TimeoutException e) {
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             throw new TopicSetupException("cannot set up topics " + topics + " on the cluster: " + cause, cause);
@@ -106,11 +111,15 @@ public final class TopicProvisioner {
         List<String> names = catalog.specs().stream().map(s -> topics.forRole(s.role())).toList();
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
-            Map<String, TopicDescription> d =
-                admin.describeTopics(names).allTopicNames().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            boolean allLed = d.values().stream().flatMap(t -> t.partitions().stream())
-                .allMatch(p -> p.leader() != null && !p.leader().isEmpty());
-            if (allLed) return;
+            try {
+                Map<String, TopicDescription> d =
+                    admin.describeTopics(names).allTopicNames().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                boolean allLed = d.values().stream().flatMap(t -> t.partitions().stream())
+                    .allMatch(p -> p.leader() != null && !p.leader().isEmpty());
+                if (allLed) return;
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) throw e;
+            }
             Thread.sleep(50);
         }
         throw new TopicSetupException("topics " + names + " still have partitions without a leader after "

@@ -1,0 +1,77 @@
+package io.rtbackup.agent;
+
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.rtbackup.agent.capture.CapturePipeline;
+import io.rtbackup.agent.capture.CaptureSource;
+import io.rtbackup.agent.capture.CaptureUnavailableException;
+import io.rtbackup.agent.capture.kmod.KmodMetrics;
+import io.rtbackup.agent.capture.kmod.KmodSource;
+import io.rtbackup.agent.config.CaptureConfig;
+import io.rtbackup.agent.exec.CommandExecutor;
+import io.rtbackup.topics.Topics;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The per-host agent process: the capture pipeline (changes to FileEvents on Kafka) and the command executor
+ * (SyncCommands to rsync runs and SyncResults). The two share only the configuration: capture never waits for
+ * rsync, and a slow destination never delays capture.
+ */
+public final class Agent implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Agent.class);
+
+    private final AgentConfig config;
+    private final CapturePipeline capture;
+    private final CommandExecutor executor;
+
+    public Agent(AgentConfig config, CapturePipeline capture, CommandExecutor executor) {
+        this.config = config;
+        this.capture = capture;
+        this.executor = executor;
+    }
+
+    /** The production wiring from a configuration; Kafka connection settings come from its {@code kafka.*} keys. */
+    public static Agent create(AgentConfig config, Topics topics, PrometheusRegistry registry) {
+        CaptureConfig c = config.capture();
+        KmodMetrics kmodMetrics = KmodMetrics.register(registry);
+        Supplier<CaptureSource> kmod = () -> new KmodSource(kmodMetrics);
+        CapturePipeline capture = CapturePipeline.create(c, topics, kmod, registry);
+        Map<String, Object> kafka = new HashMap<>(c.kafka());
+        Map<String, byte[]> roots = new LinkedHashMap<>();
+        c.watchedRoots().forEach(r -> roots.put(r.id(), r.absolutePath()));
+        CommandExecutor executor = CommandExecutor.create(c.hostId(), topics, kafka, roots, config.exec(), registry);
+        return new Agent(config, capture, executor);
+    }
+
+    /** Starts the executor first, so commands answering the start-up rescan find it listening. */
+    public Agent start() throws CaptureUnavailableException, InterruptedException {
+        executor.start();
+        if (!executor.awaitReady(Duration.ofSeconds(60))) {
+            log.warn("host {}: the command executor has no partition of the commands topic after 60 s; is Kafka "
+                + "reachable at {}?", config.capture().hostId(), config.capture().kafka().get("bootstrap.servers"));
+        }
+        capture.start();
+        log.info("agent up: host {}, capture source {}, destinations {}", config.capture().hostId(),
+            capture.source().name(), config.exec().destinations().keySet());
+        return this;
+    }
+
+    public CapturePipeline capture() {
+        return capture;
+    }
+
+    public CommandExecutor executor() {
+        return executor;
+    }
+
+    @Override
+    public void close() {
+        capture.close();
+        executor.close();
+    }
+}

@@ -1,0 +1,58 @@
+package io.rtbackup.agent;
+
+import io.rtbackup.agent.config.CaptureConfig;
+import io.rtbackup.agent.config.ConfigException;
+import io.rtbackup.agent.config.ExecConfig;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The agent's whole configuration: one properties file whose sections belong to capture ({@code host.id},
+ * {@code root.*}, {@code capture.*}, {@code publish.*}, {@code kafka.*}), the executor ({@code destination.*},
+ * {@code rsync.*}, {@code exec.*}) and the process ({@code metrics.port}). A key in no section is a typo and
+ * fails the start, naming the key.
+ */
+public record AgentConfig(CaptureConfig capture, ExecConfig exec, int metricsPort) {
+    public static final String METRICS_PORT = "metrics.port";
+    static final List<String> PREFIXES = List.of("root.", "capture.", "publish.", "kafka.", "destination.", "rsync.",
+        "exec.");
+    static final List<String> KEYS = List.of(CaptureConfig.HOST_ID, METRICS_PORT);
+
+    /** Parses and validates everything, including the checks against this host. */
+    public static AgentConfig from(Properties props, Map<String, String> env) {
+        for (String key : props.stringPropertyNames()) {
+            if (KEYS.contains(key) || PREFIXES.stream().anyMatch(key::startsWith)) continue;
+            throw new ConfigException(key, "unknown setting; agent settings are " + KEYS + " and keys starting with "
+                + PREFIXES);
+        }
+        int metricsPort = 0;
+        String mp = props.getProperty(METRICS_PORT);
+        if (mp != null && !mp.isBlank()) {
+            try {
+                metricsPort = Integer.parseInt(mp.trim());
+                if (metricsPort < 0 || metricsPort > 65535) throw new NumberFormatException();
+            } catch (NumberFormatException e) {
+                throw new ConfigException(METRICS_PORT, "must be a port number 1-65535 (0 or unset: no endpoint), got '"
+                    + mp + "'");
+            }
+        }
+        return new AgentConfig(CaptureConfig.fromProperties(props), ExecConfig.from(props, env), metricsPort);
+    }
+
+    /** Reads {@code file} (UTF-8 properties); a missing or unreadable file is named in the error. */
+    public static Properties read(Path file) {
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            Properties p = new Properties();
+            p.load(r);
+            return p;
+        } catch (IOException e) {
+            throw new ConfigException("--config", "cannot read " + file + ": " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package io.rtbackup.cli;
+
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.rtbackup.agent.Agent;
+import io.rtbackup.agent.AgentConfig;
+import io.rtbackup.topics.Topics;
+import java.nio.file.Path;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code rtb agent --config FILE}: the per-host agent against any Kafka cluster. */
+@Command(name = "agent", mixinStandardHelpOptions = true,
+    description = "Run the per-host agent: capture changes under the configured roots, publish them, run rsync for commands.")
+final class AgentCommand implements Callable<Integer> {
+
+    @Option(names = "--config", required = true, description = "Agent properties file (see README).")
+    Path config;
+
+    @Option(names = "--bootstrap-servers", description = "Kafka bootstrap servers; overrides kafka.bootstrap.servers.")
+    String bootstrapServers;
+
+    @Option(names = "--metrics-port", description = "Serve Prometheus metrics on 127.0.0.1:PORT; overrides metrics.port.")
+    Integer metricsPort;
+
+    @Option(names = "--topic-prefix", defaultValue = "", description = "Prefix of the rtb.* topic names (default: none).")
+    String topicPrefix;
+
+    @Override
+    public Integer call() throws Exception {
+        Properties props = AgentConfig.read(config);
+        if (bootstrapServers != null) props.setProperty("kafka.bootstrap.servers", bootstrapServers);
+        if (metricsPort != null) props.setProperty(AgentConfig.METRICS_PORT, String.valueOf(metricsPort));
+        AgentConfig cfg = AgentConfig.from(props, System.getenv());
+        PrometheusRegistry registry = new PrometheusRegistry();
+        MetricsEndpoint metrics = MetricsEndpoint.start(registry, cfg.metricsPort());
+        Agent agent = Agent.create(cfg, Topics.withPrefix(topicPrefix), registry);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            agent.close();
+            metrics.close();
+            stopped.countDown();
+        }, "rtb-agent-shutdown"));
+        agent.start();
+        stopped.await();
+        return 0;
+    }
+}

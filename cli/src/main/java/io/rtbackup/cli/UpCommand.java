@@ -1,0 +1,253 @@
+package io.rtbackup.cli;
+
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.rtbackup.agent.Agent;
+import io.rtbackup.agent.AgentConfig;
+import io.rtbackup.broker.BrokerSettings;
+import io.rtbackup.broker.EmbeddedKafkaBroker;
+import io.rtbackup.schema.SyncOutcome;
+import io.rtbackup.topics.TopicProvisioner;
+import io.rtbackup.topics.Topics;
+import io.rtbackup.worker.SyncReport;
+import io.rtbackup.worker.Worker;
+import io.rtbackup.worker.config.WorkerConfig;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code rtb up}: the single-host mode. A real single-node Kafka broker inside this process, the agent and a
+ * worker, wired exactly as a fleet would be; state (the broker's log with the consumer offsets) under
+ * {@code --state-dir}, so a restart resumes where the last run stopped.
+ */
+@Command(name = "up", mixinStandardHelpOptions = true,
+    description = "Back up folders live: embedded Kafka broker, agent and worker in one process.")
+final class UpCommand implements Callable<Integer> {
+    private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--source", required = true, paramLabel = "DIR",
+        description = "A folder to back up (repeatable).")
+    List<Path> sources;
+
+    @Option(names = "--dest", required = true, paramLabel = "URL_OR_DIR",
+        description = "Where to: a local directory or rsync://[user@]host[:port]/module[/prefix] (repeatable). "
+            + "Daemon passwords come from RSYNC_PASSWORD_<NAME> (NAME is printed at start).")
+    List<String> dests;
+
+    @Option(names = "--state-dir", defaultValue = "${user.home}/.rtb", description = "Broker state (default: ${DEFAULT-VALUE}).")
+    Path stateDir;
+
+    @Option(names = "--host-id", description = "Name of this host in the backup (default: the host name).")
+    String hostId;
+
+    @Option(names = "--capture", defaultValue = "auto", description = "auto, kmod, fanotify, inotify or scan (default: ${DEFAULT-VALUE}).")
+    String capture;
+
+    @Option(names = "--debounce-ms", defaultValue = "100", description = "Quiet time before a changed path is synced again (default: ${DEFAULT-VALUE}).")
+    long debounceMs;
+
+    @Option(names = "--max-delay-ms", defaultValue = "1000", description = "Longest wait of a path under constant writes (default: ${DEFAULT-VALUE}).")
+    long maxDelayMs;
+
+    @Option(names = "--metrics-port", defaultValue = "0", description = "Serve Prometheus metrics on 127.0.0.1:PORT.")
+    int metricsPort;
+
+    @Option(names = {"-v", "--verbose"}, description = "Log what every component does (default: warnings only; "
+        + "the progress lines on standard output are always there).")
+    boolean verbose;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!verbose && System.getenv("RTB_LOG_LEVEL") == null) {
+            // One progress line per batch is the interface here; the components' INFO logs are for daemons.
+            ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+                .setLevel(ch.qos.logback.classic.Level.WARN);
+        }
+        PrintStream out = System.out;
+        Map<String, Path> roots = rootIds();
+        Map<String, String> destinations = destinationNames();
+
+        Files.createDirectories(stateDir);
+        EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(BrokerSettings.onFreePorts(stateDir.resolve("kafka")));
+        Topics topics = Topics.defaults();
+        TopicProvisioner.ensure(broker.bootstrapServers(), topics);
+
+        Properties agentProps = new Properties();
+        if (hostId != null) agentProps.setProperty("host.id", hostId);
+        roots.forEach((id, dir) -> agentProps.setProperty("root." + id + ".path", dir.toString()));
+        agentProps.setProperty("capture.source", capture);
+        agentProps.setProperty("kafka.bootstrap.servers", broker.bootstrapServers());
+        destinations.forEach((name, url) -> agentProps.setProperty("destination." + name + ".url", url));
+        PrometheusRegistry registry = new PrometheusRegistry();
+        AgentConfig agentConfig = AgentConfig.from(agentProps, System.getenv());
+        String host = agentConfig.capture().hostId();
+
+        Properties workerProps = new Properties();
+        workerProps.setProperty("worker.id", "up-" + host.replaceAll("[^A-Za-z0-9._-]", "_"));
+        destinations.keySet().forEach(name -> workerProps.setProperty("destination." + name + ".routes", "*:*"));
+        workerProps.setProperty("coalesce.debounce-ms", String.valueOf(debounceMs));
+        workerProps.setProperty("coalesce.max-delay-ms", String.valueOf(maxDelayMs));
+        WorkerConfig workerConfig = WorkerConfig.fromProperties(workerProps);
+
+        InitialSync initial = new InitialSync(out, roots.keySet(), destinations.keySet());
+        MetricsEndpoint metrics = MetricsEndpoint.start(registry, metricsPort);
+        Worker worker = new Worker(workerConfig, topics, broker.bootstrapServers(), registry, report -> {
+            if (!initial.onReport(report)) out.println(line(report));
+        });
+        Agent agent = Agent.create(agentConfig, topics, registry);
+
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            out.println("rtb up: stopping (pending changes are picked up at the next start)");
+            agent.close();
+            worker.close();
+            metrics.close();
+            broker.close();
+            stopped.countDown();
+        }, "rtb-up-shutdown"));
+
+        worker.start();
+        agent.start();
+        out.println("rtb up: host " + host + ", backing up " + describe(roots) + " to " + describe(destinations)
+            + " (state " + stateDir + "); Ctrl-C stops");
+        initial.start();
+        stopped.await();
+        return 0;
+    }
+
+    /** Root ids from folder names: stable across restarts, so destinations and offsets line up again. */
+    private Map<String, Path> rootIds() {
+        Map<String, Path> ids = new LinkedHashMap<>();
+        for (Path source : sources) {
+            Path dir = source.toAbsolutePath().normalize();
+            if (!Files.isDirectory(dir)) {
+                throw new ParameterException(spec.commandLine(), "--source " + source + ": not a directory");
+            }
+            String base = safeName(dir.getFileName() == null ? "root" : dir.getFileName().toString());
+            String id = base;
+            for (int i = 2; ids.containsKey(id); i++) id = base + "-" + i;
+            ids.put(id, dir);
+        }
+        return ids;
+    }
+
+    private Map<String, String> destinationNames() {
+        Map<String, String> names = new LinkedHashMap<>();
+        for (String dest : dests) {
+            String url;
+            String base;
+            if (dest.startsWith("rsync://")) {
+                url = dest;
+                String rest = dest.substring("rsync://".length());
+                base = safeName(rest.replaceAll("^[^@/]*@", "").replaceAll("[:/].*$", ""));
+            } else {
+                Path dir = Path.of(dest).toAbsolutePath().normalize();
+                try {
+                    Files.createDirectories(dir);
+                } catch (java.io.IOException e) {
+                    throw new ParameterException(spec.commandLine(), "--dest " + dest + ": cannot create: " + e.getMessage());
+                }
+                url = dir.toString();
+                base = safeName(dir.getFileName() == null ? "dest" : dir.getFileName().toString());
+            }
+            String name = base;
+            for (int i = 2; names.containsKey(name); i++) name = base + "-" + i;
+            names.put(name, url);
+        }
+        return names;
+    }
+
+    static String safeName(String s) {
+        String n = s.replaceAll("[^A-Za-z0-9_-]", "_");
+        if (n.length() > 60) n = n.substring(0, 60);
+        return n.isEmpty() ? "x" : n;
+    }
+
+    private static String describe(Map<String, ?> m) {
+        List<String> parts = new ArrayList<>();
+        m.forEach((k, v) -> parts.add(k + "=" + v));
+        return String.join(", ", parts);
+    }
+
+    static String line(SyncReport r) {
+        String what = r.fullSync() ? "full sync of " + r.rootId()
+            : r.paths() + (r.paths() == 1 ? " path" : " paths") + " (" + String.join(", ", r.samplePaths())
+                + (r.paths() > r.samplePaths().size() ? ", ..." : "") + ")";
+        String result = r.outcome() == SyncOutcome.OK ? "" : " " + r.outcome() + (r.error() == null ? "" : ": " + r.error());
+        return String.format(Locale.ROOT, "%s synced %s -> %s: %s sent, %d ms%s%s", LocalTime.now().format(CLOCK), what,
+            r.destination(), bytes(r.bytesSent()), r.rsyncDurationMs(),
+            r.latencyMs() >= 0 ? " (change to replica " + r.latencyMs() + " ms)" : "", result);
+    }
+
+    static String bytes(long n) {
+        if (n < 1024) return n + " B";
+        if (n < 1024 * 1024) return String.format(Locale.ROOT, "%.1f KiB", n / 1024.0);
+        if (n < 1024L * 1024 * 1024) return String.format(Locale.ROOT, "%.1f MiB", n / 1048576.0);
+        return String.format(Locale.ROOT, "%.2f GiB", n / 1073741824.0);
+    }
+
+    /** Progress of the start-up full syncs (one per root and destination), printed until all are done. */
+    static final class InitialSync {
+        private final PrintStream out;
+        private final Set<String> waiting = ConcurrentHashMap.newKeySet();
+        private final int total;
+        private final long startNs = System.nanoTime();
+
+        InitialSync(PrintStream out, Set<String> roots, Set<String> destinations) {
+            this.out = out;
+            for (String r : roots) for (String d : destinations) waiting.add(r + "\0" + d);
+            this.total = waiting.size();
+        }
+
+        void start() {
+            out.println("initial sync: " + total + " root/destination pair(s) to bring up to date");
+            Thread ticker = new Thread(() -> {
+                try {
+                    while (!waiting.isEmpty()) {
+                        Thread.sleep(Duration.ofSeconds(5).toMillis());
+                        if (!waiting.isEmpty()) {
+                            out.printf(Locale.ROOT, "initial sync: %d/%d done, %d s%n", total - waiting.size(), total,
+                                (System.nanoTime() - startNs) / 1_000_000_000L);
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "rtb-up-progress");
+            ticker.setDaemon(true);
+            ticker.start();
+        }
+
+        /** True when the report was one of the initial syncs (and printed as such). */
+        boolean onReport(SyncReport r) {
+            if (!r.fullSync() || !waiting.remove(r.rootId() + "\0" + r.destination())) return false;
+            out.printf(Locale.ROOT, "%s initial sync %d/%d: %s -> %s %s, %d files, %s sent, %d ms%n",
+                LocalTime.now().format(CLOCK), total - waiting.size(), total, r.rootId(), r.destination(),
+                r.outcome() == SyncOutcome.OK ? "done" : r.outcome().toString(), r.filesTransferred(),
+                bytes(r.bytesSent()), r.rsyncDurationMs());
+            if (waiting.isEmpty()) out.println("initial sync complete; replicating changes live");
+            return true;
+        }
+    }
+}

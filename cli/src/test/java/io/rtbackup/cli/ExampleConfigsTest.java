@@ -1,0 +1,50 @@
+package io.rtbackup.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.rtbackup.agent.config.CaptureConfig;
+import io.rtbackup.agent.config.ExecConfig;
+import io.rtbackup.worker.config.WorkerConfig;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The examples in examples/ (and README) are real configurations: they parse, with the values they claim. */
+class ExampleConfigsTest {
+    static final Path EXAMPLES = Path.of(System.getProperty("rtb.repo.root", ".."), "examples");
+
+    static Properties load(String name) throws IOException {
+        try (Reader r = Files.newBufferedReader(EXAMPLES.resolve(name))) {
+            Properties p = new Properties();
+            p.load(r);
+            return p;
+        }
+    }
+
+    @Test
+    void theAgentExampleParses(@TempDir Path tmp) throws IOException {
+        Properties p = load("agent.properties");
+        // The example's password file is on the source host, not here: the parser reads it, so point it at one.
+        Path secret = Files.writeString(tmp.resolve("dc2.secret"), "pw\n");
+        p.setProperty("destination.dc2.password-file", secret.toString());
+        CaptureConfig capture = CaptureConfig.parse(p); // without the host checks: /srv/www is not on this machine
+        assertThat(capture.hostId()).isEqualTo("web-01");
+        assertThat(capture.roots()).extracting(CaptureConfig.RootConfig::id).containsExactlyInAnyOrder("www", "etc");
+        ExecConfig exec = ExecConfig.from(p, Map.of("RSYNC_PASSWORD_OFFSITE", "x"));
+        assertThat(exec.destinations()).containsOnlyKeys("dc2", "offsite");
+    }
+
+    @Test
+    void theWorkerExampleParses() throws IOException {
+        Properties p = load("worker.properties");
+        p.remove("kafka.bootstrap.servers");
+        WorkerConfig w = WorkerConfig.fromProperties(p);
+        assertThat(w.workerId()).isEqualTo("worker-1");
+        assertThat(w.destinations()).hasSize(2);
+    }
+}
