@@ -178,11 +178,13 @@ class PublisherBrokerDownTest {
     static KafkaConsumer<byte[], byte[]> consumer(KafkaBroker broker, Topics topics) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "down-test-" + UUID.randomUUID());
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
                 new ByteArrayDeserializer());
-        c.subscribe(List.of(topics.events()));
+        // Every partition from its start, without a group: nothing depends on when a rebalance completes.
+        List<org.apache.kafka.common.TopicPartition> parts = c.partitionsFor(topics.events()).stream()
+                .map(i -> new org.apache.kafka.common.TopicPartition(i.topic(), i.partition())).toList();
+        c.assign(parts);
+        c.seekToBeginning(parts);
         return c;
     }
 
@@ -193,7 +195,9 @@ class PublisherBrokerDownTest {
         while (!done.test(got)) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("not seen within " + timeout + "; got " + got.size() + " events: "
-                        + got.stream().limit(30).map(e -> e.getOp() + " " + path(e)).toList());
+                        + got.stream().map(e -> e.getOp() + " " + path(e)).toList() + "; end offsets "
+                        + c.endOffsets(c.assignment()) + ", positions " + c.assignment().stream()
+                        .map(tp -> tp.partition() + "@" + c.position(tp)).toList());
             }
             for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) got.add(CODEC.decode(r.value()));
         }
