@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code rtb} command. Each subcommand is one process role of the system. */
 @Command(name = "rtb", mixinStandardHelpOptions = true, versionProvider = Rtb.Version.class,
     description = "rtbackup: real-time remote backup. File changes go through Kafka to rsync destinations.",
-    subcommands = {UpCommand.class, AgentCommand.class, WorkerCommand.class, BrokerCommand.class,
+    subcommands = {UpCommand.class, AgentCommand.class, WorkerCommand.class, BrokerCommand.class, VerifyCommand.class,
         CommandLine.HelpCommand.class})
 public final class Rtb {
 
