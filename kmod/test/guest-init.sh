@@ -116,12 +116,15 @@ if [ -f /out/java-cmd ]; then
 	step java
 	. /out/java-cmd
 	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=loose,ro hostroot /host || fail mount-host
+	# Java's scratch space (JNA unpacks its native library there) lives under /dev: a tmpfs over /host/tmp
+	# would hide the classpath when the repository itself sits under /tmp (as a CI clone may).
+	mkdir -p /dev/rtb-tmp && mount -t tmpfs tmpfs /dev/rtb-tmp
 	mount --bind /dev /host/dev
 	mount -t proc proc /host/proc
-	mount -t tmpfs tmpfs /host/tmp
 	# the agent sees the watched tree at /mnt inside its chroot: records must use that view
 	mount --bind /w/root /host/mnt
-	chroot /host "$JAVA_BIN" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto -Xmx256m -cp "$JAVA_CP" \
+	chroot /host "$JAVA_BIN" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto -Xmx256m -XX:-UsePerfData \
+		-Djava.io.tmpdir=/dev/rtb-tmp -Djna.tmpdir=/dev/rtb-tmp -cp "$JAVA_CP" \
 		io.rtbackup.agent.capture.kmod.KmodDump --root /mnt --max-events 4 --timeout-ms 60000 \
 		> /out/java-dump.txt 2>&1 &
 	JAVA_PID=$!
@@ -136,7 +139,7 @@ if [ -f /out/java-cmd ]; then
 	wait $JAVA_PID
 	echo "java exit $?"
 	step java-done
-	umount /host/mnt; umount /host/tmp; umount /host/proc; umount /host/dev; umount /host
+	umount /host/mnt; umount /host/proc; umount /host/dev; umount /dev/rtb-tmp; umount /host
 fi
 rtbctl add-root /w/root
 rtbctl enable
