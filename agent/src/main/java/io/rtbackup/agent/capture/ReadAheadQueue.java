@@ -68,4 +68,17 @@ public final class ReadAheadQueue {
     public long droppedChunks() {
         return droppedChunks.get();
     }
+
+    /**
+     * Waits for a source's reader (which stops within its poll timeout) and then its processor (which first
+     * delivers what the reader left in this queue), each bounded so a wedged thread cannot hang shutdown.
+     */
+    public static void awaitStopped(Thread reader, Thread processor) {
+        try {
+            reader.join(5_000);
+            if (processor != null) processor.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 }

@@ -94,11 +94,7 @@ public final class Coalescer {
         }
         long now = clock.getAsLong();
         KeyState ks = state(key);
-        if (ks.full != null) {
-            ks.full.add(ref, eventTimeNs, now, publishedMs);
-            touch(ks, ks.full);
-            return;
-        }
+        if (joinPendingFullSync(ks, ref, eventTimeNs, now, publishedMs)) return;
         Entry cover = pendingRescanCovering(ks, path);
         if (cover == null) {
             cover = ks.pending.get(path);
@@ -107,6 +103,14 @@ public final class Coalescer {
         }
         cover.add(ref, eventTimeNs, now, publishedMs);
         touch(ks, cover);
+    }
+
+    /** A pending full sync of the root covers any change under it: the event joins it. */
+    private boolean joinPendingFullSync(KeyState ks, EventRef ref, long eventTimeNs, long now, long publishedMs) {
+        if (ks.full == null) return false;
+        ks.full.add(ref, eventTimeNs, now, publishedMs);
+        touch(ks, ks.full);
+        return true;
     }
 
     /** A rescan of a subtree: the path and everything below it may have changed. The root means a full sync. */
@@ -121,11 +125,7 @@ public final class Coalescer {
         }
         long now = clock.getAsLong();
         KeyState ks = state(key);
-        if (ks.full != null) {
-            ks.full.add(ref, eventTimeNs, now, publishedMs);
-            touch(ks, ks.full);
-            return;
-        }
+        if (joinPendingFullSync(ks, ref, eventTimeNs, now, publishedMs)) return;
         Entry e = pendingRescanCovering(ks, path);
         if (e == null) {
             e = ks.pending.get(path);

@@ -130,12 +130,7 @@ public final class InotifySource implements CaptureSource {
             t = reader;
             p = processor;
         }
-        try {
-            t.join(5_000);
-            if (p != null) p.join(10_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        ReadAheadQueue.awaitStopped(t, p);
         synchronized (this) {
             if (fd >= 0) C.close(fd);
             fd = -1;
