@@ -24,6 +24,8 @@ import java.util.function.LongSupplier;
  * <p>Rules:
  * <ul>
  *   <li>Leading edge: a change to a path with nothing conflicting pending or in flight is ready at once.</li>
+ *   <li>At most {@code maxInFlightPerRoot} commands per (host, root) run at once; while that many run, ready
+ *       paths wait and go out together, in one batch, when one finishes.</li>
  *   <li>Otherwise a pending path is ready when it has been quiet for the debounce, or has waited the max delay
  *       since its first pending change (constant writes), whichever comes first; a (host, root) with at least
  *       {@code batchMaxPaths} issuable paths flushes a full batch at once.</li>
@@ -42,6 +44,7 @@ public final class Coalescer {
     private final long debounceNs;
     private final long maxDelayNs;
     private final int batchMax;
+    private final int maxInFlightPerRoot;
     private final LongSupplier clock;
     private final LinkedHashMap<RootKey, KeyState> keys = new LinkedHashMap<>();
     private final Map<Long, Batch> inFlight = new HashMap<>();
@@ -53,6 +56,7 @@ public final class Coalescer {
         this.debounceNs = settings.debounce().toNanos();
         this.maxDelayNs = settings.maxDelay().toNanos();
         this.batchMax = settings.batchMaxPaths();
+        this.maxInFlightPerRoot = settings.maxInFlightPerRoot();
         this.clock = nanoClock;
     }
 
@@ -403,8 +407,8 @@ public final class Coalescer {
             }
             return List.of(ks.full);
         }
-        if (ks.busyFull || ks.pending.isEmpty()) {
-            ks.checkAtNs = Long.MAX_VALUE;
+        if (ks.busyFull || ks.pending.isEmpty() || ks.inFlight >= maxInFlightPerRoot) {
+            ks.checkAtNs = Long.MAX_VALUE; // finish() re-arms
             return null;
         }
         List<Entry> ready = new ArrayList<>();

@@ -12,11 +12,24 @@ import java.time.Duration;
  * @param catchUpLag      while the consumer is more than this many events behind the log end, paths are held (not
  *                        issued, at most {@code maxDelay} at a time) so a backlog coalesces into one rsync entry
  *                        per path instead of one per poll; 0 = whenever behind
+ * @param maxInFlightPerRoot commands of one (host, root) in flight at once; while that many run, new paths wait
+ *                        and go out together when one finishes. Every command costs an rsync start and a daemon
+ *                        connection, so a steady stream batched behind a running command replicates sooner than one
+ *                        command per path queued at the agent (which runs only a few rsyncs per destination).
  */
 public record CoalesceSettings(Duration debounce, Duration maxDelay, int batchMaxPaths, int maxPendingPaths,
-                               long catchUpLag) {
+                               long catchUpLag, int maxInFlightPerRoot) {
+    /** Matches the agent's default rsync concurrency per destination. */
+    public static final int DEFAULT_MAX_IN_FLIGHT_PER_ROOT = 2;
+
     public static CoalesceSettings defaults() {
-        return new CoalesceSettings(Duration.ofMillis(100), Duration.ofSeconds(1), 1000, 100_000, 0);
+        return new CoalesceSettings(Duration.ofMillis(100), Duration.ofSeconds(1), 1000, 100_000, 0,
+            DEFAULT_MAX_IN_FLIGHT_PER_ROOT);
+    }
+
+    public CoalesceSettings(Duration debounce, Duration maxDelay, int batchMaxPaths, int maxPendingPaths,
+                            long catchUpLag) {
+        this(debounce, maxDelay, batchMaxPaths, maxPendingPaths, catchUpLag, DEFAULT_MAX_IN_FLIGHT_PER_ROOT);
     }
 
     public CoalesceSettings {
@@ -25,5 +38,6 @@ public record CoalesceSettings(Duration debounce, Duration maxDelay, int batchMa
         if (batchMaxPaths < 1) throw new IllegalArgumentException("batch size cap must be >= 1");
         if (maxPendingPaths < batchMaxPaths) throw new IllegalArgumentException("max pending paths must be >= batch size cap");
         if (catchUpLag < 0) throw new IllegalArgumentException("catch-up lag must not be negative");
+        if (maxInFlightPerRoot < 1) throw new IllegalArgumentException("max in flight per root must be >= 1");
     }
 }

@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
  * destination.nas.routes=web-*:www,db1:*          # required per destination: host-glob:root-glob,...
  * destination.nas.prefix={host}/{root}/           # optional remote prefix template (this is the default)
  * coalesce.debounce-ms=100  coalesce.max-delay-ms=1000  coalesce.batch-max-paths=1000
- * coalesce.max-pending-paths=100000  coalesce.catch-up-lag=0
+ * coalesce.max-pending-paths=100000  coalesce.catch-up-lag=0  coalesce.max-in-flight-per-root=2
  * retry.max-attempts=5  retry.initial-backoff-ms=200  retry.multiplier=2.0  retry.max-backoff-ms=30000
  * breaker.failure-rate-threshold=50  breaker.sliding-window=10  breaker.minimum-calls=3
  * breaker.open-wait-ms=10000  breaker.half-open-calls=1
@@ -53,7 +53,7 @@ public record WorkerConfig(
     private static final Set<String> KNOWN_KEYS = Set.of(
         "worker.id", "worker.destinations",
         "coalesce.debounce-ms", "coalesce.max-delay-ms", "coalesce.batch-max-paths", "coalesce.max-pending-paths",
-        "coalesce.catch-up-lag",
+        "coalesce.catch-up-lag", "coalesce.max-in-flight-per-root",
         "retry.max-attempts", "retry.initial-backoff-ms", "retry.multiplier", "retry.max-backoff-ms",
         "breaker.failure-rate-threshold", "breaker.sliding-window", "breaker.minimum-calls", "breaker.open-wait-ms",
         "breaker.half-open-calls",
@@ -137,7 +137,8 @@ public record WorkerConfig(
             millis(p, "coalesce.max-delay-ms", dc.maxDelay(), 0),
             integer(p, "coalesce.batch-max-paths", dc.batchMaxPaths(), 1),
             integer(p, "coalesce.max-pending-paths", dc.maxPendingPaths(), 1),
-            longValue(p, "coalesce.catch-up-lag", dc.catchUpLag(), 0)));
+            longValue(p, "coalesce.catch-up-lag", dc.catchUpLag(), 0),
+            integer(p, "coalesce.max-in-flight-per-root", dc.maxInFlightPerRoot(), 1)));
         RetrySettings dr = RetrySettings.defaults();
         RetrySettings retry = build("retry.*", () -> new RetrySettings(
             integer(p, "retry.max-attempts", dr.maxAttempts(), 1),

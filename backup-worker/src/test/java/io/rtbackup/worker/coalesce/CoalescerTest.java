@@ -23,8 +23,12 @@ class CoalescerTest {
     private Coalescer c = coalescer(100, 1000, 1000);
 
     private Coalescer coalescer(long debounceMs, long maxDelayMs, int batchMax) {
+        return coalescer(debounceMs, maxDelayMs, batchMax, CoalesceSettings.DEFAULT_MAX_IN_FLIGHT_PER_ROOT);
+    }
+
+    private Coalescer coalescer(long debounceMs, long maxDelayMs, int batchMax, int maxInFlightPerRoot) {
         return new Coalescer(new CoalesceSettings(Duration.ofMillis(debounceMs), Duration.ofMillis(maxDelayMs), batchMax,
-            Math.max(batchMax, 100_000), 5000), now::get);
+            Math.max(batchMax, 100_000), 5000, maxInFlightPerRoot), now::get);
     }
 
     private static PathKey p(String s) {
@@ -59,6 +63,43 @@ class CoalescerTest {
         EventRef ref = new EventRef(0, offset++);
         c.offerPath(key, p(path), directory, ref, now.get(), publishedMs);
         return ref;
+    }
+
+    @Test
+    void aSteadyStreamOfNewPathsBatchesBehindTheRootsRunningCommands() {
+        change(H1, "a");
+        Batch first = next().orElseThrow();
+        change(H1, "b");
+        Batch second = next().orElseThrow();
+        assertThat(paths(first)).containsExactly("a");
+        assertThat(paths(second)).containsExactly("b");
+        // Two commands of h1 run (the default limit): new paths wait, however long, instead of one command each.
+        change(H1, "c");
+        change(H1, "d");
+        change(H1, "e");
+        advance(5000);
+        assertThat(next()).isEmpty();
+        assertThat(c.nextCheckNanos()).isEqualTo(Long.MAX_VALUE);
+        // Another root is not held back by h1's.
+        change(H2, "x");
+        assertThat(next()).map(CoalescerTest::paths).contains(List.of("x"));
+        // One finishes: everything that waited goes out together, in one command.
+        c.finish(first.id());
+        assertThat(c.nextCheckNanos()).isLessThanOrEqualTo(now.get());
+        List<Batch> out = drain();
+        assertThat(out).hasSize(1);
+        assertThat(paths(out.get(0))).containsExactly("c", "d", "e");
+    }
+
+    @Test
+    void theInFlightLimitPerRootIsAdjustable() {
+        c = coalescer(100, 1000, 1000, 1);
+        change(H1, "a");
+        Batch first = next().orElseThrow();
+        change(H1, "b");
+        assertThat(next()).isEmpty();
+        c.finish(first.id());
+        assertThat(next()).map(CoalescerTest::paths).contains(List.of("b"));
     }
 
     @Test
@@ -182,7 +223,7 @@ class CoalescerTest {
 
     @Test
     void batchesArePerHostAndRootAndCapped() {
-        c = coalescer(100, 1000, 3);
+        c = coalescer(100, 1000, 3, 10); // no per-root in-flight limit in play here
         for (int i = 0; i < 7; i++) change(H1, "f" + i);
         change(H2, "g");
         List<Batch> batches = drain();
@@ -325,7 +366,7 @@ class CoalescerTest {
 
     @Test
     void rootsAreServedRoundRobin() {
-        c = coalescer(100, 1000, 1);
+        c = coalescer(100, 1000, 1, 10);
         for (int i = 0; i < 3; i++) {
             change(H1, "a" + i);
             change(H2, "b" + i);
