@@ -9,6 +9,7 @@ import io.rtbackup.bench.measure.DaemonLog;
 import io.rtbackup.bench.report.Measure;
 import io.rtbackup.bench.report.Table;
 import io.rtbackup.bench.workload.BigFile;
+import io.rtbackup.bench.workload.FanOut;
 import io.rtbackup.bench.workload.Latency;
 import io.rtbackup.bench.workload.Renames;
 import io.rtbackup.bench.workload.Startup;
@@ -86,10 +87,18 @@ public final class LsyncdCompare {
         }
         String opts = System.getenv().getOrDefault("RTB_JAVA_OPTS", "").strip();
         List<String> jvm = opts.isEmpty() ? List.of() : List.of(opts.split("\\s+"));
-        // bench-only: extra options for the split form's agent JVM (RTB_JAVA_OPTS applies to every rtb JVM)
+        // The split form's agent JVM gets what the rtb launcher gives `rtb agent`, unless RTB_AGENT_JAVA_OPTS
+        // replaces it (to try other settings; RTB_JAVA_OPTS applies to every rtb JVM).
         String agentOpts = System.getenv().getOrDefault("RTB_AGENT_JAVA_OPTS", "").strip();
-        List<String> agentJvm = agentOpts.isEmpty() ? List.of() : List.of(agentOpts.split("\\s+"));
+        List<String> agentJvm = agentOpts.isEmpty() ? launcherAgentOptions() : List.of(agentOpts.split("\\s+"));
         return new Options(quick, only, contenders, cp, out, work, keep, jvm, agentJvm, command);
+    }
+
+    /** The agent's JVM options as the rtb launcher reads them (bench/run runs from the repository root). */
+    private static List<String> launcherAgentOptions() throws IOException {
+        Path file = Path.of("packaging", "jvm", "agent.options");
+        return Files.readAllLines(file).stream().map(String::strip)
+                .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
     }
 
     private void run(Options o) throws Exception {
@@ -100,6 +109,7 @@ public final class LsyncdCompare {
         workloads.add(new Latency(100, latencySeconds, warmup, true));
         workloads.add(new Storm(o.quick() ? 100_000 : 1_000_000));
         workloads.add(new BigFile(o.quick() ? 256L << 20 : 1L << 30));
+        workloads.add(new FanOut(20, latencySeconds, warmup));
         workloads.add(new Renames(256L << 20));
         workloads.add(o.quick() ? new Startup(10_000, 50_000) : new Startup(100_000, 500_000));
         workloads.removeIf(w -> !o.only().isEmpty() && !o.only().contains(w.id()));

@@ -133,7 +133,7 @@ public final class EventPublisher implements EventSink, AutoCloseable {
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "10");
         p.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(256 * 1024));
         // a blocked send stalls the sender thread, not capture; keep it short so the buffer logic decides
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "2000");

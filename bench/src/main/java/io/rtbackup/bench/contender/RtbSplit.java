@@ -59,7 +59,8 @@ public record RtbSplit(String classpath, List<String> jvmOptions, List<String> a
                 Path workerConf = dir.resolve(id + ".properties");
                 Files.writeString(workerConf, "worker.id=" + id + "\n"
                         + "kafka.bootstrap.servers=" + bootstrap + "\n"
-                        + "destination.d.routes=*:*\n", StandardCharsets.UTF_8);
+                        + "destination.d.routes=*:*\n"
+                        + more(site, i -> "destination.d" + i + ".routes=*:*\n"), StandardCharsets.UTF_8);
                 ChildProcess worker = ChildProcess.start(java("worker", "--config", workerConf.toString()), Map.of(),
                         dir.resolve(id + ".log"));
                 started.add(worker);
@@ -71,6 +72,7 @@ public record RtbSplit(String classpath, List<String> jvmOptions, List<String> a
                     + "root.src.path=" + site.source() + "\n"
                     + "kafka.bootstrap.servers=" + bootstrap + "\n"
                     + "destination.d.url=" + site.moduleUrl() + "\n"
+                    + more(site, i -> "destination.d" + i + ".url=" + site.more().get(i - 1).daemon().url(site.more().get(i - 1).module()) + "\n")
                     + "metrics.port=" + metricsPort + "\n", StandardCharsets.UTF_8);
             long t0 = System.nanoTime();
             ChildProcess agent = ChildProcess.start(java("agent", "--config", agentConf.toString()), Map.of(),
@@ -88,6 +90,15 @@ public record RtbSplit(String classpath, List<String> jvmOptions, List<String> a
             }
             throw e;
         }
+    }
+
+    /** Config lines for the site's further destinations, numbered from 1. */
+    private static String more(Site site, java.util.function.IntFunction<String> line) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 1; i <= site.more().size(); i++) {
+            sb.append(line.apply(i));
+        }
+        return sb.toString();
     }
 
     private record Split(List<ChildProcess> all, ChildProcess agent, long startedNanos, long watchingNanos,

@@ -26,9 +26,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * holds that sequence number or a later one (seen through inotify on the replica).
  */
 public final class Latency implements Workload {
-    private static final int DIRS = 10;
-    private static final int FILES_PER_DIR = 100;
-
     private static final String PUBLISH = "rtb_agent_publish_latency_seconds";
     private static final String RSYNC = "rtb_agent_rsync_duration_seconds";
     private static final String WORKER_LATENCY = "rtb_worker_change_to_replica_seconds";
@@ -38,20 +35,13 @@ public final class Latency implements Workload {
     private final int warmupSeconds;
     private final boolean withAgentAlone;
     private final AtomicLong seq = new AtomicLong();
-    private final List<String> files = new ArrayList<>();
-    private final List<String> dirs = new ArrayList<>();
+    private final SmallFiles tree = SmallFiles.standard();
 
     public Latency(int changesPerSecond, int seconds, int warmupSeconds, boolean withAgentAlone) {
         this.changesPerSecond = changesPerSecond;
         this.seconds = seconds;
         this.warmupSeconds = warmupSeconds;
         this.withAgentAlone = withAgentAlone;
-        for (int d = 0; d < DIRS; d++) {
-            dirs.add(String.format("d%02d", d));
-            for (int f = 0; f < FILES_PER_DIR; f++) {
-                files.add(String.format("d%02d/f%03d", d, f));
-            }
-        }
     }
 
     @Override
@@ -78,26 +68,21 @@ public final class Latency implements Workload {
 
     @Override
     public void prepare(Path src) throws IOException {
-        for (String d : dirs) {
-            Files.createDirectories(src.resolve(d));
-        }
-        for (String f : files) {
-            Files.write(src.resolve(f), ReplicaWatcher.content(0));
-        }
+        tree.create(src);
     }
 
     @Override
     public Map<String, Measure> measure(Contender c, Site site, DaemonLog daemonLog) throws IOException {
         Map<String, Measure> out = new LinkedHashMap<>();
         try (Running r = c.start(site)) {
-            List<String> watched = new ArrayList<>(dirs);
+            List<String> watched = new ArrayList<>(tree.dirs());
             try (ReplicaWatcher w = new ReplicaWatcher(site.replica(), watched)) {
                 // warm-up at the same rate, not measured: the figures are steady state, not a JVM's first seconds
                 long w0 = System.nanoTime();
                 long interval = 1_000_000_000L / changesPerSecond;
                 for (int k = 0; k < changesPerSecond * warmupSeconds; k++) {
                     Sleep.untilNanos(w0 + k * interval);
-                    String rel = files.get(k % files.size());
+                    String rel = tree.fileFor(k);
                     Files.write(site.source().resolve(rel), ReplicaWatcher.content(seq.incrementAndGet()));
                 }
                 Sleep.ms(3000);
@@ -109,7 +94,7 @@ public final class Latency implements Workload {
                 long t0 = System.nanoTime();
                 for (int k = 0; k < total; k++) {
                     Sleep.untilNanos(t0 + k * interval);
-                    String rel = files.get(k % files.size());
+                    String rel = tree.fileFor(k);
                     long s = seq.incrementAndGet();
                     Files.write(site.source().resolve(rel), ReplicaWatcher.content(s));
                     w.changed(rel, s, System.nanoTime());
