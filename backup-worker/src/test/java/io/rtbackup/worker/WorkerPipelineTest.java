@@ -96,7 +96,10 @@ class WorkerPipelineTest {
         String dest = Events.uniqueDestination("nas");
         TestAgent agent = agent(TestAgent::manual);
         PrometheusRegistry registry = new PrometheusRegistry();
-        Worker worker = start(props("w1", dest), registry);
+        Properties p = props("w1", dest);
+        // Path-level rules: room for a second command of the root (the default runs one at a time).
+        p.setProperty("coalesce.max-in-flight-per-root", "2");
+        Worker worker = start(p, registry);
 
         RecordMetadata first = events.event("h1", "data", "a", FileOp.MODIFY);
         SyncCommand c1 = agent.nextUnanswered(WAIT);

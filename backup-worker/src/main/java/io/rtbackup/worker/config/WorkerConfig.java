@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
  * destination.nas.routes=web-*:www,db1:*          # required per destination: host-glob:root-glob,...
  * destination.nas.prefix={host}/{root}/           # optional remote prefix template (this is the default)
  * coalesce.debounce-ms=100  coalesce.max-delay-ms=1000  coalesce.batch-max-paths=1000
- * coalesce.max-pending-paths=100000  coalesce.catch-up-lag=0  coalesce.max-in-flight-per-root=2
+ * coalesce.max-pending-paths=100000  coalesce.catch-up-lag=0  coalesce.max-in-flight-per-root=1
  * retry.max-attempts=5  retry.initial-backoff-ms=200  retry.multiplier=2.0  retry.max-backoff-ms=30000
  * breaker.failure-rate-threshold=50  breaker.sliding-window=10  breaker.minimum-calls=3
  * breaker.open-wait-ms=10000  breaker.half-open-calls=1

@@ -126,7 +126,9 @@ public final class DestinationPipeline implements Runnable {
                            Retry.AsyncContext<Void> retry, boolean exhausted, SyncCommand command) {
     }
 
-    private record RetryWait(Batch batch, int attempt, long dueNs, Retry.AsyncContext<Void> retry, boolean exhausted) {
+    /** @param destinationDown the wait is for the destination to answer again (not a source-side partial) */
+    private record RetryWait(Batch batch, int attempt, long dueNs, Retry.AsyncContext<Void> retry, boolean exhausted,
+                             boolean destinationDown) {
     }
 
     private record PendingLetter(DeadLetter letter, List<EventRef> refs, long dueNs) {
@@ -347,6 +349,7 @@ public final class DestinationPipeline implements Runnable {
                 a.retry().onComplete();
                 count("ok");
                 succeeded(a, r);
+                retryNowWhatWaitsForTheDestination();
             }
             case PARTIAL -> {
                 // The destination worked; something on the source side (an unreadable path) did not.
@@ -357,7 +360,7 @@ public final class DestinationPipeline implements Runnable {
                     giveUp(a, DeadLetter.KIND_PARTIAL_COMMAND, "still partial after " + a.attempt() + " attempt(s): "
                         + reason, r);
                 } else {
-                    retryLater(a, delay, a.exhausted(), "partial (" + reason + ")");
+                    retryLater(a, delay, a.exhausted(), "partial (" + reason + ")", false);
                 }
             }
             case REJECTED -> {
@@ -407,14 +410,30 @@ public final class DestinationPipeline implements Runnable {
             exhausted = true;
             delay = guard.maxBackoffMs();
         }
-        retryLater(a, delay, exhausted, why);
+        retryLater(a, delay, exhausted, why, true);
     }
 
-    private void retryLater(Attempt a, long delayMs, boolean exhausted, String why) {
+    private void retryLater(Attempt a, long delayMs, boolean exhausted, String why, boolean destinationDown) {
         metrics.retries.labelValues(name).inc();
         log.info("destination {}: command {} ({}, attempt {}) {}; retrying in {} ms", name, a.commandId(), a.batch(),
             a.attempt(), why, delayMs);
-        retries.add(new RetryWait(a.batch(), a.attempt() + 1, nanos.getAsLong() + delayMs * 1_000_000L, a.retry(), exhausted));
+        retries.add(new RetryWait(a.batch(), a.attempt() + 1, nanos.getAsLong() + delayMs * 1_000_000L, a.retry(),
+            exhausted, destinationDown));
+    }
+
+    /**
+     * The destination answered: batches backing off because it was down go out now instead of after their
+     * (exponential, up to retry.max-backoff-ms) wait; a returning destination then catches up at once.
+     */
+    private void retryNowWhatWaitsForTheDestination() {
+        if (retries.isEmpty()) return;
+        long now = nanos.getAsLong();
+        List<RetryWait> waiting = new ArrayList<>(retries);
+        retries.clear();
+        for (RetryWait w : waiting) {
+            retries.add(w.destinationDown() && w.dueNs() > now
+                ? new RetryWait(w.batch(), w.attempt(), now, w.retry(), w.exhausted(), true) : w);
+        }
     }
 
     private void succeeded(Attempt a, SyncResult r) {
@@ -471,7 +490,10 @@ public final class DestinationPipeline implements Runnable {
 
     private void issueRetries() {
         long now = nanos.getAsLong();
-        while (!retries.isEmpty() && retries.peek().dueNs() <= now) {
+        // Half-open: the breaker's wait is over and it admits a probe; the oldest waiting batch is that probe, now,
+        // rather than when its own backoff ends (which may be much later).
+        boolean probing = guard.breakerState() == CircuitBreaker.State.HALF_OPEN;
+        while (!retries.isEmpty() && (retries.peek().dueNs() <= now || probing)) {
             if (!guard.tryAdmit()) return;
             RetryWait w = retries.poll();
             send(coalescer.absorbPendingInto(w.batch().id()), w.attempt(), w.retry(), w.exhausted());

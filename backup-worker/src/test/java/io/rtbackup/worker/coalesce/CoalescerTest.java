@@ -20,7 +20,9 @@ class CoalescerTest {
 
     private final AtomicLong now = new AtomicLong(1_000 * MS);
     private long offset;
-    private Coalescer c = coalescer(100, 1000, 1000);
+    // The path-level rules (blocking, absorbing, dropping) are tested with room for several commands per root;
+    // the per-root limit (default 1) has tests of its own.
+    private Coalescer c = coalescer(100, 1000, 1000, 10);
 
     private Coalescer coalescer(long debounceMs, long maxDelayMs, int batchMax) {
         return coalescer(debounceMs, maxDelayMs, batchMax, CoalesceSettings.DEFAULT_MAX_IN_FLIGHT_PER_ROOT);
@@ -67,13 +69,14 @@ class CoalescerTest {
 
     @Test
     void aSteadyStreamOfNewPathsBatchesBehindTheRootsRunningCommands() {
+        c = coalescer(100, 1000, 1000, 2);
         change(H1, "a");
         Batch first = next().orElseThrow();
         change(H1, "b");
         Batch second = next().orElseThrow();
         assertThat(paths(first)).containsExactly("a");
         assertThat(paths(second)).containsExactly("b");
-        // Two commands of h1 run (the default limit): new paths wait, however long, instead of one command each.
+        // Two commands of h1 run (the limit): new paths wait, however long, instead of one command each.
         change(H1, "c");
         change(H1, "d");
         change(H1, "e");
@@ -92,8 +95,8 @@ class CoalescerTest {
     }
 
     @Test
-    void theInFlightLimitPerRootIsAdjustable() {
-        c = coalescer(100, 1000, 1000, 1);
+    void byDefaultOneCommandPerRootRunsAndEverythingElseWaitsForIt() {
+        c = coalescer(100, 1000, 1000);
         change(H1, "a");
         Batch first = next().orElseThrow();
         change(H1, "b");
@@ -236,7 +239,7 @@ class CoalescerTest {
 
     @Test
     void capFlushesIssuablePathsThatAreNotDueYet() {
-        c = coalescer(100, 1000, 2);
+        c = coalescer(100, 1000, 2, 10);
         c.offerPath(H1, p("d"), true, new EventRef(0, offset++), now.get());
         Batch dir = next().orElseThrow();
         change(H1, "d/1");
