@@ -8,6 +8,7 @@ import io.rtbackup.agent.capture.kmod.KmodMetrics;
 import io.rtbackup.agent.capture.kmod.KmodSource;
 import io.rtbackup.agent.config.CaptureConfig;
 import io.rtbackup.agent.exec.CommandExecutor;
+import io.rtbackup.agent.moves.RecentMoves;
 import io.rtbackup.topics.Topics;
 import java.time.Duration;
 import java.util.HashMap;
@@ -40,11 +41,14 @@ public final class Agent implements AutoCloseable {
         CaptureConfig c = config.capture();
         KmodMetrics kmodMetrics = KmodMetrics.register(registry);
         Supplier<CaptureSource> kmod = () -> new KmodSource(kmodMetrics);
-        CapturePipeline capture = CapturePipeline.create(c, topics, kmod, registry);
+        // renames seen by capture let the executor send moved paths as deltas against their old copies
+        RecentMoves moves = RecentMoves.standard();
+        CapturePipeline capture = CapturePipeline.create(c, topics, kmod, registry, moves::observe);
         Map<String, Object> kafka = new HashMap<>(c.kafka());
         Map<String, byte[]> roots = new LinkedHashMap<>();
         c.watchedRoots().forEach(r -> roots.put(r.id(), r.absolutePath()));
-        CommandExecutor executor = CommandExecutor.create(c.hostId(), topics, kafka, roots, config.exec(), registry);
+        CommandExecutor executor = CommandExecutor.create(c.hostId(), topics, kafka, roots, config.exec(), registry,
+            moves);
         return new Agent(config, capture, executor);
     }
 

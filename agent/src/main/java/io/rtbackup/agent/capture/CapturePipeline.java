@@ -1,6 +1,7 @@
 package io.rtbackup.agent.capture;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.rtbackup.agent.capture.normalise.EventSink;
 import io.rtbackup.agent.capture.normalise.ExcludeMatcher;
 import io.rtbackup.agent.capture.normalise.Normaliser;
 import io.rtbackup.agent.config.CaptureConfig;
@@ -30,13 +31,23 @@ public final class CapturePipeline implements AutoCloseable {
 
     public CapturePipeline(CaptureConfig config, CaptureSelection selection, EventPublisher publisher,
             PrometheusRegistry registry) {
+        this(config, selection, publisher, registry, e -> { });
+    }
+
+    /** @param tap sees every normalised event before it is published (e.g. renames for the executor); must not block */
+    public CapturePipeline(CaptureConfig config, CaptureSelection selection, EventPublisher publisher,
+            PrometheusRegistry registry, EventSink tap) {
         this.config = config;
         this.selection = selection;
         this.publisher = publisher;
         List<Normaliser.Root> roots = config.roots().stream()
                 .map(r -> new Normaliser.Root(r.watched(), new ExcludeMatcher(r.excludes())))
                 .toList();
-        this.normaliser = new Normaliser(roots, config.mergeWindow(), publisher, registry);
+        EventSink out = e -> {
+            tap.accept(e);
+            publisher.accept(e);
+        };
+        this.normaliser = new Normaliser(roots, config.mergeWindow(), out, registry);
     }
 
     /**
@@ -47,6 +58,11 @@ public final class CapturePipeline implements AutoCloseable {
      */
     public static CapturePipeline create(CaptureConfig config, Topics topics, Supplier<CaptureSource> kmod,
             PrometheusRegistry registry) {
+        return create(config, topics, kmod, registry, e -> { });
+    }
+
+    public static CapturePipeline create(CaptureConfig config, Topics topics, Supplier<CaptureSource> kmod,
+            PrometheusRegistry registry, EventSink tap) {
         String bootstrap = config.kafka().get("bootstrap.servers");
         if (bootstrap == null || bootstrap.isBlank()) {
             throw new ConfigException("kafka.bootstrap.servers", "missing: the Kafka brokers to publish events to,"
@@ -56,7 +72,7 @@ public final class CapturePipeline implements AutoCloseable {
                 EventPublisher.createProducer(config.kafka(), config.hostId()), config.publishBufferEvents(),
                 registry);
         return new CapturePipeline(config, CaptureSelection.standard(kmod, config.scanInterval()), publisher,
-                registry);
+                registry, tap);
     }
 
     public synchronized void start() throws CaptureUnavailableException {

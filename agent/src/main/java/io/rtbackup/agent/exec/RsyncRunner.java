@@ -5,6 +5,7 @@ import io.rtbackup.agent.config.ExecConfig.Password;
 import io.rtbackup.agent.exec.ListedPath.Presence;
 import io.rtbackup.agent.exec.ReplicationJob.FullRoot;
 import io.rtbackup.agent.exec.ReplicationJob.Paths;
+import io.rtbackup.agent.moves.RecentMoves;
 import io.rtbackup.schema.SyncOutcome;
 import java.io.BufferedOutputStream;
 import java.io.BufferedReader;
@@ -84,13 +85,20 @@ public final class RsyncRunner implements Replicator {
     private static final Duration TERM_GRACE = Duration.ofSeconds(2);
 
     private final String rsyncPath;
+    private final MoveBasis moveBasis;
     private final Set<Process> live = ConcurrentHashMap.newKeySet();
     /** One fair lock per destination + remote directory: runs into one replica tree go one at a time. */
     private final Map<String, ReentrantLock> treeLocks = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     public RsyncRunner(String rsyncPath) {
+        this(rsyncPath, RecentMoves.standard());
+    }
+
+    /** @param moves renames the agent captured, so moved paths can use their old copies as delta basis */
+    public RsyncRunner(String rsyncPath, RecentMoves moves) {
         this.rsyncPath = rsyncPath;
+        this.moveBasis = new MoveBasis(moves);
     }
 
     /**
@@ -179,22 +187,63 @@ public final class RsyncRunner implements Replicator {
         }
         List<Pass> passes = plan(job);
         RsyncStats stats = RsyncStats.NONE;
+        Optional<MoveBasis.Farm> farm = renameFarm(job, secret, deadline);
+        if (farm.isPresent()) passes = MoveBasis.apply(farm.get(), passes);
         SyncOutcome outcome = SyncOutcome.OK;
         int exitCode = 0;
         List<String> errors = new ArrayList<>();
-        for (Pass pass : passes) {
-            PassResult r = runPass(job, pass, secret, deadline);
-            stats = stats.plus(r.stats);
-            if (r.error != null) errors.add(r.error);
-            if (r.outcome != SyncOutcome.OK) {
-                exitCode = r.exitCode;
-                outcome = worse(outcome, r.outcome);
+        try {
+            for (Pass pass : passes) {
+                PassResult r = runPass(job, pass, secret, deadline);
+                stats = stats.plus(r.stats);
+                if (r.error != null) errors.add(r.error);
+                if (r.outcome != SyncOutcome.OK) {
+                    exitCode = r.exitCode;
+                    outcome = worse(outcome, r.outcome);
+                }
+                if (r.outcome == SyncOutcome.FAILED) break;
             }
-            if (r.outcome == SyncOutcome.FAILED) break;
+        } finally {
+            farm.ifPresent(f -> removeFarm(job, f, secret, deadline));
         }
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         return new ReplicationReport(outcome, exitCode, stats, took,
             errors.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", errors)));
+    }
+
+    /** Uploads the link farm for renamed paths; empty when there is none or it could not be put in place. */
+    private Optional<MoveBasis.Farm> renameFarm(ReplicationJob job, Optional<String> secret, long deadline) {
+        Optional<MoveBasis.Farm> farm;
+        try {
+            farm = moveBasis.prepare(job, rsyncPath, List.of("--timeout=" + Math.max(1,
+                job.destination().ioTimeout().toSeconds())));
+        } catch (IOException e) {
+            log.info("command {} destination={}: renamed paths go without a delta basis: {}", job.commandId(),
+                job.destination().name(), e.getMessage());
+            return Optional.empty();
+        }
+        if (farm.isEmpty()) return farm;
+        PassResult up = runPass(job, new Pass(farm.get().uploadArgs(), null), secret, deadline);
+        if (up.outcome != SyncOutcome.OK) {
+            log.info("command {} destination={}: cannot place the rename link farm ({}); renamed paths go without a "
+                + "delta basis", job.commandId(), job.destination().name(), up.error);
+            MoveBasis.deleteLocal(farm.get().localDir());
+            return Optional.empty();
+        }
+        log.debug("command {} destination={}: {} renamed path(s) use their old copies as delta basis",
+            job.commandId(), job.destination().name(), farm.get().entries());
+        return farm;
+    }
+
+    private void removeFarm(ReplicationJob job, MoveBasis.Farm farm, Optional<String> secret, long deadline) {
+        PassResult r = runPass(job, new Pass(farm.removeArgs(), null), secret,
+            Math.max(deadline, System.nanoTime() + job.destination().ioTimeout().toNanos()));
+        if (r.outcome != SyncOutcome.OK) {
+            log.warn("command {} destination={}: cannot remove the rename link farm {} on the destination ({}); it "
+                + "holds only symlinks and can be deleted by hand", job.commandId(), job.destination().name(),
+                farm.copyDestOptions(), r.error);
+        }
+        MoveBasis.deleteLocal(farm.localDir());
     }
 
     /** One rsync invocation: its arguments and what goes to its stdin (null: nothing, stdin closed at once). */

@@ -1,0 +1,125 @@
+package io.rtbackup.agent.exec;
+
+import static io.rtbackup.agent.exec.Commands.b;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.rtbackup.agent.capture.normalise.CapturedEvent;
+import io.rtbackup.agent.config.ExecConfig;
+import io.rtbackup.agent.moves.RecentMoves;
+import io.rtbackup.fs.BytePaths;
+import io.rtbackup.schema.CaptureSource;
+import io.rtbackup.schema.FileOp;
+import io.rtbackup.schema.SyncOutcome;
+import io.rtbackup.testkit.RsyncDaemon;
+import io.rtbackup.testkit.TreeDiff;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Renamed paths travel as deltas against the replica's old copy (MoveBasis): a file moved to another directory,
+ * a file moved and renamed, a renamed directory of many files - pushed to a real authenticated daemon, with the
+ * rename known from capture (RecentMoves) as in the agent.
+ */
+class RenameDeltaTest {
+    private static final int MIB = 1 << 20;
+
+    @TempDir
+    Path tmp;
+    Path src;
+    Path module;
+    RecentMoves moves;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        src = Files.createDirectories(tmp.resolve("src"));
+        module = Files.createDirectories(tmp.resolve("module"));
+        moves = RecentMoves.standard();
+    }
+
+    private void renamed(String from, String to, boolean dir) throws Exception {
+        Files.move(src.resolve(from), src.resolve(to));
+        moves.observe(new CapturedEvent("r", b(to), FileOp.MOVE_TO, dir, b(from), CaptureSource.FANOTIFY, 0, -1));
+    }
+
+    @Test
+    void movedFilesAndRenamedDirectoriesTravelAsDeltasAndTheFarmIsRemoved() throws Exception {
+        Files.createDirectories(src.resolve("a"));
+        Files.createDirectories(src.resolve("c/deeper"));
+        Files.createDirectories(src.resolve("photos"));
+        random(src.resolve("a/big.bin"), 8 * MIB, 1);
+        random(src.resolve("a/other.bin"), 4 * MIB, 2);
+        for (int i = 0; i < 200; i++) random(src.resolve("photos/img" + i + ".jpg"), 32 * 1024, 100 + i);
+        long data = 8 * MIB + 4 * MIB + 200 * 32 * 1024;
+        try (RsyncDaemon daemon = RsyncDaemon.builder(BytePaths.utf8(Files.createDirectories(tmp.resolve("daemon"))
+                .toString())).auth("rtb", "mv-pw").module("backup", BytePaths.utf8(module.toString())).start()) {
+            Properties p = new Properties();
+            p.setProperty("destination.dc.url", daemon.url("backup"));
+            ExecConfig cfg = ExecConfig.from(p, Map.of("RSYNC_PASSWORD_DC", "mv-pw"));
+            CommandValidator validator = new CommandValidator("h", Map.of("r", BytePaths.utf8(src.toString())),
+                cfg.destinations());
+            RsyncRunner runner = new RsyncRunner(cfg.rsyncPath(), moves);
+            ReplicationReport first = runner.replicate(job(validator, Commands.full("h", "r", "dc")));
+            assertThat(first.outcome()).isEqualTo(SyncOutcome.OK);
+
+            renamed("a/big.bin", "c/big.bin", false);           // moved to another directory
+            renamed("a/other.bin", "c/deeper/renamed.bin", false); // moved and renamed
+            renamed("photos", "albums", true);                  // a directory of 200 files renamed
+            ReplicationReport moved = runner.replicate(job(validator, Commands.paths("h", "r", "dc",
+                b("c/big.bin"), b("a/big.bin"), b("c/deeper/renamed.bin"), b("a/other.bin"), b("albums"),
+                b("photos"))));
+
+            assertThat(moved.outcome()).as("%s", moved).isEqualTo(SyncOutcome.OK);
+            System.out.printf("renames of %d bytes: %d bytes sent (%.3f %%), literal %d%n", data,
+                moved.stats().bytesSent(), 100.0 * moved.stats().bytesSent() / data, moved.stats().literalBytes());
+            assertThat(moved.stats().literalBytes()).as("literal data").isLessThan(data / 100);
+            assertThat(moved.stats().bytesSent()).as("bytes on the wire").isLessThanOrEqualTo((long) (data * 0.02));
+            TreeDiff.Result diff = TreeDiff.defaults().ignoringDirMtime().compare(BytePaths.utf8(src.toString()),
+                BytePaths.utf8(module.resolve("h/r").toString()));
+            assertThat(diff.isEqual()).as("%s", diff).isTrue();
+            assertThat(module.resolve("h/" + MoveBasis.FARM_DIR)).as("the link farm is removed")
+                .satisfiesAnyOf(d -> assertThat(d).doesNotExist(), d -> assertThat(d).isEmptyDirectory());
+        }
+    }
+
+    @Test
+    void withoutAKnownRenameNothingChangesAndAStaleHintIsHarmless() throws Exception {
+        Files.createDirectories(src.resolve("a"));
+        Files.createDirectories(src.resolve("b"));
+        random(src.resolve("a/f.bin"), MIB, 7);
+        try (RsyncDaemon daemon = RsyncDaemon.builder(BytePaths.utf8(Files.createDirectories(tmp.resolve("daemon"))
+                .toString())).module("backup", BytePaths.utf8(module.toString())).start()) {
+            Properties p = new Properties();
+            p.setProperty("destination.dc.url", daemon.url("backup"));
+            ExecConfig cfg = ExecConfig.from(p, Map.of());
+            CommandValidator validator = new CommandValidator("h", Map.of("r", BytePaths.utf8(src.toString())),
+                cfg.destinations());
+            RsyncRunner runner = new RsyncRunner(cfg.rsyncPath(), moves);
+            assertThat(runner.replicate(job(validator, Commands.full("h", "r", "dc"))).outcome())
+                .isEqualTo(SyncOutcome.OK);
+            // A hint that points at a path the replica never had: the new file is sent in full, correctly.
+            random(src.resolve("b/new.bin"), MIB, 8);
+            moves.observe(new CapturedEvent("r", b("b/new.bin"), FileOp.MOVE_TO, false, b("zzz/gone.bin"),
+                CaptureSource.FANOTIFY, 0, -1));
+            ReplicationReport r = runner.replicate(job(validator, Commands.paths("h", "r", "dc", b("b/new.bin"))));
+            assertThat(r.outcome()).isEqualTo(SyncOutcome.OK);
+            assertThat(r.stats().literalBytes()).isEqualTo(MIB);
+            assertThat(Files.mismatch(src.resolve("b/new.bin"), module.resolve("h/r/b/new.bin"))).isEqualTo(-1L);
+        }
+    }
+
+    private static ReplicationJob job(CommandValidator validator, io.rtbackup.schema.SyncCommand cmd) {
+        return ((ValidationResult.Accepted) validator.validate(cmd)).job();
+    }
+
+    private static void random(Path file, int size, long seed) throws Exception {
+        byte[] data = new byte[size];
+        new SplittableRandom(seed).nextBytes(data);
+        Files.write(file, data);
+    }
+}
