@@ -135,6 +135,12 @@ public final class CommandExecutor implements AutoCloseable {
     /** The production wiring: Kafka clients from {@code kafka} settings (bootstrap.servers at least) and rsync. */
     public static CommandExecutor create(String hostId, Topics topics, Map<String, Object> kafka,
             Map<String, byte[]> roots, ExecConfig config, PrometheusRegistry registry) {
+        return create(hostId, topics, kafka, roots, config, registry, new RsyncRunner(config.rsyncPath()));
+    }
+
+    /** As {@link #create(String, Topics, Map, Map, ExecConfig, PrometheusRegistry)}, running rsync with {@code runner}. */
+    public static CommandExecutor create(String hostId, Topics topics, Map<String, Object> kafka,
+            Map<String, byte[]> roots, ExecConfig config, PrometheusRegistry registry, RsyncRunner runner) {
         RsyncRunner.checkVersion(config.rsyncPath());
         CommandValidator validator = new CommandValidator(hostId, roots, config.destinations());
         Map<String, Object> c = new HashMap<>(kafka);
@@ -142,7 +148,7 @@ public final class CommandExecutor implements AutoCloseable {
         Map<String, Object> p = new HashMap<>(kafka);
         p.putAll(producerProperties(hostId));
         return new CommandExecutor(hostId, topics, new KafkaConsumer<>(c), new KafkaProducer<>(p), validator,
-            new RsyncRunner(config.rsyncPath()), config, registry, Clock.systemUTC());
+            runner, config, registry, Clock.systemUTC());
     }
 
     /** Consumer settings the executor relies on (to merge over connection settings). */
