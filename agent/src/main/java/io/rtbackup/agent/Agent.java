@@ -31,9 +31,8 @@ import org.slf4j.LoggerFactory;
 public final class Agent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
 
-    /** Kept versions are pruned this long after start (the start-up rescan goes first) and then periodically. */
+    /** Kept versions are pruned at most this long after start (the start-up rescan goes first), then periodically. */
     static final Duration PRUNE_FIRST_DELAY = Duration.ofMinutes(1);
-    static final Duration PRUNE_PERIOD = Duration.ofHours(1);
 
     private final AgentConfig config;
     private final CapturePipeline capture;
@@ -76,7 +75,8 @@ public final class Agent implements AutoCloseable {
                 + "reachable at {}?", config.capture().hostId(), config.capture().kafka().get("bootstrap.servers"));
         }
         capture.start();
-        pruner.start(PRUNE_FIRST_DELAY, PRUNE_PERIOD);
+        Duration every = config.exec().versionsPruneInterval();
+        pruner.start(every.compareTo(PRUNE_FIRST_DELAY) < 0 ? every : PRUNE_FIRST_DELAY, every);
         log.info("agent up: host {}, capture source {}, destinations {}", config.capture().hostId(),
             capture.source().name(), config.exec().destinations().keySet());
         return this;

@@ -23,6 +23,7 @@ import java.util.regex.Pattern;
  * <pre>
  * rsync.path=rsync                                   # binary name (looked up on PATH) or absolute path
  * exec.command-max-age-s=900                         # older commands are answered FAILED without running rsync
+ * exec.versions-prune-interval-s=3600                # how often kept versions are pruned (first: within a minute)
  * destination.dc2.url=rsync://backup@dc2:873/rtb/fleet   # rsync://[user@]host[:port]/module[/prefix]
  * destination.dc2.password-file=/etc/rtb/dc2.secret   # or env RSYNC_PASSWORD_DC2; never on a command line
  * destination.dc2.max-concurrent=2                   # rsync processes at once for this destination
@@ -62,10 +63,13 @@ import java.util.regex.Pattern;
  * </pre>
  * ACLs and xattrs ({@code acls}/{@code xattrs} here) need a module and file system that store them.
  */
-public record ExecConfig(String rsyncPath, Map<String, Destination> destinations, Duration commandMaxAge) {
+public record ExecConfig(String rsyncPath, Map<String, Destination> destinations, Duration commandMaxAge,
+        Duration versionsPruneInterval) {
 
     public static final String RSYNC_PATH = "rsync.path";
     public static final String COMMAND_MAX_AGE_S = "exec.command-max-age-s";
+    /** How often the agent prunes kept versions (the first run is a minute after start, or sooner). */
+    public static final String VERSIONS_PRUNE_INTERVAL_S = "exec.versions-prune-interval-s";
     public static final String DESTINATION_PREFIX = "destination.";
     /** Per-destination password variable: {@code RSYNC_PASSWORD_} + the name upper-cased, non-alphanumerics as _. */
     public static final String PASSWORD_ENV_PREFIX = "RSYNC_PASSWORD_";
@@ -74,6 +78,7 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
     static final int DEFAULT_IO_TIMEOUT_S = 60;
     static final int DEFAULT_COMMAND_TIMEOUT_S = 1800;
     static final int DEFAULT_COMMAND_MAX_AGE_S = 900;
+    static final int DEFAULT_VERSIONS_PRUNE_INTERVAL_S = 3600;
 
     private static final Pattern DEST_KEY = Pattern.compile("destination\\.([^.]+)\\.([a-z-]+)");
     private static final Pattern DEST_NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
@@ -198,6 +203,8 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
         String rsync = props.getProperty(RSYNC_PATH, "rsync").trim();
         checkRsync(rsync);
         Duration maxAge = Duration.ofSeconds(positiveInt(props, COMMAND_MAX_AGE_S, DEFAULT_COMMAND_MAX_AGE_S));
+        Duration pruneEvery = Duration.ofSeconds(positiveInt(props, VERSIONS_PRUNE_INTERVAL_S,
+            DEFAULT_VERSIONS_PRUNE_INTERVAL_S));
 
         Map<String, Map<String, String>> byName = new TreeMap<>();
         for (String key : props.stringPropertyNames()) {
@@ -221,7 +228,7 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
         for (var e : byName.entrySet()) {
             destinations.put(e.getKey(), destination(e.getKey(), e.getValue(), env));
         }
-        return new ExecConfig(rsync, destinations, maxAge);
+        return new ExecConfig(rsync, destinations, maxAge, pruneEvery);
     }
 
     /** The environment variable that may hold the password of destination {@code name}. */

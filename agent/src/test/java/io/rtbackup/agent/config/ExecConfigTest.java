@@ -134,4 +134,13 @@ class ExecConfigTest {
             .hasMessageContaining("destination.d.versions-keep")
             .hasMessageContaining("keep-versions is off");
     }
+
+    @Test
+    void pruneIntervalDefaultsToAnHourAndMustBePositive() {
+        assertThat(ExecConfig.from(props(), Map.of()).versionsPruneInterval()).isEqualTo(Duration.ofHours(1));
+        assertThat(ExecConfig.from(props("exec.versions-prune-interval-s", "600"), Map.of()).versionsPruneInterval())
+            .isEqualTo(Duration.ofMinutes(10));
+        assertThatThrownBy(() -> ExecConfig.from(props("exec.versions-prune-interval-s", "0"), Map.of()))
+            .hasMessageContaining("exec.versions-prune-interval-s").hasMessageContaining("positive");
+    }
 }

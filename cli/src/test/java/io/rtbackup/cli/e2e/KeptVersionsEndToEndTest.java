@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.rtbackup.broker.KafkaBroker;
 import io.rtbackup.broker.junit.KafkaBrokerExtension;
+import io.rtbackup.agent.versions.VersionStamp;
 import io.rtbackup.cli.Rtb;
 import io.rtbackup.fs.ByteFs;
 import java.io.ByteArrayOutputStream;
@@ -43,7 +44,15 @@ class KeptVersionsEndToEndTest {
         try (Fleet fleet = new Fleet(broker)) {
             fleet.agentExtra.setProperty("destination.d1.keep-versions", "true");
             fleet.agentExtra.setProperty("destination.d1.versions-keep-days", "7");
+            fleet.agentExtra.setProperty("exec.versions-prune-interval-s", "2");
+            // A version dir from weeks ago: the agent's own pruning removes it soon after start.
+            byte[] versions = join(fleet.d1.moduleDir("backup"), utf8(".rtb-versions"), utf8(Fleet.HOST),
+                utf8(Fleet.ROOT));
+            byte[] old = join(versions, utf8(VersionStamp.of(Instant.now().minus(Duration.ofDays(8)), "old").name()));
+            ByteFs.mkdirs(old);
+            ByteFs.write(join(old, utf8("report.txt")), utf8("ancient"));
             fleet.startWorker().startAgent();
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> !ByteFs.exists(old));
             byte[] file = join(fleet.source, utf8("report.txt"));
             byte[] mirrored = join(fleet.replica(fleet.d1), utf8("report.txt"));
             fleet.awaitConverged(fleet.d1, Duration.ofSeconds(120));
@@ -98,6 +107,8 @@ class KeptVersionsEndToEndTest {
             Run prune = rtb("prune", "--dry-run", "--config", config.toString());
             assertThat(prune.exit()).as(prune.out()).isZero();
             assertThat(prune.out()).contains("0 version dir(s) would be deleted");
+            assertThat(ByteFs.list(versions)).as("the versions made by the test survive the agent's pruning")
+                .hasSizeGreaterThanOrEqualTo(3);
             assertThat(fleet.d2.moduleDir("backup")).satisfies(m ->
                 assertThat(ByteFs.exists(join(m, utf8(".rtb-versions")))).as("d2 keeps no versions").isFalse());
         }
