@@ -54,6 +54,12 @@ final class PruneCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         VersionsTarget.Resolved cfg;
+        if (target.config == null) {
+            // Without a config the retention is unknown: pruning with a default could delete versions that the
+            // rtb up run (--versions-keep-days) meant to keep.
+            throw new ParameterException(spec.commandLine(), "rtb prune needs --config agent.properties (the "
+                + "retention is configured there); rtb up prunes its destinations itself, hourly");
+        }
         try {
             cfg = target.resolve(env);
         } catch (IllegalArgumentException | io.rtbackup.agent.config.ConfigException e) {

@@ -176,6 +176,9 @@ class RestoreCommandTest {
             tmp.resolve("x").toString()));
         assertThat(missing.exit()).isEqualTo(RestoreCommand.NOTHING);
         assertThat(missing.err()).contains("'never-there' is neither in the mirror nor in any version dir");
+        Run pruneUp = run(new PruneCommand(), upStyle());
+        assertThat(pruneUp.exit()).isEqualTo(2);
+        assertThat(pruneUp.err()).contains("rtb prune needs --config");
         Run noConfig = restore(src.resolve("f").toString(), "--at", "now");
         assertThat(noConfig.exit()).isEqualTo(2);
         assertThat(noConfig.err()).contains("missing --config");
