@@ -10,6 +10,8 @@ import io.rtbackup.fs.BytePaths;
 import io.rtbackup.fs.Stat;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import io.rtbackup.agent.config.ExecConfig;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -36,16 +38,24 @@ import java.util.TreeMap;
  *   <li>The mtime test is wrong for files whose mtime does not tell their age: a file created after T with an
  *   old mtime (cp -p, tar, rsync -t) is restored as if it existed at T; a file whose mtime was set into the
  *   future is reported as created after T.</li>
- *   <li>After pruning, times before the oldest kept version are answered from what is left, which may be
- *   newer than the state at T; the restorer warns then.</li>
+ *   <li>After pruning, a time whose later versions may have been pruned (older than the age limit, or any
+ *   time once the count limit is reached) is answered from what is left, which may be newer than the state at
+ *   T; the restorer warns then.</li>
  *   <li>Empty directories are not restored (a directory comes back with the files in it).</li>
  * </ul>
  */
 public final class Restorer {
     private final VersionStore store;
+    private final Clock clock;
 
     public Restorer(VersionStore store) {
+        this(store, Clock.systemUTC());
+    }
+
+    /** {@code clock} tells which versions the destination's retention may already have pruned. */
+    public Restorer(VersionStore store, Clock clock) {
         this.store = store;
+        this.clock = clock;
     }
 
     /** What happened to one path. */
@@ -66,7 +76,7 @@ public final class Restorer {
      *
      * @param outcomes   every path considered, restored or not
      * @param versions   how many version dirs exist
-     * @param warning    set when the time lies before the oldest kept version dir
+     * @param warning    set when versions that decide the answer may have been pruned, or none exist
      */
     public record Report(List<Outcome> outcomes, int versions, Optional<String> warning) {
         public List<Restored> restored() {
@@ -144,14 +154,28 @@ public final class Restorer {
                 + ": its oldest copy after that time was created later");
         }
         Optional<String> warning = Optional.empty();
-        if (!all.isEmpty() && at.isBefore(all.get(0).at())) {
-            warning = Optional.of(at + " is before the oldest kept version dir (" + all.get(0).name() + "); if older "
-                + "versions were pruned, what was restored may be newer than the state at that time");
-        } else if (all.isEmpty()) {
+        if (all.isEmpty()) {
             warning = Optional.of("no version dirs exist on " + store.describe() + ": restored from the current "
                 + "mirror (is keep-versions on for this destination?)");
+        } else if (mayBePruned(at, all.size())) {
+            warning = Optional.of(at + " is outside the retention of destination '" + store.destination().name()
+                + "' (versions-keep-days=" + store.destination().versions().keepDays() + ", versions-keep="
+                + store.destination().versions().keepCount() + "; oldest kept version " + all.get(0).name()
+                + "): versions made after that time may have been pruned, so what was restored may be newer than "
+                + "the state at that time");
         }
         return new Report(outcomes, all.size(), warning);
+    }
+
+    /**
+     * Whether pruning may have removed a version dir stamped after {@code at}: only dirs older than the age limit,
+     * or beyond the count limit once it is reached, are ever pruned.
+     */
+    private boolean mayBePruned(Instant at, int kept) {
+        ExecConfig.Versions v = store.destination().versions();
+        boolean byAge = v.maxAge().map(age -> at.isBefore(clock.instant().minus(age))).orElse(false);
+        boolean byCount = v.keepCount() > 0 && kept >= v.keepCount();
+        return byAge || byCount;
     }
 
     private static boolean earlier(Source a, Source b) {

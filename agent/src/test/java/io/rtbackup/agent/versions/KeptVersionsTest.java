@@ -206,6 +206,7 @@ class KeptVersionsTest {
             assertThat(ByteFs.readAll(BytePaths.join(to, rel))).as("content at %s", e.getKey())
                 .isEqualTo(b(e.getValue()));
             assertThat(report.restored()).hasSize(1);
+            assertThat(report.warning()).as("nothing was pruned").isEmpty();
             assertThat(files(to)).hasSize(1);
         }
         assertThat(f.store().versions()).as("one version dir per sync that overwrote or deleted").hasSize(3);
@@ -324,6 +325,9 @@ class KeptVersionsTest {
         assertThat(f.store().versions()).containsExactly(made.get(1), made.get(2));
         assertThat(f.versionsDir().resolve("not-a-version")).isDirectory();
         assertThat(f.versionsDir().resolve(old40.name())).doesNotExist();
+        Restorer.Report afterPrune = f.restorer().restore(b("f.txt"), Instant.now(), restoreDir("after-prune"));
+        assertThat(afterPrune.warning()).as("the count limit is reached: later versions may be gone").isPresent()
+            .get().asString().contains("versions-keep=2");
 
         // Age alone: with no count limit, only what is older than the days goes.
         Fixture byAge = f;
