@@ -81,8 +81,15 @@ final class PruneCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
-        Set<String> dirs = new TreeSet<>(remoteDirs);
-        for (String root : cfg.roots().keySet()) dirs.add(cfg.hostId() + "/" + root);
+        Set<String> dirs = new TreeSet<>();
+        try {
+            for (String d : remoteDirs) dirs.add(VersionsTarget.checkRemoteDir("--remote-dir", d));
+            for (String root : cfg.roots().keySet()) {
+                dirs.add(VersionsTarget.checkRemoteDir("host/root", cfg.hostId() + "/" + root));
+            }
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
         VersionPruner pruner = new VersionPruner(cfg.exec(), d -> dirs, clock);
         try {
             List<VersionPruner.Pruned> done = pruner.pruneAll(Set.copyOf(only), dryRun);

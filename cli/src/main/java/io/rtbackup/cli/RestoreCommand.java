@@ -103,7 +103,13 @@ final class RestoreCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "'" + BytePaths.show(abs) + "' is under none of the roots "
                 + cfg.roots());
         }
-        String dir = remoteDir != null ? remoteDir : cfg.hostId() + "/" + rootId;
+        String dir;
+        try {
+            dir = remoteDir != null ? VersionsTarget.checkRemoteDir("--remote-dir", remoteDir)
+                : VersionsTarget.checkRemoteDir("host/root", cfg.hostId() + "/" + rootId);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
         VersionStore store = new VersionStore(cfg.exec().rsyncPath(), dest, dir);
         byte[] toDir = BytePaths.utf8(to.toAbsolutePath().normalize().toString());
         try {

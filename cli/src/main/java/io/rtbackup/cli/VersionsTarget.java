@@ -102,4 +102,16 @@ final class VersionsTarget {
         throw new IllegalArgumentException("several destinations " + (keeping.isEmpty() ? all.keySet()
             : keeping.stream().map(Destination::name).toList()) + ": choose one with --from");
     }
+
+    /** {@code dir} if it is plain names of [A-Za-z0-9._@+=,~-] separated by '/', as the executor accepts them. */
+    static String checkRemoteDir(String option, String dir) {
+        String d = dir.replaceAll("^/+|/+$", "");
+        for (String c : d.split("/", -1)) {
+            if (!ExecConfig.isSafeRemoteComponent(c)) {
+                throw new IllegalArgumentException(option + " '" + dir + "' must be plain names of "
+                    + "[A-Za-z0-9._@+=,~-] separated by '/', without '.' or '..'");
+            }
+        }
+        return d;
+    }
 }

@@ -179,6 +179,9 @@ class RestoreCommandTest {
         Run pruneUp = run(new PruneCommand(), upStyle());
         assertThat(pruneUp.exit()).isEqualTo(2);
         assertThat(pruneUp.err()).contains("rtb prune needs --config");
+        Run escape = restore(upStyle(src.resolve("f").toString(), "--at", "now", "--remote-dir", "../other"));
+        assertThat(escape.exit()).isEqualTo(2);
+        assertThat(escape.err()).contains("--remote-dir '../other' must be plain names");
         Run noConfig = restore(src.resolve("f").toString(), "--at", "now");
         assertThat(noConfig.exit()).isEqualTo(2);
         assertThat(noConfig.err()).contains("missing --config");
