@@ -73,6 +73,19 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--metrics-port", defaultValue = "0", description = "Serve Prometheus metrics on 127.0.0.1:PORT.")
     int metricsPort;
 
+    @Option(names = "--keep-versions", negatable = true, defaultValue = "true", fallbackValue = "true",
+        description = "Keep what each sync overwrites or deletes, for 'rtb restore' (default: on; --no-keep-versions: "
+            + "a plain mirror).")
+    boolean keepVersions;
+
+    @Option(names = "--versions-keep-days", defaultValue = "30", paramLabel = "DAYS",
+        description = "Delete kept versions older than this, hourly (0: no age limit; default: ${DEFAULT-VALUE}).")
+    int versionsKeepDays;
+
+    @Option(names = "--versions-keep", defaultValue = "0", paramLabel = "N",
+        description = "Keep at most the newest N versions per folder (0: no count limit; default: ${DEFAULT-VALUE}).")
+    int versionsKeep;
+
     @Option(names = {"-v", "--verbose"}, description = "Log what every component does (default: warnings only; "
         + "the progress lines on standard output are always there).")
     boolean verbose;
@@ -85,6 +98,10 @@ final class UpCommand implements Callable<Integer> {
                 .setLevel(ch.qos.logback.classic.Level.WARN);
         }
         PrintStream out = System.out;
+        if (versionsKeepDays < 0 || versionsKeep < 0) {
+            throw new ParameterException(spec.commandLine(), "--versions-keep-days and --versions-keep must be >= 0 "
+                + "(0: no limit)");
+        }
         Map<String, Path> roots = rootIds();
         Map<String, String> destinations = destinationNames();
 
@@ -98,7 +115,15 @@ final class UpCommand implements Callable<Integer> {
         roots.forEach((id, dir) -> agentProps.setProperty("root." + id + ".path", dir.toString()));
         agentProps.setProperty("capture.source", capture);
         agentProps.setProperty("kafka.bootstrap.servers", broker.bootstrapServers());
-        destinations.forEach((name, url) -> agentProps.setProperty("destination." + name + ".url", url));
+        destinations.forEach((name, url) -> {
+            agentProps.setProperty("destination." + name + ".url", url);
+            if (keepVersions) {
+                // A backup, not only a mirror: on by default here (rtb restore reads them).
+                agentProps.setProperty("destination." + name + ".keep-versions", "true");
+                agentProps.setProperty("destination." + name + ".versions-keep-days", String.valueOf(versionsKeepDays));
+                agentProps.setProperty("destination." + name + ".versions-keep", String.valueOf(versionsKeep));
+            }
+        });
         PrometheusRegistry registry = new PrometheusRegistry();
         AgentConfig agentConfig = AgentConfig.from(agentProps, System.getenv());
         String host = agentConfig.capture().hostId();
@@ -131,6 +156,11 @@ final class UpCommand implements Callable<Integer> {
         agent.start();
         out.println("rtb up: host " + host + ", backing up " + describe(roots) + " to " + describe(destinations)
             + " (state " + stateDir + "); Ctrl-C stops");
+        out.println(keepVersions
+            ? "kept versions: on (" + (versionsKeepDays == 0 ? "no age limit" : versionsKeepDays + " days")
+                + (versionsKeep == 0 ? "" : ", newest " + versionsKeep) + "); rtb restore PATH --at TIME --source DIR "
+                + "--dest URL_OR_DIR brings files back"
+            : "kept versions: off (--no-keep-versions): the destinations are plain mirrors");
         initial.start();
         stopped.await();
         return 0;

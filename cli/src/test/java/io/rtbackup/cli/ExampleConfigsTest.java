@@ -37,6 +37,8 @@ class ExampleConfigsTest {
         assertThat(capture.roots()).extracting(CaptureConfig.RootConfig::id).containsExactlyInAnyOrder("www", "etc");
         ExecConfig exec = ExecConfig.from(p, Map.of("RSYNC_PASSWORD_OFFSITE", "x"));
         assertThat(exec.destinations()).containsOnlyKeys("dc2", "offsite");
+        assertThat(exec.destinations().get("offsite").versions()).isEqualTo(new ExecConfig.Versions(true, 30, 0));
+        assertThat(exec.destinations().get("dc2").versions().keep()).isFalse();
     }
 
     @Test

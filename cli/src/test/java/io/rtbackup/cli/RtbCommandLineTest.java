@@ -18,7 +18,8 @@ class RtbCommandLineTest {
             System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
             assertThat(Rtb.run("--help")).isZero();
-            assertThat(captured.toString(StandardCharsets.UTF_8)).contains("broker");
+            assertThat(captured.toString(StandardCharsets.UTF_8)).contains("broker").contains("restore")
+                .contains("prune");
             captured.reset();
             assertThat(Rtb.run("--no-such-option")).isEqualTo(2);
             assertThat(captured.toString(StandardCharsets.UTF_8)).contains("Unknown option").contains("Usage");

@@ -23,6 +23,7 @@ import java.util.regex.Pattern;
  * <pre>
  * rsync.path=rsync                                   # binary name (looked up on PATH) or absolute path
  * exec.command-max-age-s=900                         # older commands are answered FAILED without running rsync
+ * exec.versions-prune-interval-s=3600                # how often kept versions are pruned (first: within a minute)
  * destination.dc2.url=rsync://backup@dc2:873/rtb/fleet   # rsync://[user@]host[:port]/module[/prefix]
  * destination.dc2.password-file=/etc/rtb/dc2.secret   # or env RSYNC_PASSWORD_DC2; never on a command line
  * destination.dc2.max-concurrent=2                   # rsync processes at once for this destination
@@ -31,7 +32,18 @@ import java.util.regex.Pattern;
  * destination.dc2.acls=false                         # -A (the daemon must allow it)
  * destination.dc2.xattrs=false                       # -X (the daemon must allow it)
  * destination.local.url=/srv/replica                 # single-host mode: a local absolute directory
+ * destination.dc2.keep-versions=false                # keep what each sync overwrites or deletes (rtb restore)
+ * destination.dc2.versions-keep-days=30              # prune kept versions older than this (0: no age limit)
+ * destination.dc2.versions-keep=0                    # keep at most the newest N version dirs (0: no count limit)
  * </pre>
+ *
+ * <p>Kept versions: with {@code keep-versions=true} every rsync run to the destination passes {@code --backup
+ * --backup-dir}, so what the run overwrites or deletes moves to {@code <prefix>/.rtb-versions/<host>/<root>/<UTC
+ * time of the run>-<command id>/} instead of vanishing. That directory is outside the mirrored tree
+ * {@code <prefix>/<host>/<root>/}: full syncs with {@code --delete} never reach it. The agent prunes it hourly
+ * (and after start) by both limits; {@code rtb prune} does the same on demand and {@code rtb restore} reads it.
+ * It is off by default for an agent config because it costs destination disk for every overwrite and the
+ * operator should choose the retention; {@code rtb up} turns it on (30 days).
  *
  * <p>Every problem is reported as a {@link ConfigException} naming the key and what to do.
  *
@@ -51,10 +63,13 @@ import java.util.regex.Pattern;
  * </pre>
  * ACLs and xattrs ({@code acls}/{@code xattrs} here) need a module and file system that store them.
  */
-public record ExecConfig(String rsyncPath, Map<String, Destination> destinations, Duration commandMaxAge) {
+public record ExecConfig(String rsyncPath, Map<String, Destination> destinations, Duration commandMaxAge,
+        Duration versionsPruneInterval) {
 
     public static final String RSYNC_PATH = "rsync.path";
     public static final String COMMAND_MAX_AGE_S = "exec.command-max-age-s";
+    /** How often the agent prunes kept versions (the first run is a minute after start, or sooner). */
+    public static final String VERSIONS_PRUNE_INTERVAL_S = "exec.versions-prune-interval-s";
     public static final String DESTINATION_PREFIX = "destination.";
     /** Per-destination password variable: {@code RSYNC_PASSWORD_} + the name upper-cased, non-alphanumerics as _. */
     public static final String PASSWORD_ENV_PREFIX = "RSYNC_PASSWORD_";
@@ -63,11 +78,13 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
     static final int DEFAULT_IO_TIMEOUT_S = 60;
     static final int DEFAULT_COMMAND_TIMEOUT_S = 1800;
     static final int DEFAULT_COMMAND_MAX_AGE_S = 900;
+    static final int DEFAULT_VERSIONS_PRUNE_INTERVAL_S = 3600;
 
     private static final Pattern DEST_KEY = Pattern.compile("destination\\.([^.]+)\\.([a-z-]+)");
     private static final Pattern DEST_NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
-    private static final Set<String> DEST_FIELDS =
-        Set.of("url", "password-file", "max-concurrent", "timeout-s", "command-timeout-s", "acls", "xattrs");
+    private static final Set<String> DEST_FIELDS = Set.of("url", "password-file", "max-concurrent", "timeout-s",
+        "command-timeout-s", "acls", "xattrs", "keep-versions", "versions-keep-days", "versions-keep");
+    static final int DEFAULT_VERSIONS_KEEP_DAYS = 30;
     // rsync://[user@]host[:port]/module[/prefix]; host may be a bracketed IPv6 literal.
     private static final Pattern DAEMON_URL =
         Pattern.compile("rsync://(?:([^@/:\\s]+)@)?(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+)(?::(\\d{1,5}))?/([^/\\s]+)(/.*)?");
@@ -97,7 +114,25 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
             Duration ioTimeout,
             Duration commandTimeout,
             boolean acls,
-            boolean xattrs) {
+            boolean xattrs,
+            Versions versions) {
+    }
+
+    /**
+     * Kept versions of a destination: whether syncs keep what they overwrite or delete, and how long. A version
+     * dir is pruned when it is older than {@code keepDays} (0: no age limit) or not among the newest
+     * {@code keepCount} (0: no count limit).
+     */
+    public record Versions(boolean keep, int keepDays, int keepCount) {
+        public static final Versions OFF = new Versions(false, DEFAULT_VERSIONS_KEEP_DAYS, 0);
+
+        public Versions {
+            if (keepDays < 0 || keepCount < 0) throw new IllegalArgumentException("negative retention");
+        }
+
+        public Optional<Duration> maxAge() {
+            return keepDays == 0 ? Optional.empty() : Optional.of(Duration.ofDays(keepDays));
+        }
     }
 
     /** Where a destination is. */
@@ -168,6 +203,8 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
         String rsync = props.getProperty(RSYNC_PATH, "rsync").trim();
         checkRsync(rsync);
         Duration maxAge = Duration.ofSeconds(positiveInt(props, COMMAND_MAX_AGE_S, DEFAULT_COMMAND_MAX_AGE_S));
+        Duration pruneEvery = Duration.ofSeconds(positiveInt(props, VERSIONS_PRUNE_INTERVAL_S,
+            DEFAULT_VERSIONS_PRUNE_INTERVAL_S));
 
         Map<String, Map<String, String>> byName = new TreeMap<>();
         for (String key : props.stringPropertyNames()) {
@@ -191,7 +228,7 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
         for (var e : byName.entrySet()) {
             destinations.put(e.getKey(), destination(e.getKey(), e.getValue(), env));
         }
-        return new ExecConfig(rsync, destinations, maxAge);
+        return new ExecConfig(rsync, destinations, maxAge, pruneEvery);
     }
 
     /** The environment variable that may hold the password of destination {@code name}. */
@@ -233,7 +270,35 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
         int ioTimeout = positiveInt(f, p, "timeout-s", DEFAULT_IO_TIMEOUT_S);
         int commandTimeout = positiveInt(f, p, "command-timeout-s", DEFAULT_COMMAND_TIMEOUT_S);
         return new Destination(name, target, password, maxConcurrent, Duration.ofSeconds(ioTimeout),
-            Duration.ofSeconds(commandTimeout), bool(f, p, "acls"), bool(f, p, "xattrs"));
+            Duration.ofSeconds(commandTimeout), bool(f, p, "acls"), bool(f, p, "xattrs"), versions(f, p));
+    }
+
+    private static Versions versions(Map<String, String> f, String p) {
+        boolean keep = bool(f, p, "keep-versions");
+        int days = nonNegativeInt(f, p, "versions-keep-days", DEFAULT_VERSIONS_KEEP_DAYS);
+        int count = nonNegativeInt(f, p, "versions-keep", 0);
+        if (!keep) {
+            for (String field : new String[] {"versions-keep-days", "versions-keep"}) {
+                String v = f.get(field);
+                if (v != null && !v.isEmpty()) {
+                    throw new ConfigException(p + field, "is set but " + p + "keep-versions is off; set " + p
+                        + "keep-versions=true to keep versions, or remove " + p + field);
+                }
+            }
+        }
+        return new Versions(keep, days, count);
+    }
+
+    private static int nonNegativeInt(Map<String, String> f, String p, String field, int dflt) {
+        String v = f.get(field);
+        if (v == null || v.isEmpty()) return dflt;
+        try {
+            int n = Integer.parseInt(v);
+            if (n >= 0) return n;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new ConfigException(p + field, "'" + v + "' is not a whole number >= 0 (0: no limit)");
     }
 
     static Target target(String key, String url) {

@@ -2,7 +2,6 @@ package io.rtbackup.agent.exec;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.rtbackup.agent.config.ExecConfig;
-import io.rtbackup.agent.moves.RecentMoves;
 import io.rtbackup.agent.config.ExecConfig.Destination;
 import io.rtbackup.agent.exec.ValidationResult.Accepted;
 import io.rtbackup.agent.exec.ValidationResult.Rejected;
@@ -136,12 +135,12 @@ public final class CommandExecutor implements AutoCloseable {
     /** The production wiring: Kafka clients from {@code kafka} settings (bootstrap.servers at least) and rsync. */
     public static CommandExecutor create(String hostId, Topics topics, Map<String, Object> kafka,
             Map<String, byte[]> roots, ExecConfig config, PrometheusRegistry registry) {
-        return create(hostId, topics, kafka, roots, config, registry, RecentMoves.standard());
+        return create(hostId, topics, kafka, roots, config, registry, new RsyncRunner(config.rsyncPath()));
     }
 
-    /** @param moves renames captured on this host (see {@link RsyncRunner#RsyncRunner(String, RecentMoves)}) */
+    /** As {@link #create(String, Topics, Map, Map, ExecConfig, PrometheusRegistry)}, running rsync with {@code runner}. */
     public static CommandExecutor create(String hostId, Topics topics, Map<String, Object> kafka,
-            Map<String, byte[]> roots, ExecConfig config, PrometheusRegistry registry, RecentMoves moves) {
+            Map<String, byte[]> roots, ExecConfig config, PrometheusRegistry registry, RsyncRunner runner) {
         RsyncRunner.checkVersion(config.rsyncPath());
         CommandValidator validator = new CommandValidator(hostId, roots, config.destinations());
         Map<String, Object> c = new HashMap<>(kafka);
@@ -149,7 +148,7 @@ public final class CommandExecutor implements AutoCloseable {
         Map<String, Object> p = new HashMap<>(kafka);
         p.putAll(producerProperties(hostId));
         return new CommandExecutor(hostId, topics, new KafkaConsumer<>(c), new KafkaProducer<>(p), validator,
-            new RsyncRunner(config.rsyncPath(), moves), config, registry, Clock.systemUTC());
+            runner, config, registry, Clock.systemUTC());
     }
 
     /** Consumer settings the executor relies on (to merge over connection settings). */

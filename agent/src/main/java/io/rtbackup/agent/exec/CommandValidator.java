@@ -1,6 +1,7 @@
 package io.rtbackup.agent.exec;
 
 import io.rtbackup.agent.config.ExecConfig;
+import io.rtbackup.agent.versions.VersionLayout;
 import io.rtbackup.agent.config.ExecConfig.Destination;
 import io.rtbackup.agent.exec.ListedPath.Presence;
 import io.rtbackup.agent.exec.ReplicationJob.FullRoot;
@@ -104,6 +105,11 @@ public final class CommandValidator {
             Optional<String> bad = checkPrefix(cmd.getRemotePrefix());
             if (bad.isPresent()) return new Rejected(bad.get());
             remoteDir = stripSlashes(cmd.getRemotePrefix());
+        }
+        if (remoteDir.equals(VersionLayout.VERSIONS_DIR) || remoteDir.startsWith(VersionLayout.VERSIONS_DIR + "/")) {
+            // A mirror there would sit inside the kept versions, and its full sync's --delete would remove them.
+            return new Rejected("remote directory '" + remoteDir + "' is inside " + VersionLayout.VERSIONS_DIR
+                + ", where destinations keep versions; name the host or route the root elsewhere");
         }
         String rootPath = new String(root, StandardCharsets.US_ASCII);
         if (cmd.getFullSync()) {

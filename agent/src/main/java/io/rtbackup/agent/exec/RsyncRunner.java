@@ -6,6 +6,8 @@ import io.rtbackup.agent.exec.ListedPath.Presence;
 import io.rtbackup.agent.exec.ReplicationJob.FullRoot;
 import io.rtbackup.agent.exec.ReplicationJob.Paths;
 import io.rtbackup.agent.moves.RecentMoves;
+import io.rtbackup.agent.versions.VersionLayout;
+import io.rtbackup.agent.versions.VersionStamp;
 import io.rtbackup.schema.SyncOutcome;
 import java.io.BufferedOutputStream;
 import java.io.BufferedReader;
@@ -16,6 +18,7 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -67,6 +70,10 @@ import org.slf4j.LoggerFactory;
  *   use (rsync &gt;= 3.2.3). A run that loses a mkdir race to another agent creating the same directory
  *   (EEXIST, exit 11) is retried once.</li>
  *   <li>One run at a time per replica tree (see {@link #replicate}).</li>
+ *   <li>Kept versions (destination {@code keep-versions=true}): {@code --backup --backup-dir=<dir>}, where
+ *   {@code <dir>} is one version dir per run outside the mirrored tree ({@link VersionLayout}), stamped with the
+ *   agent's clock when the run starts. Both passes of a run share it. rsync moves every file it would overwrite
+ *   or delete (also the contents of a deleted directory) there, creating the dir only when there is one.</li>
  *   <li>{@code --timeout} is rsync's I/O inactivity limit; the destination's command timeout bounds the whole
  *   run and kills the process tree.</li>
  * </ul>
@@ -86,19 +93,37 @@ public final class RsyncRunner implements Replicator {
 
     private final String rsyncPath;
     private final MoveBasis moveBasis;
+    private final Clock clock;
+    /** Remote dirs per destination that runs kept versions in: the pruner's work list besides the default ones. */
+    private final Map<String, Set<String>> versionedDirs = new ConcurrentHashMap<>();
     private final Set<Process> live = ConcurrentHashMap.newKeySet();
     /** One fair lock per destination + remote directory: runs into one replica tree go one at a time. */
     private final Map<String, ReentrantLock> treeLocks = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     public RsyncRunner(String rsyncPath) {
-        this(rsyncPath, RecentMoves.standard());
+        this(rsyncPath, Clock.systemUTC(), RecentMoves.standard());
+    }
+
+    /** {@code clock} stamps the version dirs of destinations that keep versions. */
+    public RsyncRunner(String rsyncPath, Clock clock) {
+        this(rsyncPath, clock, RecentMoves.standard());
     }
 
     /** @param moves renames the agent captured, so moved paths can use their old copies as delta basis */
     public RsyncRunner(String rsyncPath, RecentMoves moves) {
+        this(rsyncPath, Clock.systemUTC(), moves);
+    }
+
+    public RsyncRunner(String rsyncPath, Clock clock, RecentMoves moves) {
         this.rsyncPath = rsyncPath;
+        this.clock = clock;
         this.moveBasis = new MoveBasis(moves);
+    }
+
+    /** The remote dirs of {@code destination} that runs of this agent kept versions in so far. */
+    public Set<String> versionedDirs(String destination) {
+        return Set.copyOf(versionedDirs.getOrDefault(destination, Set.of()));
     }
 
     /**
@@ -185,7 +210,7 @@ public final class RsyncRunner implements Replicator {
             return ReplicationReport.failedToRun("cannot read the password of destination '" + dest.name() + "': "
                 + e.getMessage(), Duration.ofNanos(System.nanoTime() - start));
         }
-        List<Pass> passes = plan(job);
+        List<Pass> passes = plan(job, versionStamp(job));
         RsyncStats stats = RsyncStats.NONE;
         Optional<MoveBasis.Farm> farm = renameFarm(job, secret, deadline);
         if (farm.isPresent()) passes = MoveBasis.apply(farm.get(), passes);
@@ -250,10 +275,22 @@ public final class RsyncRunner implements Replicator {
     record Pass(List<String> args, List<ListedPath> stdin) {
     }
 
+    /** The version dir of a run starting now, when the destination keeps versions. */
+    private Optional<VersionStamp> versionStamp(ReplicationJob job) {
+        if (!job.destination().versions().keep()) return Optional.empty();
+        versionedDirs.computeIfAbsent(job.destination().name(), k -> ConcurrentHashMap.newKeySet()).add(job.remoteDir());
+        return Optional.of(VersionStamp.of(clock.instant(), job.commandId()));
+    }
+
     /** The rsync invocations for {@code job}, in order; package-private so tests can check the arguments. */
     List<Pass> plan(ReplicationJob job) {
+        return plan(job, job.destination().versions().keep()
+            ? Optional.of(VersionStamp.of(clock.instant(), job.commandId())) : Optional.empty());
+    }
+
+    private List<Pass> plan(ReplicationJob job, Optional<VersionStamp> stamp) {
         if (job.selection() instanceof FullRoot) {
-            List<String> a = common(job.destination());
+            List<String> a = common(job, stamp);
             a.add("--delete");
             // Deletions after the transfer, so --fuzzy can still use a renamed file's old name as basis.
             a.add("--delete-delay");
@@ -267,9 +304,9 @@ public final class RsyncRunner implements Replicator {
         List<ListedPath> missing = new ArrayList<>();
         for (ListedPath p : all) (p.presence() == Presence.MISSING ? missing : present).add(p);
         if (needsTwoPasses(present, missing)) {
-            return List.of(new Pass(listArgs(job), present), new Pass(listArgs(job), missing));
+            return List.of(new Pass(listArgs(job, stamp), present), new Pass(listArgs(job, stamp), missing));
         }
-        return List.of(new Pass(listArgs(job), all));
+        return List.of(new Pass(listArgs(job, stamp), all));
     }
 
     /**
@@ -288,8 +325,8 @@ public final class RsyncRunner implements Replicator {
         return false;
     }
 
-    private List<String> listArgs(ReplicationJob job) {
-        List<String> a = common(job.destination());
+    private List<String> listArgs(ReplicationJob job, Optional<VersionStamp> stamp) {
+        List<String> a = common(job, stamp);
         a.add("-r");
         a.add("--files-from=-");
         a.add("--from0");
@@ -303,7 +340,8 @@ public final class RsyncRunner implements Replicator {
         return a;
     }
 
-    private List<String> common(Destination d) {
+    private List<String> common(ReplicationJob job, Optional<VersionStamp> stamp) {
+        Destination d = job.destination();
         List<String> a = new ArrayList<>();
         a.add(rsyncPath);
         a.add("-a");
@@ -320,6 +358,10 @@ public final class RsyncRunner implements Replicator {
         a.add("--no-human-readable");
         a.add("--mkpath");
         a.add("--partial-dir=" + PARTIAL_DIR);
+        stamp.ifPresent(s -> {
+            a.add("--backup");
+            a.add("--backup-dir=" + VersionLayout.backupDir(d.target(), job.remoteDir(), s));
+        });
         return a;
     }
 

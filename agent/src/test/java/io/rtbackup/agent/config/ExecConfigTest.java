@@ -96,4 +96,51 @@ class ExecConfigTest {
             .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo(key))
             .hasMessageContaining(hint);
     }
+
+    @Test
+    void keptVersionsAreOffByDefaultAndReadWithRetention() {
+        ExecConfig c = ExecConfig.from(props(
+            "destination.plain.url", "/srv/a",
+            "destination.kept.url", "/srv/b",
+            "destination.kept.keep-versions", "true",
+            "destination.kept.versions-keep-days", "7",
+            "destination.kept.versions-keep", "100",
+            "destination.forever.url", "/srv/c",
+            "destination.forever.keep-versions", "on",
+            "destination.forever.versions-keep-days", "0"), Map.of());
+        assertThat(c.destinations().get("plain").versions().keep()).isFalse();
+        assertThat(c.destinations().get("kept").versions()).isEqualTo(new ExecConfig.Versions(true, 7, 100));
+        assertThat(c.destinations().get("kept").versions().maxAge()).contains(Duration.ofDays(7));
+        assertThat(c.destinations().get("forever").versions()).isEqualTo(new ExecConfig.Versions(true, 0, 0));
+        assertThat(c.destinations().get("forever").versions().maxAge()).isEmpty();
+        ExecConfig dflt = ExecConfig.from(props("destination.d.url", "/srv/d", "destination.d.keep-versions", "yes"),
+            Map.of());
+        assertThat(dflt.destinations().get("d").versions()).isEqualTo(new ExecConfig.Versions(true, 30, 0));
+    }
+
+    @Test
+    void keptVersionErrorsNameTheKey() {
+        assertThatThrownBy(() -> ExecConfig.from(props("destination.d.url", "/srv/d",
+            "destination.d.keep-versions", "maybe"), Map.of()))
+            .hasMessageContaining("destination.d.keep-versions").hasMessageContaining("not true or false");
+        assertThatThrownBy(() -> ExecConfig.from(props("destination.d.url", "/srv/d",
+            "destination.d.keep-versions", "true", "destination.d.versions-keep-days", "-1"), Map.of()))
+            .hasMessageContaining("destination.d.versions-keep-days").hasMessageContaining(">= 0");
+        assertThatThrownBy(() -> ExecConfig.from(props("destination.d.url", "/srv/d",
+            "destination.d.keep-versions", "true", "destination.d.versions-keep", "ten"), Map.of()))
+            .hasMessageContaining("destination.d.versions-keep").hasMessageContaining("'ten'");
+        assertThatThrownBy(() -> ExecConfig.from(props("destination.d.url", "/srv/d",
+            "destination.d.versions-keep", "3"), Map.of()))
+            .hasMessageContaining("destination.d.versions-keep")
+            .hasMessageContaining("keep-versions is off");
+    }
+
+    @Test
+    void pruneIntervalDefaultsToAnHourAndMustBePositive() {
+        assertThat(ExecConfig.from(props(), Map.of()).versionsPruneInterval()).isEqualTo(Duration.ofHours(1));
+        assertThat(ExecConfig.from(props("exec.versions-prune-interval-s", "600"), Map.of()).versionsPruneInterval())
+            .isEqualTo(Duration.ofMinutes(10));
+        assertThatThrownBy(() -> ExecConfig.from(props("exec.versions-prune-interval-s", "0"), Map.of()))
+            .hasMessageContaining("exec.versions-prune-interval-s").hasMessageContaining("positive");
+    }
 }

@@ -41,6 +41,8 @@ final class Fleet implements AutoCloseable {
     final KafkaBroker broker;
     final List<SyncReport> reports = new CopyOnWriteArrayList<>();
     final PrometheusRegistry registry = new PrometheusRegistry();
+    /** Agent settings a test adds to (or overrides in) {@link #agentProperties()} before starting the agent. */
+    final Properties agentExtra = new Properties();
     Agent agent;
     Worker worker;
 
@@ -71,6 +73,7 @@ final class Fleet implements AutoCloseable {
         p.setProperty("destination.d2.url", d2.url("backup"));
         p.setProperty("destination.d1.timeout-s", "10");
         p.setProperty("destination.d2.timeout-s", "10");
+        p.putAll(agentExtra);
         return p;
     }
 

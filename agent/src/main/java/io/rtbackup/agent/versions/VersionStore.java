@@ -1,0 +1,300 @@
+package io.rtbackup.agent.versions;
+
+import io.rtbackup.agent.config.ExecConfig.Destination;
+import io.rtbackup.agent.config.ExecConfig.Password;
+import io.rtbackup.fs.ByteFs;
+import io.rtbackup.fs.BytePaths;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+
+/**
+ * The kept versions and the mirror of one replica tree (a destination and a remote dir such as
+ * {@code <host>/<root>}), read and pruned with rsync alone: listings are dry-run pulls into an empty directory
+ * with {@code --out-format}, restores are real pulls with a NUL-separated {@code --files-from} list, and pruning
+ * syncs an empty directory over the versions tree with {@code --delete} and filters that select only the
+ * stamped dirs to remove. The same code serves a daemon module and a local directory, and needs nothing on the
+ * backup host but the rsync daemon (no ssh, no shell).
+ */
+public final class VersionStore {
+    private static final DateTimeFormatter LIST_TIME = DateTimeFormatter.ofPattern("uuuu/MM/dd-HH:mm:ss");
+
+    private final String rsyncPath;
+    private final Destination destination;
+    private final String remoteDir;
+
+    public VersionStore(String rsyncPath, Destination destination, String remoteDir) {
+        this.rsyncPath = rsyncPath;
+        this.destination = destination;
+        this.remoteDir = remoteDir;
+    }
+
+    public Destination destination() {
+        return destination;
+    }
+
+    public String remoteDir() {
+        return remoteDir;
+    }
+
+    /** Where entries come from: the mirror, or one version dir. */
+    public sealed interface Source permits Mirror, Version {
+    }
+
+    public record Mirror() implements Source {
+        @Override
+        public String toString() {
+            return "current mirror";
+        }
+    }
+
+    public record Version(VersionStamp stamp) implements Source {
+        @Override
+        public String toString() {
+            return "version " + stamp.name();
+        }
+    }
+
+    /**
+     * One listed entry: its path relative to the replica root, its rsync type ({@code f} file, {@code d}
+     * directory, {@code L} symlink, {@code D}/{@code S} device or special) and its mtime in whole seconds
+     * (rsync's listing precision; the restorer checks the nanoseconds on the pulled copy).
+     */
+    public record Entry(byte[] path, char type, long mtimeSecond) {
+        public boolean isDirectory() {
+            return type == 'd';
+        }
+    }
+
+    /** The version dirs, oldest first; none when the versions tree does not exist yet. */
+    public List<VersionStamp> versions() throws IOException {
+        List<String> args = base();
+        args.add("--list-only");
+        args.add(VersionLayout.versionsArgument(destination.target(), remoteDir));
+        RsyncCall.Result r = call(args, null);
+        if (!r.ok()) {
+            if (isMissingDir(r)) return List.of();
+            throw new IOException("cannot list the versions of " + describe() + ": " + r.problem());
+        }
+        TreeSet<VersionStamp> out = new TreeSet<>();
+        for (String line : new String(r.stdout(), StandardCharsets.ISO_8859_1).split("\n")) {
+            int sp = line.lastIndexOf(' ');
+            if (line.startsWith("d") && sp > 0) VersionStamp.parse(line.substring(sp + 1)).ifPresent(out::add);
+        }
+        return new ArrayList<>(out);
+    }
+
+    /**
+     * Every entry at or below {@code rel} (root-relative; empty for the whole root) in each of {@code sources},
+     * recursively. One rsync for all version dirs and one for the mirror.
+     */
+    public List<Listed> list(byte[] rel, Collection<VersionStamp> stamps, boolean mirror) throws IOException {
+        List<Listed> out = new ArrayList<>();
+        if (!stamps.isEmpty()) {
+            ByteArrayOutputStream files = new ByteArrayOutputStream();
+            for (VersionStamp s : stamps) {
+                files.writeBytes(s.name().getBytes(StandardCharsets.US_ASCII));
+                if (rel.length > 0) {
+                    files.write('/');
+                    files.writeBytes(rel);
+                }
+                files.write(0);
+            }
+            for (Entry e : dryRun(VersionLayout.versionsArgument(destination.target(), remoteDir), files.toByteArray())) {
+                byte[] p = e.path();
+                int slash = indexOf(p, (byte) '/');
+                String first = new String(p, 0, slash < 0 ? p.length : slash, StandardCharsets.ISO_8859_1);
+                Optional<VersionStamp> s = VersionStamp.parse(first);
+                if (s.isEmpty() || slash < 0) continue; // the stamp dir itself
+                byte[] inside = java.util.Arrays.copyOfRange(p, slash + 1, p.length);
+                if (inside.length == 0) continue;
+                out.add(new Listed(new Version(s.get()), new Entry(inside, e.type(), e.mtimeSecond())));
+            }
+        }
+        if (mirror) {
+            byte[] line = rel.length == 0 ? new byte[] {'.', 0} : BytePaths.concat(new byte[] {'.', '/'}, rel, new byte[] {0});
+            for (Entry e : dryRun(destination.target().argument(remoteDir), line)) {
+                if (e.path().length == 0 || BytePaths.show(e.path()).equals(".")) continue;
+                out.add(new Listed(new Mirror(), e));
+            }
+        }
+        return out;
+    }
+
+    /** An entry and where it was listed. */
+    public record Listed(Source source, Entry entry) {
+    }
+
+    /** Copies {@code paths} (root-relative) from {@code source} to the same relative paths under {@code toDir}. */
+    public void pull(Source source, List<byte[]> paths, byte[] toDir) throws IOException {
+        if (paths.isEmpty()) return;
+        List<String> args = base();
+        args.addAll(List.of("-a", "--numeric-ids", "--files-from=-", "--from0"));
+        if (destination.acls()) args.add("-A");
+        if (destination.xattrs()) args.add("-X");
+        args.add(sourceArgument(source));
+        args.add(new String(toDir, StandardCharsets.ISO_8859_1) + "/");
+        RsyncCall.Result r = call(args, fileList(paths));
+        if (!r.ok()) {
+            throw new IOException("cannot copy " + paths.size() + " path(s) from the " + source + " of " + describe()
+                + ": " + r.problem());
+        }
+    }
+
+    /**
+     * Deletes the version dirs {@code stamps}: an empty directory synced over the versions tree with
+     * {@code --delete}, where filters include only those dirs (and everything in them) and exclude the rest,
+     * which protects it from the deletion.
+     */
+    public void delete(Collection<VersionStamp> stamps) throws IOException {
+        if (stamps.isEmpty()) return;
+        Path empty = Files.createTempDirectory("rtb-prune-");
+        try {
+            List<String> args = base();
+            args.addAll(List.of("-r", "--delete", "--force", "--include-from=-", "--exclude=*"));
+            args.add(empty + "/");
+            args.add(VersionLayout.versionsArgument(destination.target(), remoteDir));
+            StringBuilder rules = new StringBuilder();
+            for (VersionStamp s : stamps) rules.append('/').append(s.name()).append("/***\n");
+            RsyncCall.Result r = call(args, rules.toString().getBytes(StandardCharsets.US_ASCII));
+            if (!r.ok()) throw new IOException("cannot delete old versions of " + describe() + ": " + r.problem());
+        } finally {
+            Files.deleteIfExists(empty);
+        }
+    }
+
+    public String describe() {
+        return "destination '" + destination.name() + "' (" + destination.target().argument(remoteDir) + ")";
+    }
+
+    private String sourceArgument(Source source) {
+        return source instanceof Version v
+            ? VersionLayout.versionArgument(destination.target(), remoteDir, v.stamp())
+            : destination.target().argument(remoteDir);
+    }
+
+    /** A dry-run pull of the listed paths into an empty directory: rsync prints every entry it would create. */
+    private List<Entry> dryRun(String sourceArgument, byte[] fileList) throws IOException {
+        Path empty = Files.createTempDirectory("rtb-list-");
+        try {
+            List<String> args = base();
+            args.addAll(List.of("-a", "-r", "-n", "--files-from=-", "--from0", "--ignore-missing-args",
+                "--out-format=%i %M %n"));
+            args.add(sourceArgument);
+            args.add(empty + "/");
+            RsyncCall.Result r = call(args, fileList);
+            if (!r.ok()) {
+                if (isMissingDir(r)) return List.of();
+                throw new IOException("cannot list " + sourceArgument + ": " + r.problem());
+            }
+            return parse(r.stdout());
+        } finally {
+            Files.deleteIfExists(empty);
+        }
+    }
+
+    /** Lines of {@code %i %M %n}: 11 itemize characters, the mtime (UTC, whole seconds), the escaped name. */
+    static List<Entry> parse(byte[] stdout) throws IOException {
+        List<Entry> out = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i <= stdout.length; i++) {
+            if (i < stdout.length && stdout[i] != '\n') continue;
+            int len = i - start;
+            if (len > 0) {
+                String line = new String(stdout, start, len, StandardCharsets.ISO_8859_1);
+                if (line.length() < 33 || line.charAt(11) != ' ' || line.charAt(31) != ' ') {
+                    throw new IOException("unexpected rsync listing line: " + line);
+                }
+                char type = line.charAt(1);
+                long mtime = LocalDateTime.parse(line.substring(12, 31), LIST_TIME).toEpochSecond(ZoneOffset.UTC);
+                byte[] name = unescape(line.substring(32));
+                if (name.length > 0 && name[name.length - 1] == '/') name = java.util.Arrays.copyOf(name, name.length - 1);
+                out.add(new Entry(name, type, mtime));
+            }
+            start = i + 1;
+        }
+        return out;
+    }
+
+    /** rsync's output escaping: {@code \#ooo} (three octal digits) is one byte; everything else is literal. */
+    static byte[] unescape(String s) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\\' && i + 4 < s.length() + 0 && s.charAt(i + 1) == '#' && isOctal(s, i + 2)) {
+                out.write(Integer.parseInt(s.substring(i + 2, i + 5), 8));
+                i += 4;
+            } else {
+                out.write((byte) c);
+            }
+        }
+        return out.toByteArray();
+    }
+
+    private static boolean isOctal(String s, int from) {
+        if (from + 3 > s.length()) return false;
+        for (int i = from; i < from + 3; i++) if (s.charAt(i) < '0' || s.charAt(i) > '7') return false;
+        return true;
+    }
+
+    private static byte[] fileList(List<byte[]> paths) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] p : paths) {
+            // "./" keeps names starting with '#' or ';' from being read as comments.
+            out.write('.');
+            out.write('/');
+            out.writeBytes(p);
+            out.write(0);
+        }
+        return out.toByteArray();
+    }
+
+    private static int indexOf(byte[] a, byte b) {
+        for (int i = 0; i < a.length; i++) if (a[i] == b) return i;
+        return -1;
+    }
+
+    private List<String> base() {
+        List<String> a = new ArrayList<>();
+        a.add(rsyncPath);
+        a.add("--no-motd");
+        a.add("--timeout=" + Math.max(1, destination.ioTimeout().toSeconds()));
+        if (destination.target() instanceof io.rtbackup.agent.config.ExecConfig.DaemonTarget) {
+            a.add("--contimeout=" + Math.max(1, destination.ioTimeout().toSeconds()));
+        }
+        return a;
+    }
+
+    private RsyncCall.Result call(List<String> args, byte[] stdin) throws IOException {
+        Optional<String> secret = Optional.empty();
+        Optional<Password> p = destination.password();
+        if (p.isPresent()) secret = Optional.of(p.get().secret());
+        return new RsyncCall(args, stdin, secret, destination.commandTimeout().plus(Duration.ofSeconds(5))).run();
+    }
+
+    /** rsync exit 23 because the directory asked for does not exist (nothing synced or kept there yet). */
+    private static boolean isMissingDir(RsyncCall.Result r) {
+        return r.exitCode() == 23 && r.stderr().contains("No such file or directory");
+    }
+
+    /** True when {@code path} exists on this host (lstat, not following a final symlink). */
+    static boolean exists(byte[] path) throws IOException {
+        return ByteFs.lstat(path).isPresent();
+    }
+
+    static String show(Instant t) {
+        return t.toString();
+    }
+}

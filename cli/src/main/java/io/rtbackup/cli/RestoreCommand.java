@@ -1,0 +1,175 @@
+package io.rtbackup.cli;
+
+import io.rtbackup.agent.config.ExecConfig.Destination;
+import io.rtbackup.agent.versions.PointInTime;
+import io.rtbackup.agent.versions.Restorer;
+import io.rtbackup.agent.versions.VersionStore;
+import io.rtbackup.fs.BytePaths;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code rtb restore PATH --at TIME}: brings a file or directory back as it was at TIME, from a destination's
+ * kept versions and mirror ({@link Restorer} states the rule and its limits), into {@code --to}
+ * (default {@code ./rtb-restore}) under the path relative to its root. It never overwrites: an existing target
+ * is an error, and restoring into the live root means pointing {@code --to} there yourself.
+ */
+@Command(name = "restore", mixinStandardHelpOptions = true,
+    description = {"Bring back a file or directory as it was at a point in time, from a destination's kept versions.",
+        "PATH is a path under a configured root, as on this host (absolute or relative to the current directory); "
+            + "bytes that are not text are written as \\xNN, a backslash as \\\\.",
+        "The copy lands in --to DIR under its root-relative path; nothing existing is ever overwritten."},
+    exitCodeListHeading = "Exit codes:%n",
+    exitCodeList = {"0:restored", "1:nothing to restore: the path did not exist at that time, or no copy of it is kept",
+        "2:usage error", "3:the restore failed (destination unreachable, rsync error, target exists)"},
+    footer = {"%nExamples:",
+        "  rtb restore /srv/www/index.html --at 2026-11-26T14:00:00Z --config /etc/rtbackup/agent.properties",
+        "  rtb restore /srv/www/docs --at -2h --from dc2 --to /tmp/undo --config /etc/rtbackup/agent.properties",
+        "  rtb restore ~/Documents/thesis.tex --at '2026-11-26 09:30' --source ~/Documents --dest /mnt/usb/backup"})
+final class RestoreCommand implements Callable<Integer> {
+    static final int RESTORED = 0;
+    static final int NOTHING = 1;
+    static final int FAILED = 3;
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "PATH", description = "The file or directory to bring back.")
+    String path;
+
+    @Option(names = "--at", required = true, paramLabel = "TIME", description = "ISO time (2026-11-26T14:00:00Z, "
+        + "or local 2026-11-26T14:00 / '2026-11-26 14:00'), or relative to now (-90s, -15m, -2h, -1d, -1d12h).")
+    String at;
+
+    @Option(names = "--from", paramLabel = "DEST", description = "Destination name (default: the only one keeping versions).")
+    String from;
+
+    @Option(names = "--to", paramLabel = "DIR", defaultValue = "rtb-restore",
+        description = "Where to put the restored copy (default: ./${DEFAULT-VALUE}).")
+    Path to;
+
+    @Option(names = "--remote-dir", paramLabel = "DIR",
+        description = "The root's directory on the destination when the worker routes it elsewhere (default: <host>/<root>).")
+    String remoteDir;
+
+    @Mixin
+    VersionsTarget target;
+
+    /** Environment and clock; replaced by tests. */
+    Map<String, String> env = System.getenv();
+    Clock clock = Clock.systemUTC();
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        VersionsTarget.Resolved cfg;
+        Destination dest;
+        Instant when;
+        byte[] abs;
+        try {
+            cfg = target.resolve(env);
+            dest = VersionsTarget.pick(cfg.exec(), from);
+            when = PointInTime.parse(at, clock, ZoneId.systemDefault());
+            abs = absolute(path);
+        } catch (IllegalArgumentException | io.rtbackup.agent.config.ConfigException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        String rootId = null;
+        byte[] rel = null;
+        for (var r : cfg.roots().entrySet()) {
+            byte[] root = BytePaths.utf8(r.getValue());
+            if (BytePaths.startsWith(abs, root) && (rootId == null || root.length > BytePaths.utf8(cfg.roots().get(rootId)).length)) {
+                rootId = r.getKey();
+                rel = BytePaths.relativize(root, abs);
+            }
+        }
+        if (rootId == null) {
+            throw new ParameterException(spec.commandLine(), "'" + BytePaths.show(abs) + "' is under none of the roots "
+                + cfg.roots());
+        }
+        String dir;
+        try {
+            dir = remoteDir != null ? VersionsTarget.checkRemoteDir("--remote-dir", remoteDir)
+                : VersionsTarget.checkRemoteDir("host/root", cfg.hostId() + "/" + rootId);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        VersionStore store = new VersionStore(cfg.exec().rsyncPath(), dest, dir);
+        byte[] toDir = BytePaths.utf8(to.toAbsolutePath().normalize().toString());
+        try {
+            Restorer.Report report = new Restorer(store).restore(rel, when, toDir);
+            report.warning().ifPresent(w -> err.println("rtb restore: warning: " + w));
+            for (Restorer.Outcome o : report.outcomes()) {
+                String shown = BytePaths.show(BytePaths.join(toDir, o.path()));
+                if (o instanceof Restorer.Restored r) out.println("restored " + shown + "  (from " + r.source() + ")");
+                else out.println("absent   " + BytePaths.show(o.path()) + "  (created after " + when + ")");
+            }
+            out.println("rtb restore: " + report.restored().size() + " path(s) as of " + when + " from destination '"
+                + dest.name() + "' into " + BytePaths.show(rel.length == 0 ? toDir : BytePaths.join(toDir, rel)));
+            return RESTORED;
+        } catch (Restorer.NothingToRestoreException e) {
+            err.println("rtb restore: " + e.getMessage());
+            return NOTHING;
+        } catch (IOException e) {
+            err.println("rtb restore: " + e.getMessage());
+            return FAILED;
+        } finally {
+            out.flush();
+            err.flush();
+        }
+    }
+
+    /**
+     * PATH as bytes: rtb's escaped form ({@code \xNN}, {@code \\}, {@code \n}), other non-ASCII characters as
+     * their UTF-8 bytes; relative paths against the current directory.
+     */
+    static byte[] absolute(String path) {
+        if (path.indexOf('\uFFFD') >= 0) {
+            throw new IllegalArgumentException("PATH '" + path + "' has bytes this process could not decode; write "
+                + "them as \\xNN");
+        }
+        StringBuilder ascii = new StringBuilder();
+        for (byte b : path.getBytes(StandardCharsets.UTF_8)) {
+            int c = b & 0xFF;
+            if (c < 0x80) ascii.append((char) c);
+            else ascii.append(String.format("\\x%02x", c));
+        }
+        byte[] p = BytePaths.unshow(ascii.toString());
+        if (!BytePaths.isAbsolute(p)) {
+            p = BytePaths.join(BytePaths.utf8(Path.of("").toAbsolutePath().toString()), p);
+        }
+        return normalize(p);
+    }
+
+    /** Drops "." components, resolves ".." textually and trailing slashes (PATH need not exist any more). */
+    static byte[] normalize(byte[] p) {
+        java.util.ArrayDeque<byte[]> parts = new java.util.ArrayDeque<>();
+        for (byte[] c : BytePaths.components(p)) {
+            if (c.length == 0 || c.length == 1 && c[0] == '.') continue;
+            if (c.length == 2 && c[0] == '.' && c[1] == '.') {
+                if (!parts.isEmpty()) parts.removeLast();
+                continue;
+            }
+            parts.addLast(c);
+        }
+        byte[] out = {'/'};
+        for (byte[] c : parts) out = BytePaths.join(out, c);
+        return out;
+    }
+}
