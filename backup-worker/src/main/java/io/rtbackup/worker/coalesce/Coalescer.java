@@ -23,7 +23,10 @@ import java.util.function.LongSupplier;
  *
  * <p>Rules:
  * <ul>
- *   <li>Leading edge: a change to a path with nothing conflicting pending or in flight is ready at once.</li>
+ *   <li>Leading edge: a change to an idle path (nothing conflicting pending or in flight, and not issued within
+ *       the max delay) is ready at once. A path issued less than the max delay ago is busy being written: its
+ *       next change waits for quiet or the max delay like any other, so a file under constant writes is synced
+ *       about once per max delay, not once per command cycle.</li>
  *   <li>At most {@code maxInFlightPerRoot} commands per (host, root) run at once; while that many run, ready
  *       paths wait and go out together, in one batch, when one finishes.</li>
  *   <li>Otherwise a pending path is ready when it has been quiet for the debounce, or has waited the max delay
@@ -69,6 +72,8 @@ public final class Coalescer {
         final Set<PathKey> busyTrees = new HashSet<>();
         boolean busyFull;
         int inFlight;
+        /** Paths issued within the max delay, oldest first (re-inserted on every issue). */
+        final LinkedHashMap<PathKey, Long> recentlyIssued = new LinkedHashMap<>();
         /** Lower bound of the earliest time something may be ready; MIN_VALUE = look now, MAX_VALUE = nothing. */
         long checkAtNs = Long.MIN_VALUE;
 
@@ -77,7 +82,17 @@ public final class Coalescer {
         }
 
         boolean idle() {
-            return pending.isEmpty() && full == null && inFlight == 0;
+            return pending.isEmpty() && full == null && inFlight == 0 && recentlyIssued.isEmpty();
+        }
+
+        /** Forgets issues older than {@code maxDelayNs}; returns when the oldest remaining one expires. */
+        long expireIssued(long now, long maxDelayNs) {
+            for (var it = recentlyIssued.values().iterator(); it.hasNext(); ) {
+                long at = it.next();
+                if (now - at < maxDelayNs) return at + maxDelayNs;
+                it.remove();
+            }
+            return Long.MAX_VALUE;
         }
     }
 
@@ -186,6 +201,7 @@ public final class Coalescer {
         try {
             for (KeyState ks : keys.values()) {
                 if (ks.checkAtNs > now) continue;
+                if (ks.pending.isEmpty() && ks.full == null && ks.inFlight == 0) ks.expireIssued(now, maxDelayNs);
                 if (ks.idle()) {
                     idle.add(ks.key);
                     continue;
@@ -356,7 +372,8 @@ public final class Coalescer {
     private Entry newEntry(KeyState ks, PathKey path, boolean tree, long now) {
         Entry e = new Entry(path, now);
         e.tree = tree;
-        e.leading = !blocked(ks, path, tree);
+        ks.expireIssued(now, maxDelayNs);
+        e.leading = !blocked(ks, path, tree) && !ks.recentlyIssued.containsKey(path);
         ks.pending.put(path, e);
         pending++;
         return e;
@@ -407,6 +424,10 @@ public final class Coalescer {
             }
             return List.of(ks.full);
         }
+        if (ks.pending.isEmpty() && ks.full == null && ks.inFlight == 0) {
+            ks.checkAtNs = ks.expireIssued(now, maxDelayNs); // look again to forget the root once it is idle
+            return null;
+        }
         if (ks.busyFull || ks.pending.isEmpty() || ks.inFlight >= maxInFlightPerRoot) {
             ks.checkAtNs = Long.MAX_VALUE; // finish() re-arms
             return null;
@@ -442,11 +463,14 @@ public final class Coalescer {
             ks.busyFull = true;
             pending--;
         } else {
+            long now = clock.getAsLong();
             for (Entry e : entries) {
                 ks.pending.remove(e.path);
                 if (e.rescan) ks.pendingRescans--;
                 ks.busy.add(e.path);
                 if (e.tree) ks.busyTrees.add(e.path);
+                ks.recentlyIssued.remove(e.path);
+                ks.recentlyIssued.put(e.path, now);
             }
             pending -= entries.size();
         }

@@ -174,11 +174,8 @@ class CoalescerTest {
         change(H1, "f");
         Batch first = next().orElseThrow();
         c.finish(first.id());
-        // f is idle again: a new change would be leading. Make it non-leading by keeping another command in flight.
+        // f was issued 0 ms ago: it is being written, not idle, so its next change is not leading.
         change(H1, "f");
-        Batch second = next().orElseThrow();
-        change(H1, "f"); // pending behind 'second'
-        c.finish(second.id());
         advance(50);
         assertThat(next()).as("quiet for 50 ms < debounce").isEmpty();
         change(H1, "f"); // restarts the debounce
@@ -189,25 +186,43 @@ class CoalescerTest {
     }
 
     @Test
+    void aPathIsIdleAgainOnceTheMaxDelayHasPassedSinceItWasIssued() {
+        change(H1, "f");
+        c.finish(next().orElseThrow().id());
+        advance(999);
+        change(H1, "f");
+        assertThat(next()).as("issued 999 ms ago: still hot").isEmpty();
+        c = coalescer(100, 1000, 1000, 10);
+        change(H1, "g");
+        c.finish(next().orElseThrow().id());
+        advance(1000);
+        change(H1, "g");
+        Batch again = next().orElseThrow(() -> new AssertionError("issued 1 s ago: idle, so leading edge"));
+        assertThat(paths(again)).containsExactly("g");
+        c.finish(again.id());
+        assertThat(c.nextCheckNanos()).as("looked at again when g's issue expires").isLessThan(Long.MAX_VALUE);
+        advance(2000);
+        assertThat(next()).isEmpty();
+        assertThat(c.nextCheckNanos()).as("the root is forgotten once idle").isEqualTo(Long.MAX_VALUE);
+    }
+
+    @Test
     void constantWritesGoOutAfterTheMaxDelay() {
         change(H1, "hot");
         Batch first = next().orElseThrow();
         c.finish(first.id());
-        change(H1, "hot");
-        Batch second = next().orElseThrow(); // leading again: idle since 'first' finished
         long pendingSince = now.get();
-        change(H1, "hot");
-        c.finish(second.id());
+        change(H1, "hot"); // just synced: waits, although nothing is in flight
         // A write every 50 ms: never quiet for 100 ms.
-        Batch third = null;
-        while (third == null) {
+        Batch second = null;
+        while (second == null) {
             advance(50);
             change(H1, "hot");
-            third = next().orElse(null);
+            second = next().orElse(null);
             assertThat(now.get() - pendingSince).isLessThanOrEqualTo(1000 * MS);
         }
         assertThat(now.get() - pendingSince).isEqualTo(1000 * MS);
-        assertThat(third.eventCount()).isEqualTo(21);
+        assertThat(second.eventCount()).isEqualTo(21);
     }
 
     @Test
