@@ -166,7 +166,8 @@ public final class CommandValidator {
                     dest, remoteDir, new FullRoot()));
             }
         }
-        Optional<String> split = linkSplitByTheList(root, listed);
+        LinkScan links = scanLinks(root, listed);
+        Optional<String> split = links.split();
         if (split.isPresent()) {
             log.info("command {}: {}; syncing the whole root '{}'", cmd.getCommandId(), split.get(), cmd.getRootId());
             Optional<String> problem = rootProblem(root);
@@ -175,7 +176,11 @@ public final class CommandValidator {
                 dest, remoteDir, new FullRoot()));
         }
         return new Accepted(new ReplicationJob(cmd.getCommandId(), cmd.getHostId(), cmd.getRootId(), rootPath, dest,
-            remoteDir, new Paths(new ArrayList<>(listed.values()))));
+            remoteDir, new Paths(new ArrayList<>(listed.values()), links.any())));
+    }
+
+    /** What {@link #scanLinks} found: a link the run would split, and whether any listed file has links at all. */
+    private record LinkScan(Optional<String> split, boolean any) {
     }
 
     /**
@@ -184,9 +189,9 @@ public final class CommandValidator {
      * would lose its link on the destination: the run writes a separate inode for the names it lists and leaves the
      * others alone. Only a run over the whole root (-H) sees every name, so such a batch becomes one.
      *
-     * @return what would be split, if anything
+     * <p>Also tells whether any listed file has links at all: such a run goes without --fuzzy (see RsyncRunner).
      */
-    private static Optional<String> linkSplitByTheList(byte[] root, Map<ByteBuffer, ListedPath> listed) {
+    private static LinkScan scanLinks(byte[] root, Map<ByteBuffer, ListedPath> listed) {
         Map<List<Long>, java.util.Set<ByteBuffer>> names = new java.util.HashMap<>();
         Map<List<Long>, Long> links = new java.util.HashMap<>();
         boolean anyDirectory = false;
@@ -215,18 +220,20 @@ public final class CommandValidator {
             }
         } catch (java.io.IOException e) {
             // The tree changed under the walk; a whole-root run is correct whatever changed.
-            return Optional.of("listed directories changed while checking them for hard links (" + e.getMessage()
-                + ")");
+            return new LinkScan(Optional.of("listed directories changed while checking them for hard links ("
+                + e.getMessage() + ")"), true);
         }
-        if (!anyDirectory) return Optional.empty(); // listed files alone were checked by addLinkedSiblings
+        boolean any = !names.isEmpty();
+        if (!anyDirectory) return new LinkScan(Optional.empty(), any); // listed files: see addLinkedSiblings
         for (var e : names.entrySet()) {
             long nlink = links.get(e.getKey());
             if (e.getValue().size() < nlink) {
-                return Optional.of("'" + BytePaths.show(bytes(e.getValue().iterator().next())) + "' below a listed "
-                    + "directory has " + nlink + " links, only " + e.getValue().size() + " of them in this run");
+                return new LinkScan(Optional.of("'" + BytePaths.show(bytes(e.getValue().iterator().next()))
+                    + "' below a listed directory has " + nlink + " links, only " + e.getValue().size()
+                    + " of them in this run"), true);
             }
         }
-        return Optional.empty();
+        return new LinkScan(Optional.empty(), any);
     }
 
     /** Why {@code path} is not a plain root-relative path, if it is not. */

@@ -58,7 +58,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code --partial-dir}: an interrupted transfer of a big file resumes from what arrived. rsync adds
  *   exclude/protect rules for the directory name, so a source entry named exactly like it is not replicated;
  *   the name is chosen to make that unlikely.</li>
- *   <li>{@code --fuzzy}: a new name (rename, save-via-temp-file) finds a similar file in the same destination
+ *   <li>{@code --fuzzy} (listed runs without hard-linked files; see {@link #listArgs}): a new name
+ *   (rename, save-via-temp-file) finds a similar file in the same destination
  *   directory as its delta basis. rsync processes a deletion of a missing listed path in file-list order, so a
  *   batch with a renamed file's old and new name would delete the basis first; such batches run in two passes,
  *   present paths first, deletions second.</li>
@@ -206,9 +207,9 @@ public final class RsyncRunner implements Replicator {
         if (job.selection() instanceof FullRoot) {
             List<String> a = common(job.destination());
             a.add("--delete");
-            // Deletions after the transfer, so --fuzzy can still use a renamed file's old name as basis.
+            // Deletions after the transfer: a directory's extraneous entries go once its new content is in place.
             a.add("--delete-delay");
-            a.add("--fuzzy");
+            // No --fuzzy: a whole-root run may meet hard-linked files that vanish under it (see listArgs).
             a.add(job.rootPath() + "/");
             a.add(job.destination().target().argument(job.remoteDir()));
             return List.of(new Pass(a, null));
@@ -217,10 +218,11 @@ public final class RsyncRunner implements Replicator {
         List<ListedPath> present = new ArrayList<>();
         List<ListedPath> missing = new ArrayList<>();
         for (ListedPath p : all) (p.presence() == Presence.MISSING ? missing : present).add(p);
+        boolean fuzzy = !((Paths) job.selection()).hardLinks();
         if (needsTwoPasses(present, missing)) {
-            return List.of(new Pass(listArgs(job), present), new Pass(listArgs(job), missing));
+            return List.of(new Pass(listArgs(job, fuzzy), present), new Pass(listArgs(job, fuzzy), missing));
         }
-        return List.of(new Pass(listArgs(job), all));
+        return List.of(new Pass(listArgs(job, fuzzy), all));
     }
 
     /**
@@ -239,7 +241,15 @@ public final class RsyncRunner implements Replicator {
         return false;
     }
 
-    private List<String> listArgs(ReplicationJob job) {
+    /**
+     * rsync 3.5.0 with {@code -H --fuzzy} deadlocks when a hard-linked file vanishes or appears while it runs: the
+     * sender, generator and receiver all wait, and since they keep exchanging keepalives {@code --timeout} never
+     * fires; only the command timeout ends it (reproduced outside rtbackup: 4 of 6 runs hung while a script
+     * linked and removed files; none without --fuzzy, none without hard links changing). --fuzzy only saves wire
+     * bytes for a renamed file, so runs that may meet hard links (whole-root runs, and listed runs the validator
+     * saw multi-link files in) go without it.
+     */
+    private List<String> listArgs(ReplicationJob job, boolean fuzzy) {
         List<String> a = common(job.destination());
         a.add("-r");
         a.add("--files-from=-");
@@ -248,7 +258,7 @@ public final class RsyncRunner implements Replicator {
         a.add("--delete");
         a.add("--delete-missing-args");
         a.add("--force");
-        a.add("--fuzzy");
+        if (fuzzy) a.add("--fuzzy");
         a.add(job.rootPath() + "/");
         a.add(job.destination().target().argument(job.remoteDir()));
         return a;
