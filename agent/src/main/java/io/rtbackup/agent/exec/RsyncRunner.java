@@ -55,7 +55,8 @@ import org.slf4j.LoggerFactory;
  *   destination never sees a half-written file, an interrupted transfer never corrupts the replica, and a file
  *   hard-linked on the destination is not rewritten through its other names. The cost is destination disk I/O
  *   for a full copy of a changed file; the wire still carries only the delta.</li>
- *   <li>{@code --partial-dir}: an interrupted transfer of a big file resumes from what arrived. rsync adds
+ *   <li>{@code --partial-dir} (listed runs): an interrupted transfer of a big file resumes from what arrived;
+ *   whole-root runs go without it and delete partial files left behind. rsync adds
  *   exclude/protect rules for the directory name, so a source entry named exactly like it is not replicated;
  *   the name is chosen to make that unlikely.</li>
  *   <li>{@code --fuzzy} (listed runs without hard-linked files; see {@link #listArgs}): a new name
@@ -210,6 +211,9 @@ public final class RsyncRunner implements Replicator {
             // Deletions after the transfer: a directory's extraneous entries go once its new content is in place.
             a.add("--delete-delay");
             // No --fuzzy: a whole-root run may meet hard-linked files that vanish under it (see listArgs).
+            // No --partial-dir: with the quick check an unchanged file is not transferred, so a partial file an
+            // interrupted run left for it would never be used nor removed; without the option (which protects
+            // the directory from --delete) the whole-root run deletes such leftovers as extraneous.
             a.add(job.rootPath() + "/");
             a.add(job.destination().target().argument(job.remoteDir()));
             return List.of(new Pass(a, null));
@@ -258,6 +262,9 @@ public final class RsyncRunner implements Replicator {
         a.add("--delete");
         a.add("--delete-missing-args");
         a.add("--force");
+        // Listed runs always transfer their files (--ignore-times), so a partial file left by an interrupted run
+        // is used and removed by the next run of the same path.
+        a.add("--partial-dir=" + PARTIAL_DIR);
         if (fuzzy) a.add("--fuzzy");
         a.add(job.rootPath() + "/");
         a.add(job.destination().target().argument(job.remoteDir()));
@@ -280,7 +287,6 @@ public final class RsyncRunner implements Replicator {
         a.add("--stats");
         a.add("--no-human-readable");
         a.add("--mkpath");
-        a.add("--partial-dir=" + PARTIAL_DIR);
         return a;
     }
 

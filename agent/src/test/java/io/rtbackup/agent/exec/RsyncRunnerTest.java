@@ -427,5 +427,9 @@ class RsyncRunnerTest {
         assertThat(runner.plan(plain)).allSatisfy(p -> assertThat(p.args()).contains("--fuzzy"));
         assertThat(runner.plan(linked)).allSatisfy(p -> assertThat(p.args()).doesNotContain("--fuzzy"));
         assertThat(runner.plan(full)).allSatisfy(p -> assertThat(p.args()).doesNotContain("--fuzzy"));
+        // a whole-root run deletes partial files interrupted runs left (it would never use them: quick check)
+        assertThat(runner.plan(full)).allSatisfy(p -> assertThat(p.args()).noneMatch(a -> a.startsWith("--partial")));
+        assertThat(runner.plan(plain)).allSatisfy(p -> assertThat(p.args())
+            .contains("--partial-dir=" + RsyncRunner.PARTIAL_DIR));
     }
 }
