@@ -149,7 +149,7 @@ public final class RsyncDaemon implements AutoCloseable {
          * destination that is slow to accept each transfer.
          */
         public Builder moduleParameter(String key, String value) {
-            if (!key.matches("[a-z][a-z ]*[a-z]") || value.contains("\n") || value.contains("\r")) {
+            if (!key.matches("[a-z][a-z -]*[a-z]") || value.contains("\n") || value.contains("\r")) {
                 throw new IllegalArgumentException("rsyncd.conf parameter '" + key + "' = '" + value
                         + "' must be a lower-case name and a one-line value");
             }

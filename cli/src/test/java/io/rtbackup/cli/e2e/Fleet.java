@@ -103,9 +103,9 @@ final class Fleet implements AutoCloseable {
     final Properties agentOverrides = new Properties();
 
     /**
-     * Bounds each rsync run. rsync's own --timeout never fires while both ends exchange keepalives, and rsync 3.5.0
-     * was seen to deadlock that way (a whole-root -H run while the workload deleted files under it); the command
-     * timeout is the agent's guard against such a run, and its default (30 min) is longer than a test.
+     * Bounds each rsync run. rsync's own --timeout never fires while both ends exchange keepalives, so a deadlocked
+     * rsync (as -H --fuzzy was, see RsyncRunner) is ended only by the command timeout, whose default (30 min) is
+     * longer than a test.
      */
     Fleet withCommandTimeout(Duration limit) {
         agentOverrides.setProperty("destination.d1.command-timeout-s", String.valueOf(limit.toSeconds()));
