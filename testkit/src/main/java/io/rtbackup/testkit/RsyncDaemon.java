@@ -90,6 +90,7 @@ public final class RsyncDaemon implements AutoCloseable {
         private String password;
         private int maxConnections;
         private String rsyncBinary = "rsync";
+        private final Map<String, String> moduleParameters = new LinkedHashMap<>();
 
         private Builder(byte[] workDir) {
             this.workDir = workDir.clone();
@@ -143,6 +144,19 @@ public final class RsyncDaemon implements AutoCloseable {
             return this;
         }
 
+        /**
+         * One more rsyncd.conf parameter for every module, e.g. {@code "pre-xfer exec", "/bin/sleep 2"} for a
+         * destination that is slow to accept each transfer.
+         */
+        public Builder moduleParameter(String key, String value) {
+            if (!key.matches("[a-z][a-z -]*[a-z]") || value.contains("\n") || value.contains("\r")) {
+                throw new IllegalArgumentException("rsyncd.conf parameter '" + key + "' = '" + value
+                        + "' must be a lower-case name and a one-line value");
+            }
+            moduleParameters.put(key, value);
+            return this;
+        }
+
         /** The rsync executable, "rsync" (found on PATH) by default. */
         public Builder rsyncBinary(String binary) {
             this.rsyncBinary = binary;
@@ -185,6 +199,7 @@ public final class RsyncDaemon implements AutoCloseable {
     private final String password;
     private final int maxConnections;
     private final String rsyncBinary;
+    private final Map<String, String> moduleParameters;
     private int port;
     private Process process;
 
@@ -196,6 +211,7 @@ public final class RsyncDaemon implements AutoCloseable {
         this.password = b.password;
         this.maxConnections = b.maxConnections;
         this.rsyncBinary = b.rsyncBinary;
+        this.moduleParameters = new LinkedHashMap<>(b.moduleParameters);
     }
 
     /** Starts configuring a daemon whose config, secrets and logs live in {@code workDir} (must exist, ASCII). */
@@ -263,6 +279,7 @@ public final class RsyncDaemon implements AutoCloseable {
             sb.append('\n');
             sb.append("    read only = ").append(m.readOnly() ? "yes" : "no").append('\n');
             sb.append("    max connections = ").append(maxConnections).append('\n');
+            moduleParameters.forEach((k, v) -> sb.append("    ").append(k).append(" = ").append(v).append('\n'));
             if (user != null) {
                 sb.append("    auth users = ").append(user).append('\n');
                 sb.append("    secrets file = ").append(workDirString).append("/rsyncd.secrets\n");

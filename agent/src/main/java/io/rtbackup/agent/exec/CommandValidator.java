@@ -172,8 +172,74 @@ public final class CommandValidator {
                     dest, remoteDir, new FullRoot()));
             }
         }
+        LinkScan links = scanLinks(root, listed);
+        Optional<String> split = links.split();
+        if (split.isPresent()) {
+            log.info("command {}: {}; syncing the whole root '{}'", cmd.getCommandId(), split.get(), cmd.getRootId());
+            Optional<String> problem = rootProblem(root);
+            if (problem.isPresent()) return new Unavailable(problem.get());
+            return new Accepted(new ReplicationJob(cmd.getCommandId(), cmd.getHostId(), cmd.getRootId(), rootPath,
+                dest, remoteDir, new FullRoot()));
+        }
         return new Accepted(new ReplicationJob(cmd.getCommandId(), cmd.getHostId(), cmd.getRootId(), rootPath, dest,
-            remoteDir, new Paths(new ArrayList<>(listed.values()))));
+            remoteDir, new Paths(new ArrayList<>(listed.values()), links.any())));
+    }
+
+    /** What {@link #scanLinks} found: a link the run would split, and whether any listed file has links at all. */
+    private record LinkScan(Optional<String> split, boolean any) {
+    }
+
+    /**
+     * A listed directory is sent with everything below it (-r, --ignore-times), and rsync replaces each file by
+     * renaming a new copy over it. A multi-link file below the directory whose other names are not in the same run
+     * would lose its link on the destination: the run writes a separate inode for the names it lists and leaves the
+     * others alone. Only a run over the whole root (-H) sees every name, so such a batch becomes one.
+     *
+     * <p>Also tells whether any listed file has links at all: such a run goes without --fuzzy (see RsyncRunner).
+     */
+    private static LinkScan scanLinks(byte[] root, Map<ByteBuffer, ListedPath> listed) {
+        Map<List<Long>, java.util.Set<ByteBuffer>> names = new java.util.HashMap<>();
+        Map<List<Long>, Long> links = new java.util.HashMap<>();
+        boolean anyDirectory = false;
+        try {
+            for (ListedPath lp : listed.values()) {
+                byte[] rel = lp.rawPath();
+                if (lp.presence() == Presence.DIRECTORY) {
+                    anyDirectory = true;
+                    ByteFs.walk(BytePaths.join(root, rel), (sub, st) -> {
+                        if (st.isRegular() && st.nlink() > 1) {
+                            List<Long> id = List.of(st.dev(), st.ino());
+                            names.computeIfAbsent(id, k -> new java.util.HashSet<>())
+                                .add(ByteBuffer.wrap(BytePaths.join(rel, sub)));
+                            links.put(id, st.nlink());
+                        }
+                        return true;
+                    });
+                } else if (lp.presence() == Presence.REGULAR) {
+                    Optional<Stat> st = ByteFs.lstat(BytePaths.join(root, rel));
+                    if (st.isPresent() && st.get().isRegular() && st.get().nlink() > 1) {
+                        List<Long> id = List.of(st.get().dev(), st.get().ino());
+                        names.computeIfAbsent(id, k -> new java.util.HashSet<>()).add(ByteBuffer.wrap(rel));
+                        links.put(id, st.get().nlink());
+                    }
+                }
+            }
+        } catch (java.io.IOException e) {
+            // The tree changed under the walk; a whole-root run is correct whatever changed.
+            return new LinkScan(Optional.of("listed directories changed while checking them for hard links ("
+                + e.getMessage() + ")"), true);
+        }
+        boolean any = !names.isEmpty();
+        if (!anyDirectory) return new LinkScan(Optional.empty(), any); // listed files: see addLinkedSiblings
+        for (var e : names.entrySet()) {
+            long nlink = links.get(e.getKey());
+            if (e.getValue().size() < nlink) {
+                return new LinkScan(Optional.of("'" + BytePaths.show(bytes(e.getValue().iterator().next()))
+                    + "' below a listed directory has " + nlink + " links, only " + e.getValue().size()
+                    + " of them in this run"), true);
+            }
+        }
+        return new LinkScan(Optional.empty(), any);
     }
 
     /** Why {@code path} is not a plain root-relative path, if it is not. */

@@ -59,10 +59,12 @@ import org.slf4j.LoggerFactory;
  *   destination never sees a half-written file, an interrupted transfer never corrupts the replica, and a file
  *   hard-linked on the destination is not rewritten through its other names. The cost is destination disk I/O
  *   for a full copy of a changed file; the wire still carries only the delta.</li>
- *   <li>{@code --partial-dir}: an interrupted transfer of a big file resumes from what arrived. rsync adds
+ *   <li>{@code --partial-dir} (listed runs): an interrupted transfer of a big file resumes from what arrived;
+ *   whole-root runs go without it and delete partial files left behind. rsync adds
  *   exclude/protect rules for the directory name, so a source entry named exactly like it is not replicated;
  *   the name is chosen to make that unlikely.</li>
- *   <li>{@code --fuzzy}: a new name (rename, save-via-temp-file) finds a similar file in the same destination
+ *   <li>{@code --fuzzy} (listed runs without hard-linked files; see {@link #listArgs}): a new name
+ *   (rename, save-via-temp-file) finds a similar file in the same destination
  *   directory as its delta basis. rsync processes a deletion of a missing listed path in file-list order, so a
  *   batch with a renamed file's old and new name would delete the basis first; such batches run in two passes,
  *   present paths first, deletions second.</li>
@@ -292,9 +294,12 @@ public final class RsyncRunner implements Replicator {
         if (job.selection() instanceof FullRoot) {
             List<String> a = common(job, stamp);
             a.add("--delete");
-            // Deletions after the transfer, so --fuzzy can still use a renamed file's old name as basis.
+            // Deletions after the transfer: a directory's extraneous entries go once its new content is in place.
             a.add("--delete-delay");
-            a.add("--fuzzy");
+            // No --fuzzy: a whole-root run may meet hard-linked files that vanish under it (see listArgs).
+            // No --partial-dir: with the quick check an unchanged file is not transferred, so a partial file an
+            // interrupted run left for it would never be used nor removed; without the option (which protects
+            // the directory from --delete) the whole-root run deletes such leftovers as extraneous.
             a.add(job.rootPath() + "/");
             a.add(job.destination().target().argument(job.remoteDir()));
             return List.of(new Pass(a, null));
@@ -303,10 +308,11 @@ public final class RsyncRunner implements Replicator {
         List<ListedPath> present = new ArrayList<>();
         List<ListedPath> missing = new ArrayList<>();
         for (ListedPath p : all) (p.presence() == Presence.MISSING ? missing : present).add(p);
+        boolean fuzzy = !((Paths) job.selection()).hardLinks();
         if (needsTwoPasses(present, missing)) {
-            return List.of(new Pass(listArgs(job, stamp), present), new Pass(listArgs(job, stamp), missing));
+            return List.of(new Pass(listArgs(job, stamp, fuzzy), present), new Pass(listArgs(job, stamp, fuzzy), missing));
         }
-        return List.of(new Pass(listArgs(job, stamp), all));
+        return List.of(new Pass(listArgs(job, stamp, fuzzy), all));
     }
 
     /**
@@ -325,7 +331,15 @@ public final class RsyncRunner implements Replicator {
         return false;
     }
 
-    private List<String> listArgs(ReplicationJob job, Optional<VersionStamp> stamp) {
+    /**
+     * rsync 3.5.0 with {@code -H --fuzzy} deadlocks when a hard-linked file vanishes or appears while it runs: the
+     * sender, generator and receiver all wait, and since they keep exchanging keepalives {@code --timeout} never
+     * fires; only the command timeout ends it (reproduced outside rtbackup: 4 of 6 runs hung while a script
+     * linked and removed files; none without --fuzzy, none without hard links changing). --fuzzy only saves wire
+     * bytes for a renamed file, so runs that may meet hard links (whole-root runs, and listed runs the validator
+     * saw multi-link files in) go without it.
+     */
+    private List<String> listArgs(ReplicationJob job, Optional<VersionStamp> stamp, boolean fuzzy) {
         List<String> a = common(job, stamp);
         a.add("-r");
         a.add("--files-from=-");
@@ -334,7 +348,10 @@ public final class RsyncRunner implements Replicator {
         a.add("--delete");
         a.add("--delete-missing-args");
         a.add("--force");
-        a.add("--fuzzy");
+        // Listed runs always transfer their files (--ignore-times), so a partial file left by an interrupted run
+        // is used and removed by the next run of the same path.
+        a.add("--partial-dir=" + PARTIAL_DIR);
+        if (fuzzy) a.add("--fuzzy");
         a.add(job.rootPath() + "/");
         a.add(job.destination().target().argument(job.remoteDir()));
         return a;
@@ -357,7 +374,6 @@ public final class RsyncRunner implements Replicator {
         a.add("--stats");
         a.add("--no-human-readable");
         a.add("--mkpath");
-        a.add("--partial-dir=" + PARTIAL_DIR);
         stamp.ifPresent(s -> {
             a.add("--backup");
             a.add("--backup-dir=" + VersionLayout.backupDir(d.target(), job.remoteDir(), s));

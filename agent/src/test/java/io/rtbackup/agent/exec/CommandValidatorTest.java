@@ -111,6 +111,18 @@ class CommandValidatorTest {
     }
 
     @Test
+    void aListedDirectoryHoldingAFileLinkedFromOutsideItEscalatesToAWholeRootSync() throws IOException {
+        // rsync -r re-sends dir/sub/linked as a new inode; plainfile's copy would keep the old one
+        Files.createLink(tmp.resolve("root/dir/sub/linked"), tmp.resolve("root/plainfile"));
+        Accepted a = (Accepted) validate(b("dir"));
+        assertThat(a.job().selection()).isInstanceOf(ReplicationJob.FullRoot.class);
+        // links that stay inside the listed directory need no escalation
+        Files.delete(tmp.resolve("root/dir/sub/linked"));
+        Files.createLink(tmp.resolve("root/dir/sub/linked"), tmp.resolve("root/dir/file"));
+        assertThat(listed(validate(b("dir")))).containsExactly(new ListedPath(b("dir"), Presence.DIRECTORY));
+    }
+
+    @Test
     void aMissingParentBecomesADeletionOfTheTopmostMissingDirectory() {
         assertThat(listed(validate(b("gone/sub/file"), b("gone/other"), b("dir/gone2/x"))))
             .containsExactly(new ListedPath(b("gone"), Presence.MISSING),

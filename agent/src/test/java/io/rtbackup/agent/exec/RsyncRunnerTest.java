@@ -412,4 +412,24 @@ class RsyncRunnerTest {
                 .isEqualTo(remoteUrl() + "/" + HOST + "/" + ROOT + "/");
         }
     }
+
+    @Test
+    void runsThatMayMeetHardLinksGoWithoutFuzzy() throws IOException {
+        // rsync 3.5.0 -H --fuzzy deadlocks when a hard-linked file vanishes mid-run; see RsyncRunner.listArgs
+        write("plain", "p");
+        write("linked", "l");
+        ByteFs.link(BytePaths.join(src, b("linked")), BytePaths.join(src, b("linked-too")));
+        var plain = ((ValidationResult.Accepted) validator.validate(Commands.paths(HOST, ROOT, "remote", b("plain"))))
+            .job();
+        var linked = ((ValidationResult.Accepted) validator.validate(Commands.paths(HOST, ROOT, "remote", b("linked"))))
+            .job();
+        var full = ((ValidationResult.Accepted) validator.validate(Commands.full(HOST, ROOT, "remote"))).job();
+        assertThat(runner.plan(plain)).allSatisfy(p -> assertThat(p.args()).contains("--fuzzy"));
+        assertThat(runner.plan(linked)).allSatisfy(p -> assertThat(p.args()).doesNotContain("--fuzzy"));
+        assertThat(runner.plan(full)).allSatisfy(p -> assertThat(p.args()).doesNotContain("--fuzzy"));
+        // a whole-root run deletes partial files interrupted runs left (it would never use them: quick check)
+        assertThat(runner.plan(full)).allSatisfy(p -> assertThat(p.args()).noneMatch(a -> a.startsWith("--partial")));
+        assertThat(runner.plan(plain)).allSatisfy(p -> assertThat(p.args())
+            .contains("--partial-dir=" + RsyncRunner.PARTIAL_DIR));
+    }
 }

@@ -6,6 +6,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.rtbackup.agent.Agent;
 import io.rtbackup.agent.AgentConfig;
 import io.rtbackup.broker.KafkaBroker;
+import io.rtbackup.cli.Rtb;
 import io.rtbackup.fs.BytePaths;
 import io.rtbackup.testkit.RsyncDaemon;
 import io.rtbackup.testkit.TempDirs;
@@ -16,14 +17,19 @@ import io.rtbackup.worker.SyncReport;
 import io.rtbackup.worker.Worker;
 import io.rtbackup.worker.config.WorkerConfig;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.UnaryOperator;
 
 /**
  * One source host and two authenticated rsync daemons on loopback, with the agent and worker wired exactly as
@@ -41,21 +47,37 @@ final class Fleet implements AutoCloseable {
     final KafkaBroker broker;
     final List<SyncReport> reports = new CopyOnWriteArrayList<>();
     final PrometheusRegistry registry = new PrometheusRegistry();
-    /** Agent settings a test adds to (or overrides in) {@link #agentProperties()} before starting the agent. */
-    final Properties agentExtra = new Properties();
     Agent agent;
     Worker worker;
 
     Fleet(KafkaBroker broker) throws IOException {
+        this(broker, b -> b, b -> b);
+    }
+
+    /** A fleet whose daemons are adjusted before they start (read-only module, bandwidth limit, ...). */
+    Fleet(KafkaBroker broker, UnaryOperator<RsyncDaemon.Builder> d1Options,
+          UnaryOperator<RsyncDaemon.Builder> d2Options) throws IOException {
         this.broker = broker;
         tmp = TempDirs.create("rtb-e2e");
-        source = tmp.newDir(BytePaths.utf8("src"));
-        d1 = RsyncDaemon.builder(tmp.newDir(BytePaths.utf8("daemon1"))).auth("backup", "first secret")
-            .module("backup", tmp.newDir(BytePaths.utf8("m1"))).start();
-        d2 = RsyncDaemon.builder(tmp.newDir(BytePaths.utf8("daemon2"))).auth("backup", "second secret")
-            .module("backup", tmp.newDir(BytePaths.utf8("m2"))).start();
-        topics = Topics.withPrefix("e2e-" + UUID.randomUUID() + ".");
-        TopicProvisioner.ensure(broker.bootstrapServers(), topics);
+        RsyncDaemon first = null;
+        RsyncDaemon second = null;
+        try {
+            source = tmp.newDir(BytePaths.utf8("src"));
+            first = d1Options.apply(RsyncDaemon.builder(tmp.newDir(BytePaths.utf8("daemon1")))
+                .auth("backup", "first secret").module("backup", tmp.newDir(BytePaths.utf8("m1")))).start();
+            second = d2Options.apply(RsyncDaemon.builder(tmp.newDir(BytePaths.utf8("daemon2")))
+                .auth("backup", "second secret").module("backup", tmp.newDir(BytePaths.utf8("m2")))).start();
+            topics = Topics.withPrefix("e2e-" + UUID.randomUUID() + ".");
+            TopicProvisioner.ensure(broker.bootstrapServers(), topics);
+        } catch (IOException | RuntimeException e) {
+            // a half-built fleet must not leave daemons running behind the failed test
+            if (first != null) first.close();
+            if (second != null) second.close();
+            tmp.close();
+            throw e;
+        }
+        d1 = first;
+        d2 = second;
     }
 
     /** Where the root lands on a destination: module/{host}/{root}/. */
@@ -73,8 +95,22 @@ final class Fleet implements AutoCloseable {
         p.setProperty("destination.d2.url", d2.url("backup"));
         p.setProperty("destination.d1.timeout-s", "10");
         p.setProperty("destination.d2.timeout-s", "10");
-        p.putAll(agentExtra);
+        p.putAll(agentOverrides);
         return p;
+    }
+
+    /** Extra agent settings of one test, applied over {@link #agentProperties()}'s. */
+    final Properties agentOverrides = new Properties();
+
+    /**
+     * Bounds each rsync run. rsync's own --timeout never fires while both ends exchange keepalives, so a deadlocked
+     * rsync (as -H --fuzzy was, see RsyncRunner) is ended only by the command timeout, whose default (30 min) is
+     * longer than a test.
+     */
+    Fleet withCommandTimeout(Duration limit) {
+        agentOverrides.setProperty("destination.d1.command-timeout-s", String.valueOf(limit.toSeconds()));
+        agentOverrides.setProperty("destination.d2.command-timeout-s", String.valueOf(limit.toSeconds()));
+        return this;
     }
 
     Map<String, String> agentEnv() {
@@ -107,6 +143,50 @@ final class Fleet implements AutoCloseable {
         worker.start();
         if (!worker.awaitReady(Duration.ofSeconds(60))) throw new AssertionError("worker not ready in 60 s");
         return this;
+    }
+
+    /** The topic prefix, as the CLI's --topic-prefix takes it. */
+    String topicPrefix() {
+        return topics.events().substring(0, topics.events().length() - "rtb.events".length());
+    }
+
+    /** {@code rtb agent --config F} in its own JVM, exactly as an operator runs it; output goes to {@code log}. */
+    Process startAgentProcess(Path log) throws IOException {
+        Path config = Path.of(tmp.pathString(), "agent-" + UUID.randomUUID() + ".properties");
+        try (OutputStream out = Files.newOutputStream(config)) {
+            agentProperties().store(out, null);
+        }
+        ProcessBuilder pb = new ProcessBuilder(javaCommand("agent", "--config", config.toString(), "--topic-prefix",
+            topicPrefix()));
+        pb.environment().putAll(agentEnv());
+        pb.redirectErrorStream(true);
+        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        return pb.start();
+    }
+
+    /** {@code rtb worker --config F} in its own JVM; output goes to {@code log}. */
+    Process startWorkerProcess(String workerId, Path log) throws IOException {
+        Path config = Path.of(tmp.pathString(), "worker-" + workerId + ".properties");
+        Properties p = workerProperties(workerId);
+        p.setProperty("kafka.bootstrap.servers", broker.bootstrapServers());
+        // A killed member holds its partitions until its session times out; keep that short here.
+        p.setProperty("kafka.session.timeout.ms", "10000");
+        try (OutputStream out = Files.newOutputStream(config)) {
+            p.store(out, null);
+        }
+        ProcessBuilder pb = new ProcessBuilder(javaCommand("worker", "--config", config.toString(), "--topic-prefix",
+            topicPrefix()));
+        pb.redirectErrorStream(true);
+        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        return pb.start();
+    }
+
+    private static List<String> javaCommand(String... args) {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java, "-XX:TieredStopAtLevel=1", "-Xmx384m", "-cp",
+            System.getProperty("java.class.path"), Rtb.class.getName()));
+        cmd.addAll(List.of(args));
+        return cmd;
     }
 
     TreeDiff.Result diff(RsyncDaemon d) throws IOException {

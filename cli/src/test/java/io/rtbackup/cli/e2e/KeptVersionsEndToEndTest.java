@@ -42,9 +42,9 @@ class KeptVersionsEndToEndTest {
     @Test
     void aFileWrittenOverwrittenTwiceAndDeletedIsRestoredAtEachTime(KafkaBroker broker) throws Exception {
         try (Fleet fleet = new Fleet(broker)) {
-            fleet.agentExtra.setProperty("destination.d1.keep-versions", "true");
-            fleet.agentExtra.setProperty("destination.d1.versions-keep-days", "7");
-            fleet.agentExtra.setProperty("exec.versions-prune-interval-s", "2");
+            fleet.agentOverrides.setProperty("destination.d1.keep-versions", "true");
+            fleet.agentOverrides.setProperty("destination.d1.versions-keep-days", "7");
+            fleet.agentOverrides.setProperty("exec.versions-prune-interval-s", "2");
             // A version dir from weeks ago: the agent's own pruning removes it soon after start.
             byte[] versions = join(fleet.d1.moduleDir("backup"), utf8(".rtb-versions"), utf8(Fleet.HOST),
                 utf8(Fleet.ROOT));
