@@ -11,6 +11,8 @@ import io.rtbackup.topics.Topics;
 import io.rtbackup.worker.SyncReport;
 import io.rtbackup.worker.Worker;
 import io.rtbackup.worker.config.WorkerConfig;
+import io.rtbackup.worker.status.StatusHttpHandler;
+import io.rtbackup.worker.status.StatusReader;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,8 +72,13 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--max-delay-ms", defaultValue = "1000", description = "Longest wait of a path under constant writes (default: ${DEFAULT-VALUE}).")
     long maxDelayMs;
 
-    @Option(names = "--metrics-port", defaultValue = "0", description = "Serve Prometheus metrics on 127.0.0.1:PORT.")
+    @Option(names = "--metrics-port", defaultValue = "0", description = "Serve Prometheus metrics (/metrics) and "
+        + "the status page (/status) on this port (default: none).")
     int metricsPort;
+
+    @Option(names = "--metrics-host", defaultValue = MetricsEndpoint.DEFAULT_HOST,
+        description = "Address the metrics port binds (default: ${DEFAULT-VALUE}).")
+    String metricsHost;
 
     @Option(names = {"-v", "--verbose"}, description = "Log what every component does (default: warnings only; "
         + "the progress lines on standard output are always there).")
@@ -111,7 +118,11 @@ final class UpCommand implements Callable<Integer> {
         WorkerConfig workerConfig = WorkerConfig.fromProperties(workerProps);
 
         InitialSync initial = new InitialSync(out, roots.keySet(), destinations.keySet());
-        MetricsEndpoint metrics = MetricsEndpoint.start(registry, metricsPort);
+        StatusReader statusReader = new StatusReader(broker.bootstrapServers(), topics, Map.of(), Duration.ofSeconds(15),
+            StatusReader.DEFAULT_SCAN_LIMIT, System::currentTimeMillis);
+        List<String> destinationNames = List.copyOf(destinations.keySet());
+        MetricsEndpoint metrics = MetricsEndpoint.start(registry, metricsHost, metricsPort, new StatusHttpHandler(
+            () -> statusReader.read(destinationNames), "rtb up: " + host, Duration.ofSeconds(2)));
         Worker worker = new Worker(workerConfig, topics, broker.bootstrapServers(), registry, report -> {
             if (!initial.onReport(report)) out.println(line(report));
         });
@@ -123,6 +134,7 @@ final class UpCommand implements Callable<Integer> {
             agent.close();
             worker.close();
             metrics.close();
+            statusReader.close();
             broker.close();
             stopped.countDown();
         }, "rtb-up-shutdown"));
@@ -131,6 +143,7 @@ final class UpCommand implements Callable<Integer> {
         agent.start();
         out.println("rtb up: host " + host + ", backing up " + describe(roots) + " to " + describe(destinations)
             + " (state " + stateDir + "); Ctrl-C stops");
+        if (metricsPort > 0) out.println("status page: http://" + metricsHost + ":" + metricsPort + "/status");
         initial.start();
         stopped.await();
         return 0;
