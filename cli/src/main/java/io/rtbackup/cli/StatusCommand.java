@@ -36,17 +36,19 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code rtb status}: per destination and per (host, root), how far the backup is behind, read from Kafka alone
- * (see {@link StatusReader}). Exit code for monitoring: 0 all within the thresholds, {@value #EXIT_LAGGING} some
- * destination over {@code --max-lag-s} / {@code --max-lag-events}, 1 the status cannot be read (Kafka unreachable,
- * topics missing), 2 a usage error.
+ * (see {@link StatusReader}). Exit code for monitoring, in the same scheme as {@code rtb verify}: 0 every
+ * destination within the thresholds, {@value #EXIT_LAGGING} some destination over {@code --max-lag-s} /
+ * {@code --max-lag-events}, 2 a usage error, {@value #EXIT_UNAVAILABLE} the status cannot be read (Kafka
+ * unreachable, topics missing).
  */
 @Command(name = "status", mixinStandardHelpOptions = true,
     description = "Show replication lag, breaker state, last success and last error per destination and host/root.",
     exitCodeListHeading = "Exit codes:%n",
-    exitCodeList = {"0:every destination within the thresholds", "1:cannot read the status (Kafka unreachable)",
-        "2:usage error", "3:a destination is over --max-lag-s or --max-lag-events"})
+    exitCodeList = {"0:every destination within the thresholds", "1:a destination is over --max-lag-s or --max-lag-events",
+        "2:usage error", "3:cannot read the status (Kafka unreachable, topics missing)"})
 final class StatusCommand implements Callable<Integer> {
-    static final int EXIT_LAGGING = 3;
+    static final int EXIT_LAGGING = 1;
+    static final int EXIT_UNAVAILABLE = 3;
     private static final Pattern DESTINATION_KEY = Pattern.compile("destination\\.([^.]+)\\.routes");
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'")
         .withZone(ZoneOffset.UTC);
@@ -124,7 +126,7 @@ final class StatusCommand implements Callable<Integer> {
         } catch (StatusUnavailableException e) {
             err.println("rtb status: " + e.getMessage());
             err.flush();
-            return 1;
+            return EXIT_UNAVAILABLE;
         }
         if (onlyDestinations != null) {
             status = new FleetStatus(status.takenAtMs(), status.eventsTopic(), status.destinations().stream()

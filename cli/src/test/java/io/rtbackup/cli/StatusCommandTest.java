@@ -9,7 +9,8 @@ import java.net.ServerSocket;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** What `rtb status` does without a working Kafka: a clear message and exit code 1, or a usage error (2). */
+/** What `rtb status` does without a working Kafka: a clear message and exit code 3 (as `rtb verify`
+ * when it cannot compare), or a usage error (2). */
 class StatusCommandTest {
 
     record Run(int exit, String out, String err) {
@@ -24,13 +25,13 @@ class StatusCommandTest {
     }
 
     @Test
-    void unreachableKafkaIsExitCodeOneWithTheAddress() throws Exception {
+    void unreachableKafkaIsExitCodeThreeWithTheAddress() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             port = s.getLocalPort(); // free once closed: nothing listens there
         }
         Run r = rtb("status", "--bootstrap-servers", "127.0.0.1:" + port, "--timeout-s", "3", "--max-lag-s", "1");
-        assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+        assertThat(r.exit()).as(r.toString()).isEqualTo(3);
         assertThat(r.err()).contains("cannot read the status from Kafka at 127.0.0.1:" + port)
             .contains("--bootstrap-servers");
     }

@@ -26,7 +26,7 @@ import picocli.CommandLine;
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class StatusEndToEndTest {
-    static final int LAGGING = 3;
+    static final int LAGGING = 1; // 3 would be "cannot read Kafka"
 
     record Run(int exit, String out, String err) {
         JsonNode json() {
