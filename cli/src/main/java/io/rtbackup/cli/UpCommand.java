@@ -115,6 +115,7 @@ final class UpCommand implements Callable<Integer> {
         destinations.keySet().forEach(name -> workerProps.setProperty("destination." + name + ".routes", "*:*"));
         workerProps.setProperty("coalesce.debounce-ms", String.valueOf(debounceMs));
         workerProps.setProperty("coalesce.max-delay-ms", String.valueOf(maxDelayMs));
+        workerProps.setProperty("status.interval-ms", "1000"); // one host: a fresher status page costs nothing
         WorkerConfig workerConfig = WorkerConfig.fromProperties(workerProps);
 
         InitialSync initial = new InitialSync(out, roots.keySet(), destinations.keySet());
