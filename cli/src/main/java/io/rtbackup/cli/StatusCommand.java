@@ -119,6 +119,12 @@ final class StatusCommand implements Callable<Integer> {
         }
         if (onlyDestinations != null) expected.addAll(onlyDestinations);
 
+        if (System.getenv("RTB_LOG_LEVEL") == null) {
+            // The answer (or the one-line reason there is none) is the interface; a Kafka client retrying an
+            // unreachable broker would otherwise print a warning per attempt.
+            ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("org.apache.kafka"))
+                .setLevel(ch.qos.logback.classic.Level.ERROR);
+        }
         FleetStatus status;
         try (StatusReader reader = new StatusReader(bootstrap, Topics.withPrefix(topicPrefix), kafka,
             Duration.ofSeconds(timeoutSeconds), scanLimit, System::currentTimeMillis)) {
