@@ -15,7 +15,14 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import picocli.CommandLine;
@@ -56,6 +63,26 @@ class StatusEndToEndTest {
         return new Run(exit, out.toString(), err.toString());
     }
 
+    /** Every record in the fleet's events topic, from the brokers' own offsets. */
+    static long eventsInLog(Fleet fleet) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+            fleet.broker.bootstrapServers()))) {
+            String topic = fleet.topics.events();
+            int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic)
+                .partitions().size();
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+            for (int p = 0; p < partitions; p++) {
+                latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+                earliest.put(new TopicPartition(topic, p), OffsetSpec.earliest());
+            }
+            long sum = 0;
+            for (var e : admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS).values()) sum += e.offset();
+            for (var e : admin.listOffsets(earliest).all().get(30, TimeUnit.SECONDS).values()) sum -= e.offset();
+            return sum;
+        }
+    }
+
     @Test
     void aStoppedDestinationLagsOverTheThresholdAndRecoversToZero(KafkaBroker broker) throws Exception {
         try (Fleet fleet = new Fleet(broker)) {
@@ -70,6 +97,18 @@ class StatusEndToEndTest {
                 assertThat(r.destination("d2").get("lagEvents").asLong()).as(r.toString()).isZero();
                 assertThat(r.destination("d2").get("breakerState").asText()).isEqualTo("CLOSED");
             });
+
+            // A destination no worker served yet has no committed offset: the worker would replay the whole log
+            // for it (auto.offset.reset=none, then from the log start), so the whole log is its lag.
+            Run unserved = status(fleet, "--json", "--destination", "d3", "--max-lag-events", "0");
+            JsonNode d3 = unserved.destination("d3");
+            assertThat(d3.get("committed").asBoolean()).isFalse();
+            long inLog = eventsInLog(fleet);
+            assertThat(inLog).as("the seed file's events").isPositive();
+            assertThat(d3.get("lagEvents").asLong()).as(unserved.toString()).isEqualTo(inLog);
+            assertThat(d3.get("breakerState").asText()).isEqualTo("UNKNOWN");
+            assertThat(unserved.exit()).isEqualTo(LAGGING);
+            assertThat(unserved.json().get("destinations")).hasSize(1);
 
             fleet.d2.stop();
             for (int i = 0; i < 20; i++) ByteFs.write(join(fleet.source, utf8("while-down-" + i)), utf8("v" + i));
