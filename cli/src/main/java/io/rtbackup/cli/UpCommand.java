@@ -119,11 +119,11 @@ final class UpCommand implements Callable<Integer> {
         WorkerConfig workerConfig = WorkerConfig.fromProperties(workerProps);
 
         InitialSync initial = new InitialSync(out, roots.keySet(), destinations.keySet());
-        StatusReader statusReader = new StatusReader(broker.bootstrapServers(), topics, Map.of(), Duration.ofSeconds(15),
-            StatusReader.DEFAULT_SCAN_LIMIT, System::currentTimeMillis);
+        StatusReader statusReader = metricsPort <= 0 ? null : new StatusReader(broker.bootstrapServers(), topics,
+            Map.of(), Duration.ofSeconds(15), StatusReader.DEFAULT_SCAN_LIMIT, System::currentTimeMillis);
         List<String> destinationNames = List.copyOf(destinations.keySet());
-        MetricsEndpoint metrics = MetricsEndpoint.start(registry, metricsHost, metricsPort, new StatusHttpHandler(
-            () -> statusReader.read(destinationNames), "rtb up: " + host, Duration.ofSeconds(2)));
+        MetricsEndpoint metrics = MetricsEndpoint.start(registry, metricsHost, metricsPort, statusReader == null ? null
+            : new StatusHttpHandler(() -> statusReader.read(destinationNames), "rtb up: " + host, Duration.ofSeconds(2)));
         Worker worker = new Worker(workerConfig, topics, broker.bootstrapServers(), registry, report -> {
             if (!initial.onReport(report)) out.println(line(report));
         });
@@ -135,7 +135,7 @@ final class UpCommand implements Callable<Integer> {
             agent.close();
             worker.close();
             metrics.close();
-            statusReader.close();
+            if (statusReader != null) statusReader.close();
             broker.close();
             stopped.countDown();
         }, "rtb-up-shutdown"));

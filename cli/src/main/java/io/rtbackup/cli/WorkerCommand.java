@@ -93,14 +93,14 @@ final class WorkerCommand implements Callable<Integer> {
         List<String> destinations = cfg.destinations().stream().map(DestinationConfig::name).toList();
         // The page shows the whole fleet as Kafka has it (every worker's records, every group's lag), not only
         // this worker's memory: any worker's page answers "is my backup current?".
-        StatusReader statusReader = new StatusReader(bootstrap, topics, cfg.kafka(), Duration.ofSeconds(15),
-            StatusReader.DEFAULT_SCAN_LIMIT, System::currentTimeMillis);
+        StatusReader statusReader = port == 0 ? null : new StatusReader(bootstrap, topics, cfg.kafka(),
+            Duration.ofSeconds(15), StatusReader.DEFAULT_SCAN_LIMIT, System::currentTimeMillis);
         MetricsEndpoint metrics;
         try {
-            metrics = MetricsEndpoint.start(registry, host, port, new StatusHttpHandler(
+            metrics = MetricsEndpoint.start(registry, host, port, statusReader == null ? null : new StatusHttpHandler(
                 () -> statusReader.read(destinations), "rtb worker " + cfg.workerId(), Duration.ofSeconds(2)));
         } catch (RuntimeException e) {
-            statusReader.close();
+            if (statusReader != null) statusReader.close();
             throw e;
         }
         Worker worker;
@@ -109,14 +109,14 @@ final class WorkerCommand implements Callable<Integer> {
             worker = new Worker(cfg, topics, bootstrap, registry);
         } catch (RuntimeException e) {
             metrics.close();
-            statusReader.close();
+            if (statusReader != null) statusReader.close();
             throw e;
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             worker.close();
             metrics.close();
-            statusReader.close();
+            if (statusReader != null) statusReader.close();
             stopped.countDown();
         }, "rtb-worker-shutdown"));
         worker.start();
