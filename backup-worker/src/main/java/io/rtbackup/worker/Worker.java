@@ -8,6 +8,8 @@ import io.rtbackup.worker.config.WorkerConfig;
 import io.rtbackup.worker.metrics.WorkerMetrics;
 import io.rtbackup.worker.pipeline.DestinationPipeline;
 import io.rtbackup.worker.pipeline.PipelineStatus;
+import io.rtbackup.worker.status.StatusPublisher;
+import io.rtbackup.worker.status.SyncHistory;
 import io.rtbackup.worker.transport.KafkaTransport;
 import io.rtbackup.worker.transport.ResultListener;
 import java.time.Duration;
@@ -29,6 +31,9 @@ import org.slf4j.LoggerFactory;
  * one producer shared by them. Any number of workers may run against the same topics; each destination's group
  * spreads the event partitions over them, and a worker that dies is replaced by a rebalance (its uncommitted
  * events replay, which only means duplicate rsyncs).
+ *
+ * <p>Every {@code status.interval-ms} it publishes a status record per destination to the status topic (see
+ * {@link StatusPublisher}), for {@code rtb status} and the status page.
  */
 public final class Worker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
@@ -42,6 +47,7 @@ public final class Worker implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
     private WorkerMetrics metrics;
     private KafkaTransport transport;
+    private StatusPublisher statusPublisher;
     private ResultListener results;
     private Thread resultsThread;
     private boolean started;
@@ -95,9 +101,11 @@ public final class Worker implements AutoCloseable {
             close();
             throw new IllegalStateException("interrupted while starting worker " + config.workerId(), e);
         }
+        SyncHistory history = new SyncHistory(System::currentTimeMillis);
+        SyncListener toldOfEverything = history.andThen(listener);
         for (DestinationConfig d : config.destinations()) {
             DestinationPipeline p = new DestinationPipeline(config, d, topics, newEventConsumer(d), transport, transport,
-                metrics, listener, System::nanoTime);
+                metrics, toldOfEverything, System::nanoTime);
             pipelines.add(p);
             byName.put(d.name(), p);
         }
@@ -107,6 +115,9 @@ public final class Worker implements AutoCloseable {
             threads.add(t);
             t.start();
         }
+        statusPublisher = new StatusPublisher(config.workerId(), config.statusInterval(), this::status, history,
+            transport, System::currentTimeMillis);
+        statusPublisher.start();
         log.info("worker {} started: destinations {}, events {}, commands {}, results {}", config.workerId(),
             pipelines.stream().map(DestinationPipeline::destination).toList(), topics.events(), topics.commands(),
             topics.results());
@@ -153,6 +164,7 @@ public final class Worker implements AutoCloseable {
         closed = true;
         for (DestinationPipeline p : pipelines) p.stop();
         for (Thread t : threads) joinQuietly(t);
+        if (statusPublisher != null) statusPublisher.close();
         if (results != null) results.stop();
         if (resultsThread != null) joinQuietly(resultsThread);
         if (transport != null) transport.close();

@@ -18,7 +18,7 @@ import java.util.TreeMap;
  * {@code <role>.partitions}, {@code <role>.replication.factor} and {@code <role>.config.<kafka topic config>}.
  */
 public record TopicCatalog(List<TopicSpec> specs) {
-    public static final List<String> ROLES = List.of("events", "commands", "results", "dlq");
+    public static final List<String> ROLES = List.of("events", "commands", "results", "dlq", "status");
     static final String RESOURCE = "/rtb/topics.properties";
 
     public TopicCatalog {
@@ -79,7 +79,8 @@ public record TopicCatalog(List<TopicSpec> specs) {
     /** The topic names of this catalog, each with {@code prefix} in front. */
     public Topics topics(String prefix) {
         return new Topics(prefix + spec("events").defaultName(), prefix + spec("commands").defaultName(),
-            prefix + spec("results").defaultName(), prefix + spec("dlq").defaultName());
+            prefix + spec("results").defaultName(), prefix + spec("dlq").defaultName(),
+            prefix + spec("status").defaultName());
     }
 
     public TopicSpec spec(String role) {

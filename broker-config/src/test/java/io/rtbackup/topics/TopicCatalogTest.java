@@ -9,14 +9,17 @@ import org.junit.jupiter.api.Test;
 class TopicCatalogTest {
 
     @Test
-    void theShippedCatalogDeclaresTheFourTopics() {
+    void theShippedCatalogDeclaresTheFiveTopics() {
         TopicCatalog catalog = TopicCatalog.load();
-        assertThat(catalog.specs()).extracting(TopicSpec::role).containsExactly("events", "commands", "results", "dlq");
+        assertThat(catalog.specs()).extracting(TopicSpec::role).containsExactly("events", "commands", "results", "dlq", "status");
         assertThat(catalog.spec("events").partitions()).isEqualTo(12);
         assertThat(catalog.spec("events").configs()).containsEntry("cleanup.policy", "delete")
             .containsEntry("compression.type", "lz4").containsKey("retention.ms").containsKey("min.insync.replicas");
-        assertThat(Topics.defaults()).isEqualTo(new Topics("rtb.events", "rtb.commands", "rtb.results", "rtb.dlq"));
+        assertThat(Topics.defaults()).isEqualTo(new Topics("rtb.events", "rtb.commands", "rtb.results", "rtb.dlq", "rtb.status"));
         assertThat(Topics.withPrefix("t1.").dlq()).isEqualTo("t1.rtb.dlq");
+        // Status records are kept by key (latest per worker and destination), not by time.
+        assertThat(catalog.spec("status").configs()).containsEntry("cleanup.policy", "compact");
+        assertThat(Topics.withPrefix("t1.").status()).isEqualTo("t1.rtb.status");
     }
 
     @Test

@@ -22,8 +22,12 @@ final class AgentCommand implements Callable<Integer> {
     @Option(names = "--bootstrap-servers", description = "Kafka bootstrap servers; overrides kafka.bootstrap.servers.")
     String bootstrapServers;
 
-    @Option(names = "--metrics-port", description = "Serve Prometheus metrics on 127.0.0.1:PORT; overrides metrics.port.")
+    @Option(names = "--metrics-port", description = "Serve Prometheus metrics on PORT; overrides metrics.port.")
     Integer metricsPort;
+
+    @Option(names = "--metrics-host", defaultValue = MetricsEndpoint.DEFAULT_HOST,
+        description = "Address the metrics port binds (default: ${DEFAULT-VALUE}; 0.0.0.0 to be scraped from outside).")
+    String metricsHost;
 
     @Option(names = "--topic-prefix", defaultValue = "", description = "Prefix of the rtb.* topic names (default: none).")
     String topicPrefix;
@@ -35,7 +39,7 @@ final class AgentCommand implements Callable<Integer> {
         if (metricsPort != null) props.setProperty(AgentConfig.METRICS_PORT, String.valueOf(metricsPort));
         AgentConfig cfg = AgentConfig.from(props, System.getenv());
         PrometheusRegistry registry = new PrometheusRegistry();
-        MetricsEndpoint metrics = MetricsEndpoint.start(registry, cfg.metricsPort());
+        MetricsEndpoint metrics = MetricsEndpoint.start(registry, metricsHost, cfg.metricsPort(), null);
         Agent agent = Agent.create(cfg, Topics.withPrefix(topicPrefix), registry);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

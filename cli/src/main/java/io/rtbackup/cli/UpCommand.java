@@ -11,6 +11,8 @@ import io.rtbackup.topics.Topics;
 import io.rtbackup.worker.SyncReport;
 import io.rtbackup.worker.Worker;
 import io.rtbackup.worker.config.WorkerConfig;
+import io.rtbackup.worker.status.StatusHttpHandler;
+import io.rtbackup.worker.status.StatusReader;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,7 +72,8 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--max-delay-ms", defaultValue = "1000", description = "Longest wait of a path under constant writes (default: ${DEFAULT-VALUE}).")
     long maxDelayMs;
 
-    @Option(names = "--metrics-port", defaultValue = "0", description = "Serve Prometheus metrics on 127.0.0.1:PORT.")
+    @Option(names = "--metrics-port", defaultValue = "0", description = "Serve Prometheus metrics (/metrics) and "
+        + "the status page (/status) on this port (default: none).")
     int metricsPort;
 
     @Option(names = "--keep-versions", negatable = true, defaultValue = "true", fallbackValue = "true",
@@ -85,6 +88,10 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--versions-keep", defaultValue = "0", paramLabel = "N",
         description = "Keep at most the newest N versions per folder (0: no count limit; default: ${DEFAULT-VALUE}).")
     int versionsKeep;
+
+    @Option(names = "--metrics-host", defaultValue = MetricsEndpoint.DEFAULT_HOST,
+        description = "Address the metrics port binds (default: ${DEFAULT-VALUE}).")
+    String metricsHost;
 
     @Option(names = {"-v", "--verbose"}, description = "Log what every component does (default: warnings only; "
         + "the progress lines on standard output are always there).")
@@ -133,10 +140,15 @@ final class UpCommand implements Callable<Integer> {
         destinations.keySet().forEach(name -> workerProps.setProperty("destination." + name + ".routes", "*:*"));
         workerProps.setProperty("coalesce.debounce-ms", String.valueOf(debounceMs));
         workerProps.setProperty("coalesce.max-delay-ms", String.valueOf(maxDelayMs));
+        workerProps.setProperty("status.interval-ms", "1000"); // one host: a fresher status page costs nothing
         WorkerConfig workerConfig = WorkerConfig.fromProperties(workerProps);
 
         InitialSync initial = new InitialSync(out, roots.keySet(), destinations.keySet());
-        MetricsEndpoint metrics = MetricsEndpoint.start(registry, metricsPort);
+        StatusReader statusReader = metricsPort <= 0 ? null : new StatusReader(broker.bootstrapServers(), topics,
+            Map.of(), Duration.ofSeconds(15), StatusReader.DEFAULT_SCAN_LIMIT, System::currentTimeMillis);
+        List<String> destinationNames = List.copyOf(destinations.keySet());
+        MetricsEndpoint metrics = MetricsEndpoint.start(registry, metricsHost, metricsPort, statusReader == null ? null
+            : new StatusHttpHandler(() -> statusReader.read(destinationNames), "rtb up: " + host, Duration.ofSeconds(2)));
         Worker worker = new Worker(workerConfig, topics, broker.bootstrapServers(), registry, report -> {
             if (!initial.onReport(report)) out.println(line(report));
         });
@@ -148,6 +160,7 @@ final class UpCommand implements Callable<Integer> {
             agent.close();
             worker.close();
             metrics.close();
+            if (statusReader != null) statusReader.close();
             broker.close();
             stopped.countDown();
         }, "rtb-up-shutdown"));
@@ -161,6 +174,7 @@ final class UpCommand implements Callable<Integer> {
                 + (versionsKeep == 0 ? "" : ", newest " + versionsKeep) + "); rtb restore PATH --at TIME --source DIR "
                 + "--dest URL_OR_DIR brings files back"
             : "kept versions: off (--no-keep-versions): the destinations are plain mirrors");
+        if (metricsPort > 0) out.println("status page: http://" + metricsHost + ":" + metricsPort + "/status");
         initial.start();
         stopped.await();
         return 0;

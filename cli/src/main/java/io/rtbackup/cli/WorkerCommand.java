@@ -4,12 +4,17 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.rtbackup.topics.TopicProvisioner;
 import io.rtbackup.topics.Topics;
 import io.rtbackup.worker.Worker;
+import io.rtbackup.worker.config.DestinationConfig;
 import io.rtbackup.worker.config.WorkerConfig;
+import io.rtbackup.worker.status.StatusHttpHandler;
+import io.rtbackup.worker.status.StatusReader;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -19,10 +24,17 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code rtb worker --config FILE}: one stateless backup worker; run as many as the partitions allow. */
+/**
+ * {@code rtb worker --config FILE}: one stateless backup worker; run as many as the partitions allow. Flags
+ * override the file ({@code --worker-id} over {@code worker.id}, {@code --metrics-port} over {@code metrics.port},
+ * {@code --metrics-host} over {@code metrics.host}, {@code --bootstrap-servers} over
+ * {@code kafka.bootstrap.servers}).
+ */
 @Command(name = "worker", mixinStandardHelpOptions = true,
     description = "Run a backup worker: coalesce events, route them to destinations, issue sync commands.")
 final class WorkerCommand implements Callable<Integer> {
+    static final String METRICS_PORT = "metrics.port";
+    static final String METRICS_HOST = "metrics.host";
 
     @Spec
     CommandSpec spec;
@@ -33,8 +45,17 @@ final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--bootstrap-servers", description = "Kafka bootstrap servers; overrides kafka.bootstrap.servers.")
     String bootstrapServers;
 
-    @Option(names = "--metrics-port", defaultValue = "0", description = "Serve Prometheus metrics on 127.0.0.1:PORT.")
-    int metricsPort;
+    @Option(names = "--worker-id", description = "This worker's id; overrides worker.id (e.g. the pod name, so one "
+        + "config serves several replicas).")
+    String workerId;
+
+    @Option(names = "--metrics-port", description = "Serve Prometheus metrics (/metrics) and the status page "
+        + "(/status, /status.json) on this port; overrides metrics.port (default: none).")
+    Integer metricsPort;
+
+    @Option(names = "--metrics-host", description = "Address the metrics port binds; overrides metrics.host "
+        + "(default: 127.0.0.1; 0.0.0.0 to be scraped from outside, e.g. in Kubernetes).")
+    String metricsHost;
 
     @Option(names = "--topic-prefix", defaultValue = "", description = "Prefix of the rtb.* topic names (default: none).")
     String topicPrefix;
@@ -53,20 +74,66 @@ final class WorkerCommand implements Callable<Integer> {
                 "no Kafka address: set kafka.bootstrap.servers in " + config + " or pass --bootstrap-servers");
         }
         props.remove("kafka.bootstrap.servers");
+        for (String key : props.stringPropertyNames()) {
+            if (key.startsWith("metrics.") && !key.equals(METRICS_PORT) && !key.equals(METRICS_HOST)) {
+                throw new ParameterException(spec.commandLine(), config + ": unknown key '" + key + "' (known: "
+                    + METRICS_PORT + ", " + METRICS_HOST + ")");
+            }
+        }
+        if (workerId != null) props.setProperty("worker.id", workerId);
+        int port = metricsPort != null ? metricsPort : port(props.getProperty(METRICS_PORT));
+        String host = metricsHost != null ? metricsHost
+            : props.getProperty(METRICS_HOST, MetricsEndpoint.DEFAULT_HOST).trim();
+        if (port < 0 || port > 65535) {
+            throw new ParameterException(spec.commandLine(), "--metrics-port must be 0-65535, got " + port);
+        }
         WorkerConfig cfg = WorkerConfig.fromProperties(props);
         Topics topics = Topics.withPrefix(topicPrefix);
-        TopicProvisioner.ensure(bootstrap, topics);
         PrometheusRegistry registry = new PrometheusRegistry();
-        MetricsEndpoint metrics = MetricsEndpoint.start(registry, metricsPort);
-        Worker worker = new Worker(cfg, topics, bootstrap, registry);
+        List<String> destinations = cfg.destinations().stream().map(DestinationConfig::name).toList();
+        // The page shows the whole fleet as Kafka has it (every worker's records, every group's lag), not only
+        // this worker's memory: any worker's page answers "is my backup current?".
+        StatusReader statusReader = port == 0 ? null : new StatusReader(bootstrap, topics, cfg.kafka(),
+            Duration.ofSeconds(15), StatusReader.DEFAULT_SCAN_LIMIT, System::currentTimeMillis);
+        MetricsEndpoint metrics;
+        try {
+            metrics = MetricsEndpoint.start(registry, host, port, statusReader == null ? null : new StatusHttpHandler(
+                () -> statusReader.read(destinations), "rtb worker " + cfg.workerId(), Duration.ofSeconds(2)));
+        } catch (RuntimeException e) {
+            if (statusReader != null) statusReader.close();
+            throw e;
+        }
+        Worker worker;
+        try {
+            TopicProvisioner.ensure(bootstrap, topics);
+            worker = new Worker(cfg, topics, bootstrap, registry);
+        } catch (RuntimeException e) {
+            metrics.close();
+            if (statusReader != null) statusReader.close();
+            throw e;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             worker.close();
             metrics.close();
+            if (statusReader != null) statusReader.close();
             stopped.countDown();
         }, "rtb-worker-shutdown"));
         worker.start();
         stopped.await();
         return 0;
+    }
+
+    /** {@code metrics.port} of the file; its errors name the key, as every config error does. */
+    private int port(String value) {
+        if (value == null || value.isBlank()) return 0;
+        try {
+            int p = Integer.parseInt(value.trim());
+            if (p < 0 || p > 65535) throw new NumberFormatException();
+            return p;
+        } catch (NumberFormatException e) {
+            throw new ParameterException(spec.commandLine(), config + ": " + METRICS_PORT
+                + " must be a port number 1-65535 (0 or unset: no endpoint), got '" + value.trim() + "'");
+        }
     }
 }

@@ -48,5 +48,9 @@ class ExampleConfigsTest {
         WorkerConfig w = WorkerConfig.fromProperties(p);
         assertThat(w.workerId()).isEqualTo("worker-1");
         assertThat(w.destinations()).hasSize(2);
+        assertThat(w.statusInterval()).isEqualTo(java.time.Duration.ofSeconds(5));
+        // Read by `rtb worker` itself, not WorkerConfig (see ConfigPrecedenceTest for their errors).
+        assertThat(Integer.parseInt(p.getProperty(WorkerCommand.METRICS_PORT))).isBetween(1, 65535);
+        assertThat(p.getProperty(WorkerCommand.METRICS_HOST)).isEqualTo("127.0.0.1");
     }
 }

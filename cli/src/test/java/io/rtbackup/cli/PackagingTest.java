@@ -16,7 +16,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
@@ -243,8 +242,20 @@ class PackagingTest {
         Properties p = new Properties();
         p.load(new StringReader(text));
         assertThat(p.getProperty("kafka.bootstrap.servers")).isNotBlank();
+        assertThat(p.getProperty("worker.id")).as("the flag sets it per pod; one in the file would mislead").isNull();
+        p.setProperty("worker.id", "rtbackup-worker-5d8f7c9b6-x7k2p"); // what a pod name looks like
         assertThat(parseWorker(p).destinations()).isNotEmpty();
-        assertThat(Optional.ofNullable(map(map(byKind.get("Deployment").get("spec")).get("strategy")).get("type")))
-            .as("one worker.id per Deployment: never two pods at once").contains("Recreate");
+        // Several replicas share the ConfigMap; each pod's name (downward API) is its worker id.
+        assertThat((Integer) map(byKind.get("Deployment").get("spec")).get("replicas")).isGreaterThanOrEqualTo(2);
+        assertThat(sub.matchedOptionValue("--worker-id", (String) null)).isEqualTo("$(POD_NAME)");
+        Map<String, Object> podName = ((List<?>) container.get("env")).stream().map(PackagingTest::map)
+            .filter(e -> "POD_NAME".equals(e.get("name"))).findFirst().orElseThrow();
+        assertThat(map(map(podName.get("valueFrom")).get("fieldRef")).get("fieldPath")).isEqualTo("metadata.name");
+        assertThat(parseWorker(p).workerId()).isEqualTo("rtbackup-worker-5d8f7c9b6-x7k2p");
+        // Scrapable from outside the pod, on the port the container declares.
+        Integer metricsPort = sub.matchedOptionValue("--metrics-port", (Integer) null);
+        assertThat(sub.matchedOptionValue("--metrics-host", (String) null)).isEqualTo("0.0.0.0");
+        assertThat(((List<?>) container.get("ports")).stream().map(PackagingTest::map)
+            .map(m -> m.get("containerPort"))).contains(metricsPort);
     }
 }

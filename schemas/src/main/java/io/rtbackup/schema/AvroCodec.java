@@ -59,6 +59,10 @@ public final class AvroCodec<T extends SpecificRecord> {
         return new AvroCodec<>(SyncResult.getClassSchema(), "SyncResult");
     }
 
+    public static AvroCodec<WorkerStatus> workerStatus() {
+        return new AvroCodec<>(WorkerStatus.getClassSchema(), "WorkerStatus");
+    }
+
     /** The record name this codec handles, e.g. {@code FileEvent}. */
     public String schemaName() {
         return name;

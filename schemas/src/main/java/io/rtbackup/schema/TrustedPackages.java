@@ -18,6 +18,7 @@ final class TrustedPackages {
             .add(FileEvent.class).add(FileOp.class).add(CaptureSource.class)
             .add(SyncCommand.class).add(OffsetRange.class)
             .add(SyncResult.class).add(SyncOutcome.class)
+            .add(WorkerStatus.class).add(SyncSummary.class)
             .build();
         ClassSecurityValidator.setGlobal(ClassSecurityValidator.composite(ClassSecurityValidator.getGlobal(), ours));
         installed = true;

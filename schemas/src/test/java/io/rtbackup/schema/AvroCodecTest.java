@@ -58,6 +58,20 @@ class AvroCodecTest {
     }
 
     @Test
+    void workerStatusRoundTripsWithItsRecentSyncs() {
+        AvroCodec<WorkerStatus> codec = AvroCodec.workerStatus();
+        WorkerStatus st = WorkerStatus.newBuilder().setWorkerId("w-1").setDestination("d1").setPublishedAtMs(5)
+            .setIntervalMs(1000).setBreakerState("OPEN").setPaused(true).setLastErrorMs(4).setLastError("no result")
+            .setRecentSyncs(List.of(SyncSummary.newBuilder().setFinishedAtMs(3).setHostId("h").setRootId("r")
+                .setCommandId("c-1").setPaths(1).setSamplePaths(List.of("a\\xff<b>")).setOutcome("RETRYING")
+                .setError("connection refused").build()))
+            .build();
+        WorkerStatus back = codec.decode(codec.encode(st));
+        assertThat(back).isEqualTo(st);
+        assertThat(back.getRecentSyncs().get(0).getSamplePaths()).containsExactly("a\\xff<b>");
+    }
+
+    @Test
     void randomBytesFailWithTheDlqException() {
         Random random = new Random(7);
         for (int i = 0; i < 2000; i++) {

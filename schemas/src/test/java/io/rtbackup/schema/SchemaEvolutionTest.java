@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class SchemaEvolutionTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"FileEvent", "SyncCommand", "SyncResult"})
+    @ValueSource(strings = {"FileEvent", "SyncCommand", "SyncResult", "WorkerStatus"})
     void everyStoredVersionReadsEveryOther(String name) {
         List<Schema> versions = SchemaHistory.versions(name);
         for (Schema reader : versions) {
@@ -32,7 +32,7 @@ class SchemaEvolutionTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"FileEvent", "SyncCommand", "SyncResult"})
+    @ValueSource(strings = {"FileEvent", "SyncCommand", "SyncResult", "WorkerStatus"})
     void theCompiledSchemaIsTheNewestStoredVersion(String name) throws Exception {
         Schema compiled = (Schema) Class.forName("io.rtbackup.schema." + name).getField("SCHEMA$").get(null);
         List<Schema> versions = SchemaHistory.versions(name);

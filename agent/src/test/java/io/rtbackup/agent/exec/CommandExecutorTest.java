@@ -48,7 +48,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CommandExecutorTest {
     private static final String HOST = "h";
-    private static final Topics TOPICS = new Topics("ev", "cmd", "res", "dlq");
+    private static final Topics TOPICS = new Topics("ev", "cmd", "res", "dlq", "status");
     private static final int PARTITIONS = 6;
 
     @TempDir

@@ -29,6 +29,7 @@ import java.util.regex.Pattern;
  * bulkhead.max-concurrent=4
  * result.timeout-ms=300000  result.full-sync-timeout-ms=21600000
  * commit.interval-ms=1000
+ * status.interval-ms=5000                         # how often the worker publishes its status record (rtb status)
  * kafka.&lt;client property&gt;=...                     # passed to every Kafka client (e.g. kafka.security.protocol)
  * </pre>
  * Unknown keys under these prefixes are errors (a typo must not silently fall back to a default); keys with
@@ -44,12 +45,14 @@ public record WorkerConfig(
     Duration resultTimeout,
     Duration fullSyncResultTimeout,
     Duration commitInterval,
+    Duration statusInterval,
     Map<String, String> kafka) {
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
     private static final Pattern DESTINATION_KEY = Pattern.compile("destination\\.([^.]+)\\.(.+)");
     private static final Set<String> OWN_PREFIXES =
-        Set.of("worker.", "destination.", "coalesce.", "retry.", "breaker.", "bulkhead.", "result.", "commit.");
+        Set.of("worker.", "destination.", "coalesce.", "retry.", "breaker.", "bulkhead.", "result.", "commit.",
+            "status.");
     private static final Set<String> KNOWN_KEYS = Set.of(
         "worker.id", "worker.destinations",
         "coalesce.debounce-ms", "coalesce.max-delay-ms", "coalesce.batch-max-paths", "coalesce.max-pending-paths",
@@ -59,7 +62,7 @@ public record WorkerConfig(
         "breaker.half-open-calls",
         "bulkhead.max-concurrent",
         "result.timeout-ms", "result.full-sync-timeout-ms",
-        "commit.interval-ms");
+        "commit.interval-ms", "status.interval-ms");
 
     public WorkerConfig {
         if (workerId == null || !NAME.matcher(workerId).matches()) {
@@ -158,6 +161,7 @@ public record WorkerConfig(
             millis(p, "result.timeout-ms", Duration.ofMinutes(5), 1),
             millis(p, "result.full-sync-timeout-ms", Duration.ofHours(6), 1),
             millis(p, "commit.interval-ms", Duration.ofSeconds(1), 1),
+            millis(p, "status.interval-ms", Duration.ofSeconds(5), 100),
             kafka);
     }
 

@@ -9,6 +9,7 @@ import io.rtbackup.schema.SyncCommand;
 import io.rtbackup.schema.SyncResult;
 import io.rtbackup.schema.UndecodableRecordException;
 import io.rtbackup.topics.Topics;
+import io.rtbackup.worker.SyncFailure;
 import io.rtbackup.worker.SyncListener;
 import io.rtbackup.worker.SyncReport;
 import io.rtbackup.worker.coalesce.Batch;
@@ -419,6 +420,13 @@ public final class DestinationPipeline implements Runnable {
             a.attempt(), why, delayMs);
         retries.add(new RetryWait(a.batch(), a.attempt() + 1, nanos.getAsLong() + delayMs * 1_000_000L, a.retry(),
             exhausted, destinationDown));
+        try {
+            Batch b = a.batch();
+            listener.onAttemptFailed(new SyncFailure(name, b.key().host(), b.key().root(), a.commandId(), b.fullSync(),
+                b.paths().size(), b.paths().stream().limit(SAMPLE_PATHS).map(PathKey::show).toList(), a.attempt(), why));
+        } catch (RuntimeException e) {
+            log.warn("destination {}: sync listener failed: {}", name, e.toString());
+        }
     }
 
     /**

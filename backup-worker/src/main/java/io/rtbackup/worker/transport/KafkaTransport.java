@@ -14,9 +14,12 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Commands and dead letters through one shared, idempotent producer. Thread-safe. */
-public final class KafkaTransport implements CommandSink, DeadLetterSink, AutoCloseable {
+/** Commands, dead letters and status records through one shared, idempotent producer. Thread-safe. */
+public final class KafkaTransport implements CommandSink, DeadLetterSink, StatusSink, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(KafkaTransport.class);
     private final Producer<byte[], byte[]> producer;
     private final Topics topics;
     private final String workerId;
@@ -71,6 +74,18 @@ public final class KafkaTransport implements CommandSink, DeadLetterSink, AutoCl
                 (md, e) -> onDone.accept(e));
         } catch (RuntimeException e) {
             onDone.accept(e);
+        }
+    }
+
+    @Override
+    public void publishStatus(String key, byte[] value) {
+        try {
+            producer.send(new ProducerRecord<>(topics.status(), key.getBytes(StandardCharsets.UTF_8), value), (md, e) -> {
+                // The next interval publishes again; a lost status record only makes the status a little older.
+                if (e != null) log.debug("status record {} not published to {}: {}", key, topics.status(), e.toString());
+            });
+        } catch (RuntimeException e) {
+            log.debug("status record {} not published to {}: {}", key, topics.status(), e.toString());
         }
     }
 

@@ -49,6 +49,7 @@ class WorkerConfigTest {
             "breaker.open-wait-ms", "500", "breaker.half-open-calls", "2",
             "bulkhead.max-concurrent", "8",
             "result.timeout-ms", "2000", "result.full-sync-timeout-ms", "9000", "commit.interval-ms", "50",
+            "status.interval-ms", "700",
             "kafka.security.protocol", "PLAINTEXT",
             "agent.unrelated", "ignored"));
         assertThat(c.destinations()).extracting(DestinationConfig::name).containsExactly("a", "b");
@@ -62,6 +63,7 @@ class WorkerConfigTest {
         assertThat(c.resultTimeout()).isEqualTo(Duration.ofSeconds(2));
         assertThat(c.fullSyncResultTimeout()).isEqualTo(Duration.ofSeconds(9));
         assertThat(c.commitInterval()).isEqualTo(Duration.ofMillis(50));
+        assertThat(c.statusInterval()).isEqualTo(Duration.ofMillis(700));
         assertThat(c.kafka()).containsEntry("security.protocol", "PLAINTEXT");
     }
 
@@ -140,6 +142,10 @@ class WorkerConfigTest {
         assertError(props("worker.id", "w", "destination.a.routes", "*:*", "worker.destinations", "nope"),
             "worker.destinations");
         assertError(props("worker.id", "bad id", "destination.a.routes", "*:*"), "worker.id");
+        assertError(props("worker.id", "w", "destination.a.routes", "*:*", "status.interval-ms", "10"),
+            "status.interval-ms");
+        assertError(props("worker.id", "w", "destination.a.routes", "*:*", "status.intervall-ms", "1000"),
+            "status.intervall-ms");
     }
 
     private static void assertError(Properties p, String key) {

@@ -44,6 +44,8 @@ final class Fleet implements AutoCloseable {
     final RsyncDaemon d1;
     final RsyncDaemon d2;
     final Topics topics;
+    /** What {@code --topic-prefix} must be for a CLI command to talk to this fleet's topics. */
+    final String topicPrefix;
     final KafkaBroker broker;
     final List<SyncReport> reports = new CopyOnWriteArrayList<>();
     final PrometheusRegistry registry = new PrometheusRegistry();
@@ -67,7 +69,8 @@ final class Fleet implements AutoCloseable {
                 .auth("backup", "first secret").module("backup", tmp.newDir(BytePaths.utf8("m1")))).start();
             second = d2Options.apply(RsyncDaemon.builder(tmp.newDir(BytePaths.utf8("daemon2")))
                 .auth("backup", "second secret").module("backup", tmp.newDir(BytePaths.utf8("m2")))).start();
-            topics = Topics.withPrefix("e2e-" + UUID.randomUUID() + ".");
+            topicPrefix = "e2e-" + UUID.randomUUID() + ".";
+            topics = Topics.withPrefix(topicPrefix);
             TopicProvisioner.ensure(broker.bootstrapServers(), topics);
         } catch (IOException | RuntimeException e) {
             // a half-built fleet must not leave daemons running behind the failed test
@@ -129,6 +132,8 @@ final class Fleet implements AutoCloseable {
         p.setProperty("retry.initial-backoff-ms", "200");
         p.setProperty("retry.max-backoff-ms", "2000");
         p.setProperty("breaker.open-wait-ms", "2000");
+        // rtb status and the status page read these records; the tests should not wait 5 s for one.
+        p.setProperty("status.interval-ms", "500");
         return p;
     }
 

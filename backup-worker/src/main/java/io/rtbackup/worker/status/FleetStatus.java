@@ -1,0 +1,76 @@
+package io.rtbackup.worker.status;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What {@code rtb status} and the status page show: per destination the lag of its consumer group on the events
+ * topic, what its workers report, and per (host, root) the lag and the last success and error.
+ *
+ * @param takenAtMs   when the snapshot was read (this process's clock)
+ * @param eventsTopic the events topic the lag is measured on
+ */
+public record FleetStatus(long takenAtMs, String eventsTopic, List<DestinationStatus> destinations) {
+
+    public FleetStatus {
+        destinations = List.copyOf(destinations);
+    }
+
+    public Optional<DestinationStatus> destination(String name) {
+        return destinations.stream().filter(d -> d.name().equals(name)).findFirst();
+    }
+
+    /**
+     * One destination.
+     *
+     * @param lagEvents          events on the events topic after the group's committed offsets, i.e. not yet
+     *                           durable on the destination. A partition without a committed offset counts from the
+     *                           log start, because that is where the worker starts it (auto.offset.reset=none,
+     *                           replay from the beginning).
+     * @param lagSeconds         age of the oldest of those events (record timestamp); 0 when there is no lag
+     * @param oldestUnconsumedMs timestamp of that event, 0 when there is no lag
+     * @param committed          whether the group has committed any offset on the events topic yet
+     * @param breakerState       the worst circuit-breaker state its live workers report (OPEN, HALF_OPEN, CLOSED),
+     *                           or UNKNOWN when no live worker reports this destination
+     * @param lastSuccessMs      newest successful sync (worker records and recent results); 0 when none seen
+     * @param lastErrorMs        newest failure; 0 when none seen
+     * @param recentSyncs        newest first, across workers
+     */
+    public record DestinationStatus(String name, String consumerGroup, long lagEvents, double lagSeconds,
+                                    long oldestUnconsumedMs, boolean committed, String breakerState, boolean paused,
+                                    long syncsOk, long syncsFailed, long lastSuccessMs, long lastErrorMs,
+                                    String lastError, List<WorkerView> workers, List<RootStatus> roots,
+                                    List<RecentSync> recentSyncs) {
+        public DestinationStatus {
+            workers = List.copyOf(workers);
+            roots = List.copyOf(roots);
+            recentSyncs = List.copyOf(recentSyncs);
+        }
+    }
+
+    /** One worker's latest record for a destination; stale when older than three of its publish intervals. */
+    public record WorkerView(String workerId, long publishedAtMs, boolean stale, boolean ready, String breakerState,
+                             boolean paused, int pendingPaths, int commandsInFlight, int commandsWaitingForRetry,
+                             int assignedPartitions, long lagEvents) {
+    }
+
+    /**
+     * One (host, root) routed to a destination.
+     *
+     * @param lagEvents    unconsumed events of this pair among those read (see {@code lagComplete})
+     * @param lagComplete  false when a partition's backlog was longer than the scan limit, so the count is a
+     *                     lower bound (the destination's total {@code lagEvents} is always exact)
+     */
+    public record RootStatus(String host, String root, long lagEvents, boolean lagComplete, double lagSeconds,
+                             long lastSuccessMs, long lastErrorMs, String lastError) {
+    }
+
+    /** A finished batch or a failed attempt, as a worker reported it. Paths are printable ({@code \xNN} escapes). */
+    public record RecentSync(long finishedAtMs, String workerId, String host, String root, String outcome,
+                             boolean fullSync, int paths, List<String> samplePaths, int attempt, long bytesSent,
+                             long durationMs, long latencyMs, String error) {
+        public RecentSync {
+            samplePaths = List.copyOf(samplePaths);
+        }
+    }
+}
