@@ -82,6 +82,7 @@ import org.slf4j.LoggerFactory;
 public final class DestinationPipeline implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(DestinationPipeline.class);
     private static final long IDLE_POLL_MS = 20;
+    private static final Duration POSITION_TIMEOUT = Duration.ofSeconds(30);
     private static final long GAUGE_INTERVAL_NS = 250_000_000L;
     private static final long DEAD_LETTER_RETRY_NS = 1_000_000_000L;
     private static final int SAMPLE_PATHS = 5;
@@ -740,8 +741,23 @@ public final class DestinationPipeline implements Runnable {
 
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> parts) {
-            assignedOnce = true;
             if (!parts.isEmpty()) log.info("destination {}: assigned {}", name, parts);
+            // Fix every position now, before the pipeline counts as ready: otherwise a partition without a committed
+            // offset is only found to be one on a later poll, and events published in between would be taken for
+            // an unknown history (a full-root sync) instead of new changes.
+            List<TopicPartition> noOffset = new ArrayList<>();
+            for (TopicPartition tp : parts) {
+                try {
+                    consumer.position(tp, POSITION_TIMEOUT);
+                } catch (NoOffsetForPartitionException e) {
+                    noOffset.add(tp);
+                } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                    log.warn("destination {}: no position for {} within {}; the next poll resolves it", name, tp,
+                        POSITION_TIMEOUT);
+                }
+            }
+            startFromBeginning(noOffset, "has no committed offset (new destination, or the group's offsets expired)");
+            assignedOnce = true;
         }
 
         private void drop(Collection<TopicPartition> parts, String how) {
