@@ -7,11 +7,7 @@ import io.rtbackup.worker.status.FleetStatus.RootStatus;
 import io.rtbackup.worker.status.StatusJson;
 import io.rtbackup.worker.status.StatusReader;
 import io.rtbackup.worker.status.StatusUnavailableException;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -93,14 +89,7 @@ final class StatusCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Properties props = new Properties();
-        if (config != null) {
-            try (Reader r = Files.newBufferedReader(config, StandardCharsets.UTF_8)) {
-                props.load(r);
-            } catch (IOException e) {
-                throw new ParameterException(spec.commandLine(), "--config: cannot read " + config + ": " + e.getMessage());
-            }
-        }
+        Properties props = config != null ? PropertiesFile.load(spec, config) : new Properties();
         String bootstrap = bootstrapServers != null ? bootstrapServers : props.getProperty("kafka.bootstrap.servers");
         if (bootstrap == null || bootstrap.isBlank()) {
             throw new ParameterException(spec.commandLine(),

@@ -8,10 +8,6 @@ import io.rtbackup.worker.config.DestinationConfig;
 import io.rtbackup.worker.config.WorkerConfig;
 import io.rtbackup.worker.status.StatusHttpHandler;
 import io.rtbackup.worker.status.StatusReader;
-import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -62,12 +58,7 @@ final class WorkerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Properties props = new Properties();
-        try (Reader r = Files.newBufferedReader(config, StandardCharsets.UTF_8)) {
-            props.load(r);
-        } catch (IOException e) {
-            throw new ParameterException(spec.commandLine(), "--config: cannot read " + config + ": " + e.getMessage());
-        }
+        Properties props = PropertiesFile.load(spec, config);
         String bootstrap = bootstrapServers != null ? bootstrapServers : props.getProperty("kafka.bootstrap.servers");
         if (bootstrap == null || bootstrap.isBlank()) {
             throw new ParameterException(spec.commandLine(),
