@@ -91,6 +91,9 @@ public final class RsyncDaemon implements AutoCloseable {
         private int maxConnections;
         private String rsyncBinary = "rsync";
         private final Map<String, String> moduleParameters = new LinkedHashMap<>();
+        private String host = HOST;
+        private List<String> launchPrefix = List.of();
+        private int fixedPort;
 
         private Builder(byte[] workDir) {
             this.workDir = workDir.clone();
@@ -163,6 +166,20 @@ public final class RsyncDaemon implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Runs the daemon inside network namespace {@code netns} ({@code ip netns exec}), listening on
+         * {@code address:port} there; the address must be reachable from this process (e.g. over a bridge).
+         */
+        public Builder inNetworkNamespace(String netns, String address, int port) {
+            if (!netns.matches("[A-Za-z0-9_.-]+") || port < 1 || port > 65535) {
+                throw new IllegalArgumentException("network namespace '" + netns + "' or port " + port + " invalid");
+            }
+            this.launchPrefix = List.of("ip", "netns", "exec", netns);
+            this.host = address;
+            this.fixedPort = port;
+            return this;
+        }
+
         /** Writes rsyncd.conf (and the secrets file) into the work dir and starts the daemon on a free port. */
         public RsyncDaemon start() throws IOException {
             if (modules.isEmpty()) {
@@ -170,6 +187,11 @@ public final class RsyncDaemon implements AutoCloseable {
             }
             RsyncDaemon d = new RsyncDaemon(this);
             d.writeConfig();
+            if (fixedPort > 0) {
+                d.port = fixedPort;
+                d.launch();
+                return d;
+            }
             IOException last = null;
             for (int attempt = 0; attempt < 5; attempt++) {
                 d.port = freePort();
@@ -200,11 +222,15 @@ public final class RsyncDaemon implements AutoCloseable {
     private final int maxConnections;
     private final String rsyncBinary;
     private final Map<String, String> moduleParameters;
+    private final String host;
+    private final List<String> launchPrefix;
     private int port;
     private Process process;
 
     private RsyncDaemon(Builder b) {
         this.workDir = b.workDir;
+        this.host = b.host;
+        this.launchPrefix = b.launchPrefix;
         this.workDirString = new String(b.workDir, StandardCharsets.US_ASCII);
         this.modules = Map.copyOf(b.modules);
         this.user = b.user;
@@ -298,14 +324,15 @@ public final class RsyncDaemon implements AutoCloseable {
 
     private void launch() throws IOException {
         long logOffset = ByteFs.lstat(logFile()).map(s -> s.size()).orElse(0L);
-        List<String> cmd = List.of(rsyncBinary, "--daemon", "--no-detach",
-                "--config=" + workDirString + "/rsyncd.conf", "--address=" + HOST, "--port=" + port);
+        List<String> cmd = new ArrayList<>(launchPrefix);
+        cmd.addAll(List.of(rsyncBinary, "--daemon", "--no-detach",
+                "--config=" + workDirString + "/rsyncd.conf", "--address=" + host, "--port=" + port));
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(new File(workDirString + "/rsyncd.out")));
         process = pb.start();
         waitUntilListening(logOffset);
-        log.info("rsync daemon pid {} listening on {}:{} (modules {}, config {})", process.pid(), HOST, port,
+        log.info("rsync daemon pid {} listening on {}:{} (modules {}, config {})", process.pid(), host, port,
                 modules.keySet(), workDirString + "/rsyncd.conf");
     }
 
@@ -315,7 +342,7 @@ public final class RsyncDaemon implements AutoCloseable {
         while (System.currentTimeMillis() < deadline) {
             if (!process.isAlive()) {
                 String why = logSince(logOffset) + readOutput();
-                String msg = "rsync daemon on " + HOST + ":" + port + " exited with code " + process.exitValue()
+                String msg = "rsync daemon on " + host + ":" + port + " exited with code " + process.exitValue()
                         + " during startup (config " + workDirString + "/rsyncd.conf): " + why.strip();
                 if (why.contains("Address already in use") || why.contains("bind")) {
                     throw new PortTakenException(msg);
@@ -328,13 +355,13 @@ public final class RsyncDaemon implements AutoCloseable {
             sleep(50);
         }
         kill();
-        throw new IOException("rsync daemon did not listen on " + HOST + ":" + port + " within "
+        throw new IOException("rsync daemon did not listen on " + host + ":" + port + " within "
                 + START_TIMEOUT_MS + " ms; log: " + logSince(logOffset).strip());
     }
 
     private boolean canConnect() {
         try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress(HOST, port), 500);
+            s.connect(new InetSocketAddress(host, port), 500);
             return true;
         } catch (IOException e) {
             return false;
@@ -389,7 +416,7 @@ public final class RsyncDaemon implements AutoCloseable {
             throw new IllegalArgumentException("no module '" + module + "' in this daemon; modules: "
                     + modules.keySet());
         }
-        return "rsync://" + (user != null ? user + "@" : "") + HOST + ":" + port + "/" + module;
+        return "rsync://" + (user != null ? user + "@" : "") + host + ":" + port + "/" + module;
     }
 
     /** The directory a module serves. */
@@ -580,11 +607,11 @@ public final class RsyncDaemon implements AutoCloseable {
         } catch (ExecutionException e) {
             throw new IOException("waiting for an rsync daemon child failed", e);
         }
-        log.info("rsync daemon on {}:{} {}", HOST, port, forcibly ? "killed" : "stopped");
+        log.info("rsync daemon on {}:{} {}", host, port, forcibly ? "killed" : "stopped");
     }
 
     @Override
     public String toString() {
-        return "RsyncDaemon[" + HOST + ":" + port + ", modules " + modules.keySet() + "]";
+        return "RsyncDaemon[" + host + ":" + port + ", modules " + modules.keySet() + "]";
     }
 }

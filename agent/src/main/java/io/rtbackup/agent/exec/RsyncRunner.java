@@ -1,5 +1,6 @@
 package io.rtbackup.agent.exec;
 
+import io.rtbackup.agent.config.ExecConfig.DaemonTarget;
 import io.rtbackup.agent.config.ExecConfig.Destination;
 import io.rtbackup.agent.config.ExecConfig.Password;
 import io.rtbackup.agent.exec.ListedPath.Presence;
@@ -371,6 +372,9 @@ public final class RsyncRunner implements Replicator {
         // within the second of its source's mtime keeps the creation time.
         a.add("--modify-window=-1");
         a.add("--timeout=" + Math.max(1, d.ioTimeout().toSeconds()));
+        // A destination cut off by the network drops the connection attempt silently: without this, each run
+        // would wait for the kernel's TCP connect timeout (about two minutes) holding one of the destination's slots.
+        if (d.target() instanceof DaemonTarget) a.add("--contimeout=" + Math.max(1, d.ioTimeout().toSeconds()));
         a.add("--stats");
         a.add("--no-human-readable");
         a.add("--mkpath");
