@@ -1,5 +1,6 @@
 package io.rtbackup.agent.capture.fanotify;
 
+import io.rtbackup.agent.capture.BytesKey;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -12,37 +13,16 @@ import java.util.TreeMap;
  * lookup resolves the directory's current path again instead of returning a stale one.
  */
 final class DirCache {
-
-    /** fsid + handle type + handle bytes, compared by content. */
-    static final class Key {
-        final byte[] bytes;
-        private final int hash;
-
-        Key(byte[] bytes) {
-            this.bytes = bytes;
-            this.hash = Arrays.hashCode(bytes);
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Key k && k.hash == hash && Arrays.equals(k.bytes, bytes);
-        }
-
-        @Override
-        public int hashCode() {
-            return hash;
-        }
-    }
-
     private final int capacity;
-    private final TreeMap<byte[], Key> byPath = new TreeMap<>(Arrays::compareUnsigned);
-    private final LinkedHashMap<Key, byte[]> byKey;
+    private final TreeMap<byte[], BytesKey> byPath = new TreeMap<>(Arrays::compareUnsigned);
+    /** By fsid + handle type + handle bytes. */
+    private final LinkedHashMap<BytesKey, byte[]> byKey;
 
     DirCache(int capacity) {
         this.capacity = capacity;
         this.byKey = new LinkedHashMap<>(1024, 0.75f, true) {
             @Override
-            protected boolean removeEldestEntry(Map.Entry<Key, byte[]> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<BytesKey, byte[]> eldest) {
                 if (size() > DirCache.this.capacity) {
                     byPath.remove(eldest.getValue());
                     return true;
@@ -52,12 +32,12 @@ final class DirCache {
         };
     }
 
-    byte[] get(Key key) {
+    byte[] get(BytesKey key) {
         return byKey.get(key);
     }
 
-    void put(Key key, byte[] path) {
-        Key other = byPath.put(path, key);
+    void put(BytesKey key, byte[] path) {
+        BytesKey other = byPath.put(path, key);
         if (other != null && !other.equals(key)) byKey.remove(other);
         byte[] old = byKey.put(key, path);
         if (old != null && !Arrays.equals(old, path)) byPath.remove(old);
@@ -65,13 +45,13 @@ final class DirCache {
 
     /** Forgets {@code path} and everything below it. */
     void invalidate(byte[] path) {
-        Key exact = byPath.remove(path);
+        BytesKey exact = byPath.remove(path);
         if (exact != null) byKey.remove(exact);
         byte[] from = Arrays.copyOf(path, path.length + 1);
         from[path.length] = '/';
         byte[] to = Arrays.copyOf(path, path.length + 1);
         to[path.length] = '/' + 1;
-        Iterator<Map.Entry<byte[], Key>> it = byPath.subMap(from, true, to, false).entrySet().iterator();
+        Iterator<Map.Entry<byte[], BytesKey>> it = byPath.subMap(from, true, to, false).entrySet().iterator();
         while (it.hasNext()) {
             byKey.remove(it.next().getValue());
             it.remove();

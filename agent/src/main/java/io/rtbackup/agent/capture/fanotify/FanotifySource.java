@@ -1,5 +1,6 @@
 package io.rtbackup.agent.capture.fanotify;
 
+import io.rtbackup.agent.capture.BytesKey;
 import static io.rtbackup.agent.capture.fanotify.FanotifyLib.C;
 
 import com.sun.jna.Memory;
@@ -395,7 +396,7 @@ public final class FanotifySource implements CaptureSource {
             byte[] keyBytes = new byte[12 + handleBytes];
             bb.get(i + 4, keyBytes, 0, 8);
             bb.get(i + 16, keyBytes, 8, 4 + handleBytes);
-            DirCache.Key key = new DirCache.Key(keyBytes);
+            BytesKey key = new BytesKey(keyBytes);
             byte[] dir = cache.get(key);
             if (dir == null) {
                 dir = openByHandle(fsid, bb, i + 12, 8 + handleBytes);

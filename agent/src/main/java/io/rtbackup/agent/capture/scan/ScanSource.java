@@ -1,5 +1,6 @@
 package io.rtbackup.agent.capture.scan;
 
+import io.rtbackup.agent.capture.BytesKey;
 import io.rtbackup.agent.capture.CaptureSource;
 import io.rtbackup.agent.capture.ChangeSink;
 import io.rtbackup.agent.capture.RawChange;
@@ -70,13 +71,13 @@ public final class ScanSource implements CaptureSource {
     }
 
     private void loop(List<WatchedRoot> roots, ChangeSink sink) {
-        Map<WatchedRoot, Map<Key, Entry>> previous = new HashMap<>();
+        Map<WatchedRoot, Map<BytesKey, Entry>> previous = new HashMap<>();
         try {
             while (running) {
                 for (WatchedRoot root : roots) {
-                    Map<Key, Entry> now = walk(root, sink);
+                    Map<BytesKey, Entry> now = walk(root, sink);
                     if (now == null) continue;
-                    Map<Key, Entry> before = previous.put(root, now);
+                    Map<BytesKey, Entry> before = previous.put(root, now);
                     if (before != null) diff(root.absolutePath(), before, now, sink);
                 }
                 passes.incrementAndGet();
@@ -91,11 +92,11 @@ public final class ScanSource implements CaptureSource {
     }
 
     /** Everything below the root, or null (and a rescan request) when the walk failed. */
-    private Map<Key, Entry> walk(WatchedRoot root, ChangeSink sink) {
-        Map<Key, Entry> out = new HashMap<>();
+    private Map<BytesKey, Entry> walk(WatchedRoot root, ChangeSink sink) {
+        Map<BytesKey, Entry> out = new HashMap<>();
         try {
             ByteFs.walk(root.absolutePath(), (rel, st) -> {
-                out.put(new Key(rel), new Entry(st.mode(), st.ino(), st.size(), st.mtimeNs(), st.uid(), st.gid(),
+                out.put(new BytesKey(rel), new Entry(st.mode(), st.ino(), st.size(), st.mtimeNs(), st.uid(), st.gid(),
                         st.nlink()));
                 return true;
             });
@@ -107,17 +108,17 @@ public final class ScanSource implements CaptureSource {
         }
     }
 
-    private static void diff(byte[] root, Map<Key, Entry> before, Map<Key, Entry> now, ChangeSink sink) {
+    private static void diff(byte[] root, Map<BytesKey, Entry> before, Map<BytesKey, Entry> now, ChangeSink sink) {
         long t = nowNs();
-        Map<Long, Key> vanishedByIno = new HashMap<>();
-        for (Map.Entry<Key, Entry> e : before.entrySet()) {
+        Map<Long, BytesKey> vanishedByIno = new HashMap<>();
+        for (Map.Entry<BytesKey, Entry> e : before.entrySet()) {
             Entry cur = now.get(e.getKey());
             if (cur == null || cur.type() != e.getValue().type() || cur.ino != e.getValue().ino) {
                 vanishedByIno.put(e.getValue().ino, e.getKey());
             }
         }
-        List<Key> added = new ArrayList<>();
-        for (Map.Entry<Key, Entry> e : now.entrySet()) {
+        List<BytesKey> added = new ArrayList<>();
+        for (Map.Entry<BytesKey, Entry> e : now.entrySet()) {
             Entry old = before.get(e.getKey());
             Entry cur = e.getValue();
             byte[] abs = BytePaths.join(root, e.getKey().bytes);
@@ -130,11 +131,11 @@ public final class ScanSource implements CaptureSource {
         // parents before children, so a renamed directory is seen before its contents
         added.sort((a, b) -> Arrays.compareUnsigned(a.bytes, b.bytes));
         List<byte[][]> renamedDirs = new ArrayList<>();
-        java.util.Set<Key> consumed = new java.util.HashSet<>();
-        for (Key k : added) {
+        java.util.Set<BytesKey> consumed = new java.util.HashSet<>();
+        for (BytesKey k : added) {
             Entry cur = now.get(k);
             byte[] abs = BytePaths.join(root, k.bytes);
-            Key oldKey = vanishedByIno.get(cur.ino);
+            BytesKey oldKey = vanishedByIno.get(cur.ino);
             Entry old = oldKey == null ? null : before.get(oldKey);
             if (old != null && old.type() == cur.type() && !consumed.contains(oldKey)) {
                 consumed.add(oldKey);
@@ -150,15 +151,15 @@ public final class ScanSource implements CaptureSource {
                     : cur.nlink > 1 ? FileOp.LINK : FileOp.CREATE;
             deliver(sink, new RawChange.PathChange(op, abs, cur.isDir(), t, cur.ino));
         }
-        List<Key> gone = new ArrayList<>();
-        for (Map.Entry<Key, Entry> e : before.entrySet()) {
+        List<BytesKey> gone = new ArrayList<>();
+        for (Map.Entry<BytesKey, Entry> e : before.entrySet()) {
             Entry cur = now.get(e.getKey());
             boolean replaced = cur != null && (cur.type() != e.getValue().type() || cur.ino != e.getValue().ino);
             if ((cur == null || replaced) && !consumed.contains(e.getKey())) gone.add(e.getKey());
         }
         // children before parents, like rm -r
         gone.sort((a, b) -> Arrays.compareUnsigned(b.bytes, a.bytes));
-        for (Key k : gone) {
+        for (BytesKey k : gone) {
             Entry old = before.get(k);
             if (now.containsKey(k)) continue; // replaced in place: the create above already covers the path
             deliver(sink, new RawChange.PathChange(old.isDir() ? FileOp.RMDIR : FileOp.DELETE,
@@ -216,25 +217,6 @@ public final class ScanSource implements CaptureSource {
         return now.getEpochSecond() * 1_000_000_000L + now.getNano();
     }
 
-    private static final class Key {
-        final byte[] bytes;
-        private final int hash;
-
-        Key(byte[] bytes) {
-            this.bytes = bytes;
-            this.hash = Arrays.hashCode(bytes);
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Key k && k.hash == hash && Arrays.equals(k.bytes, bytes);
-        }
-
-        @Override
-        public int hashCode() {
-            return hash;
-        }
-    }
 
     private record Entry(int mode, long ino, long size, long mtimeNs, int uid, int gid, long nlink) {
         int type() {
