@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -153,16 +154,16 @@ final class MoveBasis {
         for (ListedPath l : listed) {
             if (l.presence() != Presence.REGULAR && l.presence() != Presence.DIRECTORY) continue;
             byte[] path = l.rawPath();
-            Optional<RecentMoves.Move> m = moves.from(rootId, path);
+            Optional<byte[]> m = moves.from(rootId, path);
             if (m.isEmpty()) continue;
-            byte[] from = m.get().from();
+            byte[] from = m.get();
             if (l.presence() == Presence.DIRECTORY) {
                 wanted.putIfAbsent(ByteBuffer.wrap(path), from);
             } else {
                 byte[] newDir = BytePaths.parent(path);
                 byte[] oldDir = BytePaths.parent(from);
                 // same directory: --fuzzy finds the old name already; the root itself cannot be a link
-                if (newDir.length == 0 || java.util.Arrays.equals(newDir, oldDir)) continue;
+                if (newDir.length == 0 || Arrays.equals(newDir, oldDir)) continue;
                 wanted.putIfAbsent(ByteBuffer.wrap(newDir), oldDir);
             }
         }

@@ -17,14 +17,11 @@ import java.util.function.LongSupplier;
  * <p>Bounded (oldest entries go first) and aged out, so a burst of renames cannot grow the agent's heap.
  */
 public final class RecentMoves {
-    /** A rename: {@code from} is the old root-relative name of {@code to}. */
-    public record Move(byte[] from, boolean directory) {
-    }
-
     private record Key(String rootId, ByteBuffer to) {
     }
 
-    private record Entry(Move move, long atNs) {
+    /** {@code from}: the old root-relative name of the key's path. */
+    private record Entry(byte[] from, long atNs) {
     }
 
     private final int capacity;
@@ -57,24 +54,18 @@ public final class RecentMoves {
         Key k = new Key(e.rootId(), ByteBuffer.wrap(e.path().clone()));
         synchronized (moves) {
             moves.remove(k); // re-inserted at the young end
-            moves.put(k, new Entry(new Move(e.otherPath().clone(), e.directory()), nanoClock.getAsLong()));
+            moves.put(k, new Entry(e.otherPath().clone(), nanoClock.getAsLong()));
         }
     }
 
     /** Where {@code path} of {@code rootId} was renamed from, if that was captured lately. */
-    public Optional<Move> from(String rootId, byte[] path) {
+    public Optional<byte[]> from(String rootId, byte[] path) {
         long now = nanoClock.getAsLong();
         synchronized (moves) {
             // insertion order is age order (observe re-inserts): expire from the old end only
             for (var it = moves.values().iterator(); it.hasNext() && now - it.next().atNs() > maxAgeNs; ) it.remove();
             Entry x = moves.get(new Key(rootId, ByteBuffer.wrap(path)));
-            return x == null ? Optional.empty() : Optional.of(x.move());
-        }
-    }
-
-    public int size() {
-        synchronized (moves) {
-            return moves.size();
+            return x == null ? Optional.empty() : Optional.of(x.from().clone());
         }
     }
 }

@@ -7,10 +7,12 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.OptionalInt;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Debian's lsyncd in rsync mode ({@code default.rsync}) pushing to the site's daemon, from a config generated per
@@ -41,7 +43,7 @@ public record Lsyncd(OptionalInt delaySeconds) implements Contender {
                 + "  nodaemon = true,\n"
                 + "}\n");
         // one sync block per destination: lsyncd's way to fan out (each has its own queue and rsyncs)
-        List<String> targets = new java.util.ArrayList<>();
+        List<String> targets = new ArrayList<>();
         targets.add(site.moduleUrl());
         for (Site.Destination d : site.more()) {
             targets.add(d.daemon().url(d.module()));
@@ -61,7 +63,7 @@ public record Lsyncd(OptionalInt delaySeconds) implements Contender {
         try {
             long watching = awaitWatches(p, site.expectedDirs());
             // one startup line per sync block
-            java.util.concurrent.atomic.AtomicInteger started = new java.util.concurrent.atomic.AtomicInteger();
+            AtomicInteger started = new AtomicInteger();
             ChildProcess.Line ready = p.awaitLine(l -> l.contains("Startup of") && l.contains("finished")
                     && started.incrementAndGet() == targets.size(),
                     START_TIMEOUT_MS, "'Startup of ... finished' from lsyncd for all " + targets.size() + " targets");

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
+import java.util.function.IntFunction;
 
 /**
  * rtbackup as a fleet runs it: {@code rtb broker}, {@code rtb worker} and {@code rtb agent} as three processes,
@@ -93,7 +94,7 @@ public record RtbSplit(String classpath, List<String> jvmOptions, List<String> a
     }
 
     /** Config lines for the site's further destinations, numbered from 1. */
-    private static String more(Site site, java.util.function.IntFunction<String> line) {
+    private static String more(Site site, IntFunction<String> line) {
         StringBuilder sb = new StringBuilder();
         for (int i = 1; i <= site.more().size(); i++) {
             sb.append(line.apply(i));
