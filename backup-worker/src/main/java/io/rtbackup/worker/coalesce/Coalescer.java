@@ -81,8 +81,14 @@ public final class Coalescer {
             this.key = key;
         }
 
+        /** Nothing pending, nothing in flight. */
+        boolean quiet() {
+            return pending.isEmpty() && full == null && inFlight == 0;
+        }
+
+        /** Quiet, and no path issued within the max delay: the root's state can be forgotten. */
         boolean idle() {
-            return pending.isEmpty() && full == null && inFlight == 0 && recentlyIssued.isEmpty();
+            return quiet() && recentlyIssued.isEmpty();
         }
 
         /** Forgets issues older than {@code maxDelayNs}; returns when the oldest remaining one expires. */
@@ -201,7 +207,7 @@ public final class Coalescer {
         try {
             for (KeyState ks : keys.values()) {
                 if (ks.checkAtNs > now) continue;
-                if (ks.pending.isEmpty() && ks.full == null && ks.inFlight == 0) ks.expireIssued(now, maxDelayNs);
+                if (ks.quiet()) ks.expireIssued(now, maxDelayNs);
                 if (ks.idle()) {
                     idle.add(ks.key);
                     continue;
@@ -209,7 +215,7 @@ public final class Coalescer {
                 List<Entry> ready = readyEntries(ks, now);
                 if (ready == null) continue;
                 if (!admit.getAsBoolean()) return Optional.empty();
-                Batch b = issue(ks, ready);
+                Batch b = issue(ks, ready, now);
                 // Round-robin between roots: the one just served goes to the back.
                 keys.remove(ks.key);
                 keys.put(ks.key, ks);
@@ -424,7 +430,7 @@ public final class Coalescer {
             }
             return List.of(ks.full);
         }
-        if (ks.pending.isEmpty() && ks.full == null && ks.inFlight == 0) {
+        if (ks.quiet()) {
             ks.checkAtNs = ks.expireIssued(now, maxDelayNs); // look again to forget the root once it is idle
             return null;
         }
@@ -454,7 +460,7 @@ public final class Coalescer {
         return ready;
     }
 
-    private Batch issue(KeyState ks, List<Entry> entries) {
+    private Batch issue(KeyState ks, List<Entry> entries, long now) {
         boolean full = entries.size() == 1 && entries.get(0) == ks.full;
         Batch b = new Batch(nextId++, ks.key, full);
         for (Entry e : entries) b.absorb(e);
@@ -463,7 +469,6 @@ public final class Coalescer {
             ks.busyFull = true;
             pending--;
         } else {
-            long now = clock.getAsLong();
             for (Entry e : entries) {
                 ks.pending.remove(e.path);
                 if (e.rescan) ks.pendingRescans--;
