@@ -1,5 +1,6 @@
 package io.rtbackup.worker.coalesce;
 
+import io.rtbackup.schema.WirePath;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
@@ -20,22 +21,11 @@ public final class PathKey {
     }
 
     /**
-     * Why these bytes are not a usable relative path (absolute, a {@code .}/{@code ..} component, a NUL byte),
-     * or {@code null}. The agent validates again; the worker refuses early so garbage never reaches a command.
+     * Why these bytes are not a usable event path, or {@code null}: the agents' rule ({@link WirePath}), so garbage
+     * is refused at intake and never reaches a command; the empty path is the root.
      */
     public static String problem(byte[] path) {
-        if (path.length > 0 && path[0] == '/') return "path is absolute";
-        int start = 0;
-        for (int i = 0; i <= path.length; i++) {
-            if (i < path.length && path[i] == 0) return "path contains a NUL byte";
-            if (i == path.length || path[i] == '/') {
-                int len = i - start;
-                if (len == 1 && path[start] == '.') return "path has a '.' component";
-                if (len == 2 && path[start] == '.' && path[start + 1] == '.') return "path has a '..' component";
-                start = i + 1;
-            }
-        }
-        return null;
+        return WirePath.eventPathProblem(path).orElse(null);
     }
 
     /** Copies and normalises (repeated and trailing slashes removed); the caller has checked {@link #problem}. */

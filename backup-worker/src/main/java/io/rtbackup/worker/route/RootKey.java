@@ -1,5 +1,7 @@
 package io.rtbackup.worker.route;
 
+import io.rtbackup.schema.Identifier;
+
 /** One root of one source host: the unit of batching and of full-root syncs. */
 public record RootKey(String host, String root) {
     public RootKey {
@@ -7,25 +9,13 @@ public record RootKey(String host, String root) {
     }
 
     /**
-     * Why these ids cannot be used (they end up in the remote prefix, so a {@code /} or {@code ..} would let one host
-     * write over another's tree), or {@code null} when they are fine.
+     * Why an event with these ids must not be taken in, or {@code null} when they are fine. The rule is the agents'
+     * ({@link Identifier#HOST_ID}, {@link Identifier#ROOT_ID}): an id an agent would refuse to execute is refused
+     * here at intake rather than after a command was issued for it. Ids end up in the remote prefix, so this also
+     * keeps a {@code /} or {@code ..} from letting one host write over another's tree.
      */
     public static String problem(String host, String root) {
-        String h = idProblem("host id", host);
-        return h != null ? h : idProblem("root id", root);
-    }
-
-    private static String idProblem(String what, String id) {
-        if (id == null || id.isEmpty()) return what + " is empty";
-        if (id.equals(".") || id.equals("..")) return what + " '" + id + "' is a relative path component";
-        if (id.length() > 255) return what + " is longer than 255 characters";
-        for (int i = 0; i < id.length(); i++) {
-            char c = id.charAt(i);
-            if (c == '/' || c < 0x20 || c == 0x7f) {
-                return what + " '" + printable(id) + "' contains '/' or a control character";
-            }
-        }
-        return null;
+        return Identifier.HOST_ID.problem(host).or(() -> Identifier.ROOT_ID.problem(root)).orElse(null);
     }
 
     /** Control characters as {@code \xNN}, for messages about ids. */
