@@ -3,6 +3,7 @@ package io.rtbackup.agent;
 import io.rtbackup.agent.config.CaptureConfig;
 import io.rtbackup.agent.config.ConfigException;
 import io.rtbackup.agent.config.ExecConfig;
+import io.rtbackup.schema.Identifier;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -10,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 
 /**
@@ -42,7 +44,22 @@ public record AgentConfig(CaptureConfig capture, ExecConfig exec, int metricsPor
                     + mp + "'");
             }
         }
-        return new AgentConfig(CaptureConfig.fromProperties(props), ExecConfig.from(props, env), metricsPort);
+        CaptureConfig capture = CaptureConfig.parse(props);
+        checkHostId(capture.hostId());
+        capture.checkHost();
+        return new AgentConfig(capture, ExecConfig.from(props, env), metricsPort);
+    }
+
+    /**
+     * The host id travels in every event and names this host's tree on the destinations; workers refuse events whose
+     * id breaks {@link Identifier#HOST_ID}, so an agent with such an id must not start.
+     */
+    static void checkHostId(String hostId) {
+        Optional<String> bad = Identifier.HOST_ID.problem(hostId);
+        if (bad.isPresent()) {
+            throw new ConfigException(CaptureConfig.HOST_ID, bad.get() + " (the default is this host's name; set "
+                + CaptureConfig.HOST_ID + " to such a name)");
+        }
     }
 
     /** Reads {@code file} (UTF-8 properties); a missing or unreadable file is named in the error. */

@@ -1,5 +1,6 @@
 package io.rtbackup.agent.config;
 
+import io.rtbackup.schema.Identifier;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -81,28 +82,24 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
     static final int DEFAULT_VERSIONS_PRUNE_INTERVAL_S = 3600;
 
     private static final Pattern DEST_KEY = Pattern.compile("destination\\.([^.]+)\\.([a-z-]+)");
-    private static final Pattern DEST_NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
     private static final Set<String> DEST_FIELDS = Set.of("url", "password-file", "max-concurrent", "timeout-s",
         "command-timeout-s", "acls", "xattrs", "keep-versions", "versions-keep-days", "versions-keep");
     static final int DEFAULT_VERSIONS_KEEP_DAYS = 30;
     // rsync://[user@]host[:port]/module[/prefix]; host may be a bracketed IPv6 literal.
     private static final Pattern DAEMON_URL =
         Pattern.compile("rsync://(?:([^@/:\\s]+)@)?(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+)(?::(\\d{1,5}))?/([^/\\s]+)(/.*)?");
-    // What may appear in a remote path component: it travels as a command-line argument, which the JVM encodes
-    // with the (POSIX, ASCII) locale, so anything outside this set would be mangled or need quoting.
-    static final Pattern SAFE_REMOTE_COMPONENT = Pattern.compile("[A-Za-z0-9._@+=,~-]+");
 
     public ExecConfig {
         destinations = Map.copyOf(destinations);
     }
 
     /**
-     * Whether {@code component} may be one directory name of a remote path (module prefix, host or root id): plain
-     * ASCII names only, because remote paths travel as process arguments.
+     * Whether {@code component} may be one directory name of a remote path (module prefix, host or root id): the
+     * wire rule {@link Identifier#REMOTE_NAME}, plain ASCII names only, because remote paths travel as process
+     * arguments.
      */
     public static boolean isSafeRemoteComponent(String component) {
-        return !component.equals(".") && !component.equals("..")
-            && SAFE_REMOTE_COMPONENT.matcher(component).matches();
+        return Identifier.REMOTE_NAME.isValid(component);
     }
 
     /** One named destination. */
@@ -216,9 +213,8 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
             }
             String name = m.group(1);
             String field = m.group(2);
-            if (!DEST_NAME.matcher(name).matches()) {
-                throw new ConfigException(key, "destination name '" + name + "' must be 1-64 of [A-Za-z0-9_-]");
-            }
+            Optional<String> badName = Identifier.DESTINATION.problem(name);
+            if (badName.isPresent()) throw new ConfigException(key, badName.get());
             if (!DEST_FIELDS.contains(field)) {
                 throw new ConfigException(key, "unknown setting '" + field + "'; use one of " + new TreeSet<>(DEST_FIELDS));
             }
@@ -313,15 +309,15 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
                 if (port < 1 || port > 65535) throw new ConfigException(key, "port " + port + " is out of range 1-65535");
             }
             String prefix = m.group(5) == null ? "" : trimSlashes(m.group(5));
-            for (String c : prefix.isEmpty() ? new String[0] : prefix.split("/")) {
-                if (c.isEmpty() || c.equals(".") || c.equals("..") || !SAFE_REMOTE_COMPONENT.matcher(c).matches()) {
-                    throw new ConfigException(key, "prefix '" + prefix + "' of '" + url + "' must be plain names "
-                        + "of [A-Za-z0-9._@+=,~-] separated by single '/', without '.' or '..'");
+            for (String c : prefix.isEmpty() ? new String[0] : prefix.split("/", -1)) {
+                Optional<String> bad = Identifier.REMOTE_NAME.problem(c);
+                if (bad.isPresent()) {
+                    throw new ConfigException(key, "prefix '" + prefix + "' of '" + url + "': " + bad.get()
+                        + ", separated by single '/'");
                 }
             }
-            if (!SAFE_REMOTE_COMPONENT.matcher(m.group(4)).matches()) {
-                throw new ConfigException(key, "module '" + m.group(4) + "' must be of [A-Za-z0-9._@+=,~-]");
-            }
+            Optional<String> badModule = Identifier.REMOTE_NAME.problem(m.group(4));
+            if (badModule.isPresent()) throw new ConfigException(key, "module of '" + url + "': " + badModule.get());
             return new DaemonTarget(Optional.ofNullable(m.group(1)), m.group(2), port, m.group(4), prefix);
         }
         if (url.contains("://")) {

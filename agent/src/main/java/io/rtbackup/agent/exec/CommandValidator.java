@@ -1,6 +1,5 @@
 package io.rtbackup.agent.exec;
 
-import io.rtbackup.agent.config.ExecConfig;
 import io.rtbackup.agent.versions.VersionLayout;
 import io.rtbackup.agent.config.ExecConfig.Destination;
 import io.rtbackup.agent.exec.ListedPath.Presence;
@@ -14,7 +13,10 @@ import io.rtbackup.fs.BytePaths;
 import io.rtbackup.fs.ErrnoException;
 import io.rtbackup.fs.PathCheck;
 import io.rtbackup.fs.Stat;
+import io.rtbackup.schema.Identifier;
+import io.rtbackup.schema.RemotePrefix;
 import io.rtbackup.schema.SyncCommand;
+import io.rtbackup.schema.WirePath;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -27,9 +29,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Decides whether this agent runs a {@link SyncCommand}. Commands come from the network, so nothing in them is
- * trusted: the host must be ours, root and destination must be configured here, every path must be a plain
- * relative path whose parent directories resolve inside the root through real directories only (a symlinked
- * parent would make rsync read outside the root), and the remote prefix must stay a plain relative path.
+ * trusted: the host must be ours, root and destination must be configured here, every path must follow the wire
+ * syntax ({@link WirePath}) and its parent directories must resolve inside the root through real directories only
+ * (a symlinked parent would make rsync read outside the root), and the remote prefix must follow
+ * {@link RemotePrefix}. Workers check the same wire rules at intake, so what fails here is a bug or an attack.
  *
  * <p>Resolution happens just before rsync runs, so a path whose parent directory has meanwhile disappeared is
  * turned into a deletion of the topmost missing directory. What remains is the window between this check and
@@ -37,8 +40,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class CommandValidator {
     private static final Logger log = LoggerFactory.getLogger(CommandValidator.class);
-    /** Linux PATH_MAX including the terminating NUL. */
-    static final int MAX_PATH_BYTES = 4095;
     /** Directories larger than this are not scanned for a listed file's other hard-linked names. */
     static final int HARD_LINK_SCAN_MAX_ENTRIES = 4096;
 
@@ -94,17 +95,16 @@ public final class CommandValidator {
         }
         String remoteDir;
         if (cmd.getRemotePrefix() == null) {
+            // Host and root passed the same rules when this agent read its configuration; checked again because
+            // the default remote directory is built from them.
+            Optional<String> bad = Identifier.HOST_ID.problem(cmd.getHostId())
+                .or(() -> Identifier.ROOT_ID.problem(cmd.getRootId()));
+            if (bad.isPresent()) return new Rejected("default remote directory (host/root): " + bad.get());
             remoteDir = cmd.getHostId() + "/" + cmd.getRootId();
-            for (String c : remoteDir.split("/", -1)) {
-                if (!ExecConfig.isSafeRemoteComponent(c)) {
-                    return new Rejected("default remote directory '" + remoteDir + "' (host/root) must be plain "
-                        + "names of [A-Za-z0-9._@+=,~-]; route this root with an explicit remotePrefix");
-                }
-            }
         } else {
-            Optional<String> bad = checkPrefix(cmd.getRemotePrefix());
+            Optional<String> bad = RemotePrefix.problem(cmd.getRemotePrefix());
             if (bad.isPresent()) return new Rejected(bad.get());
-            remoteDir = stripSlashes(cmd.getRemotePrefix());
+            remoteDir = RemotePrefix.directory(cmd.getRemotePrefix());
         }
         if (remoteDir.equals(VersionLayout.VERSIONS_DIR) || remoteDir.startsWith(VersionLayout.VERSIONS_DIR + "/")) {
             // A mirror there would sit inside the kept versions, and its full sync's --delete would remove them.
@@ -125,7 +125,7 @@ public final class CommandValidator {
         Map<ByteBuffer, Stat> hardLinked = new LinkedHashMap<>();
         for (ByteBuffer buf : cmd.getPaths()) {
             byte[] path = bytes(buf);
-            Optional<String> bad = checkSyntax(path);
+            Optional<String> bad = WirePath.commandPathProblem(path);
             if (bad.isPresent()) return new Rejected(bad.get());
             ListedPath lp;
             try {
@@ -242,53 +242,6 @@ public final class CommandValidator {
         return new LinkScan(Optional.empty(), any);
     }
 
-    /** Why {@code path} is not a plain root-relative path, if it is not. */
-    static Optional<String> checkSyntax(byte[] path) {
-        String shown = BytePaths.show(path);
-        if (path.length == 0) {
-            return Optional.of("empty path (the root itself); send a fullSync to replicate a whole root");
-        }
-        if (path.length > MAX_PATH_BYTES) {
-            return Optional.of("path of " + path.length + " bytes is longer than PATH_MAX");
-        }
-        if (path[0] == '/') return Optional.of("absolute path '" + shown + "'; paths must be relative to the root");
-        int start = 0;
-        for (int i = 0; i <= path.length; i++) {
-            if (i < path.length && path[i] == 0) return Optional.of("path '" + shown + "' contains a NUL byte");
-            if (i == path.length || path[i] == '/') {
-                int len = i - start;
-                if (len == 0) return Optional.of("path '" + shown + "' has an empty component (// or trailing /)");
-                if (len == 1 && path[start] == '.') return Optional.of("path '" + shown + "' has a '.' component");
-                if (len == 2 && path[start] == '.' && path[start + 1] == '.') {
-                    return Optional.of("path '" + shown + "' has a '..' component");
-                }
-                if (len > 255) return Optional.of("path '" + shown + "' has a component longer than NAME_MAX");
-                start = i + 1;
-            }
-        }
-        return Optional.empty();
-    }
-
-    static Optional<String> checkPrefix(String prefix) {
-        String p = stripSlashes(prefix);
-        if (prefix.startsWith("/")) {
-            return Optional.of("remotePrefix '" + prefix + "' is absolute; it must be relative to the destination");
-        }
-        if (p.isEmpty()) {
-            // An empty prefix would put the root at the destination's top, where a full sync's --delete would
-            // remove every other host's and root's replica.
-            return Optional.of("remotePrefix is empty; route the root to a non-empty prefix such as <host>/<root>");
-        }
-        for (String c : p.split("/", -1)) {
-            if (c.equals("..")) return Optional.of("remotePrefix '" + prefix + "' contains '..'");
-            if (!ExecConfig.isSafeRemoteComponent(c)) {
-                return Optional.of("remotePrefix '" + prefix + "' must be plain names of [A-Za-z0-9._@+=,~-] "
-                    + "separated by single '/'");
-            }
-        }
-        return Optional.empty();
-    }
-
     private static Optional<String> rootProblem(byte[] root) {
         try {
             Optional<Stat> st = ByteFs.stat(root);
@@ -338,14 +291,6 @@ public final class CommandValidator {
         if (st.get().isRegular()) return Presence.REGULAR;
         if (st.get().isDir()) return Presence.DIRECTORY;
         return Presence.OTHER;
-    }
-
-    private static String stripSlashes(String s) {
-        int a = 0;
-        int b = s.length();
-        while (a < b && s.charAt(a) == '/') a++;
-        while (b > a && s.charAt(b - 1) == '/') b--;
-        return s.substring(a, b);
     }
 
     private static byte[] bytes(ByteBuffer buf) {

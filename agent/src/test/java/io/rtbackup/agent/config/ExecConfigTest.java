@@ -73,6 +73,11 @@ class ExecConfigTest {
         assertError(props("destination.x.url", "rsync://host"), "destination.x.url", "module");
         assertError(props("destination.x.url", "rsync://host:99999/m"), "destination.x.url", "port");
         assertError(props("destination.x.url", "rsync://host/m/../up"), "destination.x.url", "'..'");
+        assertError(props("destination.x.url", "rsync://host/m/my backups"), "destination.x.url", "contains a space");
+        assertError(props("destination.-x.url", "/a"), "destination.-x.url", "starts with '-'");
+        assertError(props("destination.a b.url", "/a"), "destination.a b.url", "contains a space");
+        assertError(props("destination." + "d".repeat(65) + ".url", "/a"), "destination." + "d".repeat(65) + ".url",
+            "1-64 characters");
         assertError(props("destination.x.urll", "/a"), "destination.x.urll", "unknown setting");
         assertError(props("destination.x.max-concurrent", "0", "destination.x.url", "/a"),
             "destination.x.max-concurrent", "positive");

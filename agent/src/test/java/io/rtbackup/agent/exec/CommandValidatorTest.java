@@ -153,6 +153,28 @@ class CommandValidatorTest {
     }
 
     @Test
+    void hostileButLegalNamesPassTheSyntaxCheck() throws IOException {
+        Path r = tmp.resolve("root");
+        Files.writeString(r.resolve("new\nline"), "n");
+        Files.writeString(r.resolve("-rf"), "d");
+        List<ListedPath> l = listed(validate(b("new\nline"), b("-rf"), new byte[] {'d', 'i', 'r', '/', (byte) 0xff},
+            b("n".repeat(255))));
+        assertThat(l).extracting(ListedPath::presence)
+            .containsExactly(Presence.REGULAR, Presence.REGULAR, Presence.MISSING, Presence.MISSING);
+    }
+
+    @Test
+    void aDefaultRemoteDirectoryNeedsIdsOfTheWireRule() {
+        // A validator never gets such ids from a checked configuration (AgentConfig refuses them); this is the
+        // last line before they become an rsync argument.
+        Properties p = new Properties();
+        p.setProperty("destination.d1.url", tmp.resolve("dst").toString());
+        CommandValidator odd = new CommandValidator("a b", Map.of("r1", root), ExecConfig.from(p, Map.of()).destinations());
+        assertThat(reason(odd.validate(Commands.paths("a b", "r1", "d1", b("dir/file")))))
+            .contains("host id 'a b' contains a space");
+    }
+
+    @Test
     void remotePrefixMustStayRelative() {
         SyncCommand.Builder c = Commands.base(HOST, "r1", "d1").setPaths(List.of(java.nio.ByteBuffer.wrap(b("dir"))));
         assertThat(reason(validator.validate(c.setRemotePrefix("../x").build()))).contains("..");

@@ -1,0 +1,30 @@
+package io.rtbackup.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.rtbackup.agent.config.CaptureConfig;
+import io.rtbackup.agent.config.ConfigException;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+
+class AgentConfigTest {
+
+    @Test
+    void aHostIdTheWorkersWouldRefuseStopsTheStart() {
+        Properties p = new Properties();
+        p.setProperty(CaptureConfig.HOST_ID, "a b");
+        p.setProperty("root.r1.path", "/nonexistent-is-not-looked-at");
+        assertThatThrownBy(() -> AgentConfig.from(p, Map.of()))
+            .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo(CaptureConfig.HOST_ID))
+            .hasMessageContaining("host id 'a b' contains a space")
+            .hasMessageContaining("A-Z a-z 0-9");
+    }
+
+    @Test
+    void hostNamesPassTheHostIdRule() {
+        AgentConfig.checkHostId("web-01.example.com");
+        assertThatThrownBy(() -> AgentConfig.checkHostId("caf\u00e9")).hasMessageContaining("\\xe9");
+    }
+}
