@@ -1,11 +1,14 @@
 package io.rtbackup.worker.config;
 
+import io.rtbackup.schema.Identifier;
+import io.rtbackup.schema.RemotePrefix;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
@@ -93,9 +96,8 @@ public record WorkerConfig(
             if (m.matches()) {
                 String name = m.group(1);
                 String attr = m.group(2);
-                if (!NAME.matcher(name).matches()) {
-                    throw new ConfigException(k, "destination name '" + name + "' must be 1-100 characters of [A-Za-z0-9_-]");
-                }
+                Optional<String> badName = Identifier.DESTINATION.problem(name);
+                if (badName.isPresent()) throw new ConfigException(k, badName.get());
                 if (!attr.equals("routes") && !attr.equals("prefix")) {
                     throw new ConfigException(k, "unknown destination setting '" + attr + "' (known: routes, prefix)");
                 }
@@ -210,14 +212,11 @@ public record WorkerConfig(
         if (stripped.contains("{") || stripped.contains("}")) {
             throw new ConfigException(prefixKey, "'" + prefix + "' has an unknown placeholder (known: {host}, {root})");
         }
-        if (prefix.startsWith("/")) throw new ConfigException(prefixKey, "'" + prefix + "' must be relative (no leading '/')");
-        for (String comp : prefix.split("/")) {
-            if (comp.equals("..") || comp.equals(".")) {
-                throw new ConfigException(prefixKey, "'" + prefix + "' must not contain '.' or '..' components");
-            }
-        }
-        if (prefix.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
-            throw new ConfigException(prefixKey, "'" + prefix + "' contains control characters");
+        // The agents refuse a command whose prefix breaks the wire rule; ids that pass intake fill the placeholders
+        // with names of the same rule, so checking the template with sample ids covers every expansion.
+        Optional<String> badPrefix = RemotePrefix.problem(prefix.replace("{host}", "h").replace("{root}", "r"));
+        if (badPrefix.isPresent()) {
+            throw new ConfigException(prefixKey, "template '" + prefix + "': " + badPrefix.get());
         }
         if (!prefix.isEmpty() && !prefix.endsWith("/")) prefix = prefix + "/";
         return new DestinationConfig(name, rules, prefix);

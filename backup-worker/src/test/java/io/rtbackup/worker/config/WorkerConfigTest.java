@@ -103,15 +103,6 @@ class WorkerConfigTest {
     }
 
     @Test
-    void idsThatWouldEscapeThePrefixAreRefused() {
-        assertThat(RootKey.problem("web1", "etc")).isNull();
-        assertThat(RootKey.problem("../x", "etc")).contains("host id");
-        assertThat(RootKey.problem("web1", "..")).contains("root id");
-        assertThat(RootKey.problem("", "etc")).contains("empty");
-        assertThat(RootKey.problem("a\nb", "etc")).contains("\\x0a");
-    }
-
-    @Test
     void errorsNameTheKey() {
         assertError(props("destination.a.routes", "*:*"), "worker.id");
         assertError(props("worker.id", "w"), "destination.<name>.routes");
@@ -125,6 +116,16 @@ class WorkerConfigTest {
             "destination.a.prefix");
         assertError(props("worker.id", "w", "destination.a.routes", "*:*", "destination.a.prefix", "/abs"),
             "destination.a.prefix");
+        // What the agents refuse to execute is refused here, naming the key.
+        assertError(props("worker.id", "w", "destination.a.routes", "*:*", "destination.a.prefix", "my backups/{host}"),
+            "destination.a.prefix");
+        assertError(props("worker.id", "w", "destination.a.routes", "*:*", "destination.a.prefix", "a//{host}"),
+            "destination.a.prefix");
+        assertError(props("worker.id", "w", "destination.a.routes", "*:*", "destination.a.prefix", "/"),
+            "destination.a.prefix");
+        assertError(props("worker.id", "w", "destination.-a.routes", "*:*"), "destination.-a.routes");
+        assertError(props("worker.id", "w", "destination." + "d".repeat(65) + ".routes", "*:*"),
+            "destination." + "d".repeat(65) + ".routes");
         assertError(props("worker.id", "w", "destination.a.routes", "*:*", "destination.a.rotues", "x"),
             "destination.a.rotues");
         assertError(props("worker.id", "w", "destination.a.routes", "*:*", "coalesce.debounce", "5"),

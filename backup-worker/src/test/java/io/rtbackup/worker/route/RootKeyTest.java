@@ -32,8 +32,10 @@ class RootKeyTest {
         assertThat(RootKey.problem("h".repeat(255), "r".repeat(64))).isNull();
     }
 
+    /** Moved from WorkerConfigTest with its subject. */
     @Test
-    void traversalAndControlCharactersStayRefused() {
+    void idsThatWouldEscapeThePrefixAreRefused() {
+        assertThat(RootKey.problem("web1", "etc")).isNull();
         assertThat(RootKey.problem("../x", "etc")).contains("host id");
         assertThat(RootKey.problem("web1", "..")).contains("root id");
         assertThat(RootKey.problem("..", "etc")).contains("relative path component");
