@@ -10,7 +10,8 @@ import java.util.Optional;
  * <p>Host ids, root ids and remote directory names become directory names on the destination and travel as process
  * arguments, which the JVM encodes with the (POSIX, ASCII) locale; so each is plain ASCII from a small set, never
  * {@code .} or {@code ..}, and at most NAME_MAX bytes. Root ids and destination names are also parts of
- * configuration keys ({@code root.<id>.path}, {@code destination.<name>.url}), so they have no dot.
+ * configuration keys ({@code root.<id>.path}, {@code destination.<name>.url}), so they have no dot. Where agent
+ * and worker used to differ, the stricter rule was kept: an agent executes what passes.
  */
 public enum Identifier {
     /** {@code FileEvent.hostId}, {@code SyncCommand.hostId}: one directory of the default remote path. */
@@ -34,13 +35,8 @@ public enum Identifier {
         this.maxLength = maxLength;
     }
 
-    /** What the name is, for messages: "host id". */
-    public String what() {
-        return what;
-    }
-
     /** What this rule allows, in words. */
-    public String allowed() {
+    private String allowed() {
         StringBuilder b = new StringBuilder("1-").append(maxLength).append(" characters of A-Z a-z 0-9");
         for (char c : punctuation.toCharArray()) b.append(' ').append(c);
         if (alphanumericFirst) b.append(", starting with a letter or digit");
@@ -56,13 +52,6 @@ public enum Identifier {
     public Optional<String> problem(String value) {
         String offence = offence(value);
         return offence == null ? Optional.empty() : Optional.of(offence + "; a " + what + " is " + allowed());
-    }
-
-    /** {@link #problem} as an exception, for constructors and configuration readers. */
-    public String check(String value) {
-        Optional<String> p = problem(value);
-        if (p.isPresent()) throw new IllegalArgumentException(p.get());
-        return value;
     }
 
     private String offence(String value) {

@@ -1,7 +1,6 @@
 package io.rtbackup.schema;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 
@@ -58,12 +57,5 @@ class IdentifierTest {
         assertThat(Identifier.REMOTE_NAME.isValid("..")).isFalse();
         assertThat(Identifier.REMOTE_NAME.isValid("sp ace")).isFalse();
         assertThat(Identifier.REMOTE_NAME.isValid("")).isFalse();
-    }
-
-    @Test
-    void checkThrowsTheProblem() {
-        assertThat(Identifier.ROOT_ID.check("www")).isEqualTo("www");
-        assertThatThrownBy(() -> Identifier.ROOT_ID.check("w w")).isInstanceOf(IllegalArgumentException.class)
-            .hasMessageContaining("root id 'w w' contains a space");
     }
 }
