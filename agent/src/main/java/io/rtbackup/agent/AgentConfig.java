@@ -1,5 +1,6 @@
 package io.rtbackup.agent;
 
+import io.rtbackup.agent.capture.CaptureSelection;
 import io.rtbackup.agent.config.CaptureConfig;
 import io.rtbackup.agent.config.ConfigException;
 import io.rtbackup.agent.config.ExecConfig;
@@ -16,7 +17,8 @@ import java.util.Properties;
  * The agent's whole configuration: one properties file whose sections belong to capture ({@code host.id},
  * {@code root.*}, {@code capture.*}, {@code publish.*}, {@code kafka.*}), the executor ({@code destination.*},
  * {@code rsync.*}, {@code exec.*}) and the process ({@code metrics.port}). A key in no section is a typo and
- * fails the start, naming the key.
+ * fails the start, naming the key. An explicitly chosen capture source that this host rules out (fanotify
+ * without CAP_SYS_ADMIN) fails here too, naming {@code capture.source}.
  */
 public record AgentConfig(CaptureConfig capture, ExecConfig exec, int metricsPort) {
     public static final String METRICS_PORT = "metrics.port";
@@ -24,7 +26,7 @@ public record AgentConfig(CaptureConfig capture, ExecConfig exec, int metricsPor
         "exec.");
     static final List<String> KEYS = List.of(CaptureConfig.HOST_ID, METRICS_PORT);
 
-    /** Parses and validates everything, including the checks against this host. */
+    /** Parses and validates everything, including the checks against this host (roots, capture source). */
     public static AgentConfig from(Properties props, Map<String, String> env) {
         for (String key : props.stringPropertyNames()) {
             if (KEYS.contains(key) || PREFIXES.stream().anyMatch(key::startsWith)) continue;
@@ -42,7 +44,11 @@ public record AgentConfig(CaptureConfig capture, ExecConfig exec, int metricsPor
                     + mp + "'");
             }
         }
-        return new AgentConfig(CaptureConfig.fromProperties(props), ExecConfig.from(props, env), metricsPort);
+        CaptureConfig capture = CaptureConfig.fromProperties(props);
+        CaptureSelection.unusable(capture.source()).ifPresent(problem -> {
+            throw new ConfigException(CaptureConfig.CAPTURE_SOURCE, problem);
+        });
+        return new AgentConfig(capture, ExecConfig.from(props, env), metricsPort);
     }
 
     /** Reads {@code file} (UTF-8 properties); a missing or unreadable file is named in the error. */

@@ -1,7 +1,5 @@
 package io.rtbackup.agent.config;
 
-import io.rtbackup.agent.capture.WatchedRoot;
-import io.rtbackup.agent.capture.fanotify.FanotifyLib;
 import io.rtbackup.fs.ByteFs;
 import io.rtbackup.fs.Stat;
 import java.io.IOException;
@@ -61,10 +59,6 @@ public record CaptureConfig(
         public RootConfig {
             excludes = List.copyOf(excludes);
         }
-
-        public WatchedRoot watched() {
-            return WatchedRoot.of(id, path);
-        }
     }
 
     public static final String HOST_ID = "host.id";
@@ -83,11 +77,10 @@ public record CaptureConfig(
         kafka = Map.copyOf(kafka);
     }
 
-    public List<WatchedRoot> watchedRoots() {
-        return roots.stream().map(RootConfig::watched).toList();
-    }
-
-    /** Parses and validates, including the checks against this host (paths readable, fanotify permitted). */
+    /**
+     * Parses and validates, including the checks against this host's file system (roots readable). Whether the
+     * chosen capture source can run here is capture's question, asked by the agent ({@code AgentConfig}).
+     */
     public static CaptureConfig fromProperties(Properties props) {
         CaptureConfig config = parse(props);
         config.checkHost();
@@ -182,7 +175,7 @@ public record CaptureConfig(
                 Duration.ofMillis(scanMs), (int) buffer, kafka);
     }
 
-    /** Checks each root is a readable directory and, if fanotify is requested explicitly, that it is permitted. */
+    /** Checks each root is a readable directory. */
     public void checkHost() {
         for (RootConfig root : roots) {
             String key = "root." + root.id() + ".path";
@@ -206,12 +199,6 @@ public record CaptureConfig(
                 throw new ConfigException(key, root.path() + " is not readable by this agent: " + e.getMessage()
                         + "; run the agent as root or grant read and search permission");
             }
-        }
-        if (source == SourceChoice.FANOTIFY) {
-            FanotifyLib.probe().ifPresent(problem -> {
-                throw new ConfigException(CAPTURE_SOURCE, "fanotify is not usable here: " + problem
-                        + "; run the agent as root (CAP_SYS_ADMIN) or set capture.source=inotify");
-            });
         }
     }
 
