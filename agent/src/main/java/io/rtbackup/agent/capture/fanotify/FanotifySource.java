@@ -1,6 +1,5 @@
 package io.rtbackup.agent.capture.fanotify;
 
-import io.rtbackup.agent.capture.BytesKey;
 import static io.rtbackup.agent.capture.fanotify.FanotifyLib.C;
 
 import com.sun.jna.Memory;
@@ -12,7 +11,6 @@ import io.rtbackup.agent.capture.RawChange;
 import io.rtbackup.agent.capture.ReadAheadQueue;
 import io.rtbackup.agent.capture.WatchedRoot;
 import io.rtbackup.schema.FileOp;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,7 +24,7 @@ import org.slf4j.LoggerFactory;
 /**
  * fanotify with a filesystem mark per root's filesystem and directory-fid + name reporting: start-up costs one
  * mark per filesystem whatever the tree size. A filesystem mark reports the whole disk, so events are resolved
- * (directory handle -> path through {@code open_by_handle_at}, cached) and kept only when they fall under a
+ * ({@link HandleResolver}: directory handle -> path, cached) and kept only when they fall under a
  * root. The kernel queue is bounded; when it overflows the kernel says so and this source reports an
  * {@link RawChange.Overflow}. The bytes read are decoded by {@link FanotifyRecordDecoder}; an event it calls
  * malformed is reported as an overflow too (a rescan covers whatever it was).
@@ -191,17 +189,17 @@ public final class FanotifySource implements CaptureSource {
     private final class Reader {
         private final ChangeSink sink;
         private final ReadAheadQueue ahead;
-        private final DirCache cache = new DirCache(cacheCapacity);
         private final FanotifyRecordDecoder decoder = new FanotifyRecordDecoder();
+        private final HandleResolver resolver;
         private final Memory buf = new Memory(READ_BUFFER);
         private final Memory pollfd = new Memory(8);
-        private final Memory handle = new Memory(8 + 256);
-        private final byte[] link = new byte[8192];
         private final FanotifyLib.StatBuf stat = new FanotifyLib.StatBuf();
 
         Reader(ChangeSink sink, ReadAheadQueue ahead) {
             this.sink = sink;
             this.ahead = ahead;
+            this.resolver = new HandleResolver(mountFds, cacheCapacity,
+                    () -> deliver(new RawChange.Overflow(null, 0, nowNs())));
         }
 
         void processLoop() {
@@ -210,7 +208,7 @@ public final class FanotifySource implements CaptureSource {
                     byte[] chunk = ahead.poll(100);
                     if (chunk == null) continue;
                     if (chunk == ReadAheadQueue.LOST) {
-                        cache.clear();
+                        resolver.clear();
                         log.warn("fanotify events were lost in user space (processing lagged by more than {} bytes"
                                 + " of events); requesting a rescan of every root", readAheadBytes);
                         deliver(new RawChange.Overflow(null, 0, nowNs()));
@@ -249,7 +247,7 @@ public final class FanotifySource implements CaptureSource {
                     if (ahead != null) {
                         ahead.markLost();
                     } else {
-                        cache.clear();
+                        resolver.clear();
                         deliver(new RawChange.Overflow(null, 0, nowNs()));
                     }
                     sleepQuietly();
@@ -277,7 +275,7 @@ public final class FanotifySource implements CaptureSource {
                 }
                 eventsRead.incrementAndGet();
                 if (r instanceof FanotifyRecord.QueueOverflow) {
-                    cache.clear();
+                    resolver.clear();
                     log.warn("fanotify queue overflowed: events were lost, requesting a rescan of every root");
                     deliver(new RawChange.Overflow(null, 0, nowNs()));
                     continue;
@@ -303,7 +301,7 @@ public final class FanotifySource implements CaptureSource {
             for (FanotifyRecord.Info info : event.infos()) {
                 // FID and DFID records name no entry (e.g. the attrib that accompanies an unlink): not used
                 if (!(info instanceof FanotifyRecord.Fid fid) || !fid.type().named()) continue;
-                byte[] p = resolve(fid);
+                byte[] p = resolver.resolve(fid);
                 if (p == null) {
                     unresolvable = true;
                 } else if (fid.type() == FanotifyRecord.FidType.OLD_DFID_NAME) {
@@ -317,8 +315,8 @@ public final class FanotifySource implements CaptureSource {
             boolean dir = (mask & FanotifyLib.FAN_ONDIR) != 0;
             if ((mask & FanotifyLib.FAN_RENAME) != 0) {
                 if (dir) {
-                    if (oldPath != null) cache.invalidate(oldPath);
-                    if (newPath != null) cache.invalidate(newPath);
+                    if (oldPath != null) resolver.invalidate(oldPath);
+                    if (newPath != null) resolver.invalidate(newPath);
                 }
                 boolean oldIn = oldPath != null && underRoot(oldPath);
                 boolean newIn = newPath != null && underRoot(newPath);
@@ -339,7 +337,7 @@ public final class FanotifySource implements CaptureSource {
                 return;
             }
             if (dir && (mask & (FanotifyLib.FAN_DELETE | FanotifyLib.FAN_MOVED_FROM)) != 0) {
-                cache.invalidate(path);
+                resolver.invalidate(path);
             }
             if (!underRoot(path)) return;
             if ((mask & FanotifyLib.FAN_CREATE) != 0) {
@@ -375,58 +373,6 @@ public final class FanotifySource implements CaptureSource {
             FileOp op = type == FanotifyLib.S_IFLNK ? FileOp.SYMLINK
                     : type != FanotifyLib.S_IFDIR && stat.nlink() > 1 ? FileOp.LINK : FileOp.CREATE;
             return new RawChange.PathChange(op, path, false, now, stat.ino());
-        }
-
-        /** Absolute path of the record's directory joined with its name, or null when the directory is gone. */
-        private byte[] resolve(FanotifyRecord.Fid fid) {
-            FanotifyRecord.FileHandle fh = fid.handle();
-            BytesKey key = new BytesKey(fh.key());
-            byte[] dir = cache.get(key);
-            if (dir == null) {
-                dir = openByHandle(fh);
-                if (dir == null) return null;
-                cache.put(key, dir);
-            }
-            byte[] name = fid.name();
-            if (name.length == 0 || (name.length == 1 && name[0] == '.')) return dir;
-            boolean slash = dir.length == 1; // the directory is "/"
-            byte[] out = new byte[dir.length + (slash ? 0 : 1) + name.length];
-            System.arraycopy(dir, 0, out, 0, dir.length);
-            if (!slash) out[dir.length] = '/';
-            System.arraycopy(name, 0, out, out.length - name.length, name.length);
-            return out;
-        }
-
-        private byte[] openByHandle(FanotifyRecord.FileHandle fh) {
-            Integer mountFd = mountFds.get(fh.fsid());
-            if (mountFd == null) return null; // another filesystem than any root's: not ours
-            byte[] bytes = fh.bytes();
-            // struct file_handle: handle_bytes, handle_type, then the bytes (host order, as JNA writes)
-            handle.setInt(0, bytes.length);
-            handle.setInt(4, fh.handleType());
-            handle.write(8, bytes, 0, bytes.length);
-            int dfd = C.open_by_handle_at(mountFd, handle, FanotifyLib.O_PATH | FanotifyLib.O_CLOEXEC);
-            if (dfd < 0) {
-                int errno = Native.getLastError();
-                if (errno != FanotifyLib.ESTALE) {
-                    log.warn("open_by_handle_at failed with errno {}; an event could not be placed", errno);
-                }
-                return null;
-            }
-            try {
-                if (stat.fstat(dfd) && stat.nlink() == 0) return null; // removed while we held its handle
-                long n = C.readlink(("/proc/self/fd/" + dfd + "\0").getBytes(StandardCharsets.US_ASCII), link,
-                        link.length);
-                if (n <= 0 || n >= link.length) {
-                    log.warn("readlink of a directory handle failed (errno {}); requesting a rescan",
-                            Native.getLastError());
-                    deliver(new RawChange.Overflow(null, 0, nowNs()));
-                    return null;
-                }
-                return Arrays.copyOf(link, (int) n);
-            } finally {
-                C.close(dfd);
-            }
         }
 
         private void deliver(RawChange change) {
