@@ -1,7 +1,6 @@
 package io.rtbackup.agent;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.rtbackup.agent.capture.CapturePipeline;
 import io.rtbackup.agent.capture.CaptureSource;
 import io.rtbackup.agent.capture.CaptureUnavailableException;
 import io.rtbackup.agent.capture.kmod.KmodMetrics;
@@ -57,7 +56,7 @@ public final class Agent implements AutoCloseable {
         CapturePipeline capture = CapturePipeline.create(c, topics, kmod, registry, moves::observe);
         Map<String, Object> kafka = new HashMap<>(c.kafka());
         Map<String, byte[]> roots = new LinkedHashMap<>();
-        c.watchedRoots().forEach(r -> roots.put(r.id(), r.absolutePath()));
+        CapturePipeline.watchedRoots(c).forEach(r -> roots.put(r.id(), r.absolutePath()));
         RsyncRunner runner = new RsyncRunner(config.exec().rsyncPath(), moves);
         CommandExecutor executor = CommandExecutor.create(c.hostId(), topics, kafka, roots, config.exec(), registry,
             runner);

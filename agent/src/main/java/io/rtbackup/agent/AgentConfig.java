@@ -1,9 +1,9 @@
 package io.rtbackup.agent;
 
+import io.rtbackup.agent.capture.CaptureSelection;
 import io.rtbackup.agent.config.CaptureConfig;
 import io.rtbackup.agent.config.ConfigException;
 import io.rtbackup.agent.config.ExecConfig;
-import io.rtbackup.schema.Identifier;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -11,14 +11,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
 
 /**
  * The agent's whole configuration: one properties file whose sections belong to capture ({@code host.id},
  * {@code root.*}, {@code capture.*}, {@code publish.*}, {@code kafka.*}), the executor ({@code destination.*},
  * {@code rsync.*}, {@code exec.*}) and the process ({@code metrics.port}). A key in no section is a typo and
- * fails the start, naming the key.
+ * fails the start, naming the key. An explicitly chosen capture source that this host rules out (fanotify
+ * without CAP_SYS_ADMIN) fails here too, naming {@code capture.source}.
  */
 public record AgentConfig(CaptureConfig capture, ExecConfig exec, int metricsPort) {
     public static final String METRICS_PORT = "metrics.port";
@@ -26,7 +26,7 @@ public record AgentConfig(CaptureConfig capture, ExecConfig exec, int metricsPor
         "exec.");
     static final List<String> KEYS = List.of(CaptureConfig.HOST_ID, METRICS_PORT);
 
-    /** Parses and validates everything, including the checks against this host. */
+    /** Parses and validates everything, including the checks against this host (roots, capture source). */
     public static AgentConfig from(Properties props, Map<String, String> env) {
         for (String key : props.stringPropertyNames()) {
             if (KEYS.contains(key) || PREFIXES.stream().anyMatch(key::startsWith)) continue;
@@ -44,22 +44,11 @@ public record AgentConfig(CaptureConfig capture, ExecConfig exec, int metricsPor
                     + mp + "'");
             }
         }
-        CaptureConfig capture = CaptureConfig.parse(props);
-        checkHostId(capture.hostId());
-        capture.checkHost();
+        CaptureConfig capture = CaptureConfig.fromProperties(props);
+        CaptureSelection.unusable(capture.source()).ifPresent(problem -> {
+            throw new ConfigException(CaptureConfig.CAPTURE_SOURCE, problem);
+        });
         return new AgentConfig(capture, ExecConfig.from(props, env), metricsPort);
-    }
-
-    /**
-     * The host id travels in every event and names this host's tree on the destinations; workers refuse events whose
-     * id breaks {@link Identifier#HOST_ID}, so an agent with such an id must not start.
-     */
-    static void checkHostId(String hostId) {
-        Optional<String> bad = Identifier.HOST_ID.problem(hostId);
-        if (bad.isPresent()) {
-            throw new ConfigException(CaptureConfig.HOST_ID, bad.get() + " (the default is this host's name; set "
-                + CaptureConfig.HOST_ID + " to such a name)");
-        }
     }
 
     /** Reads {@code file} (UTF-8 properties); a missing or unreadable file is named in the error. */

@@ -24,7 +24,11 @@ class AgentConfigTest {
 
     @Test
     void hostNamesPassTheHostIdRule() {
-        AgentConfig.checkHostId("web-01.example.com");
-        assertThatThrownBy(() -> AgentConfig.checkHostId("caf\u00e9")).hasMessageContaining("\\xe9");
+        Properties p = new Properties();
+        p.setProperty("root.r1.path", "/nonexistent-is-not-looked-at");
+        p.setProperty(CaptureConfig.HOST_ID, "web-01.example.com");
+        assertThat(CaptureConfig.parse(p).hostId()).isEqualTo("web-01.example.com");
+        p.setProperty(CaptureConfig.HOST_ID, "caf\u00e9");
+        assertThatThrownBy(() -> CaptureConfig.parse(p)).hasMessageContaining("\\xe9");
     }
 }

@@ -1,5 +1,6 @@
 package io.rtbackup.agent.capture;
 
+import io.rtbackup.agent.capture.fanotify.FanotifyLib;
 import io.rtbackup.agent.capture.fanotify.FanotifySource;
 import io.rtbackup.agent.capture.inotify.InotifySource;
 import io.rtbackup.agent.capture.scan.ScanSource;
@@ -8,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -43,6 +45,17 @@ public final class CaptureSelection {
         list.add(new Candidate(SourceChoice.INOTIFY, InotifySource::new));
         list.add(new Candidate(SourceChoice.SCAN, () -> new ScanSource(scanInterval)));
         return new CaptureSelection(list);
+    }
+
+    /**
+     * Why an explicitly chosen source cannot run on this host, found without starting it; empty when nothing
+     * rules it out (it may still fail to start). Only fanotify has such a probe: its permission check fails
+     * the configuration early instead of the first start. {@code AUTO} is never ruled out: it falls back.
+     */
+    public static Optional<String> unusable(SourceChoice choice) {
+        if (choice != SourceChoice.FANOTIFY) return Optional.empty();
+        return FanotifyLib.probe().map(problem -> "fanotify is not usable here: " + problem
+                + "; run the agent as root (CAP_SYS_ADMIN) or set capture.source=inotify");
     }
 
     /**

@@ -1,9 +1,8 @@
 package io.rtbackup.agent.config;
 
-import io.rtbackup.agent.capture.WatchedRoot;
-import io.rtbackup.agent.capture.fanotify.FanotifyLib;
 import io.rtbackup.fs.ByteFs;
 import io.rtbackup.fs.Stat;
+import io.rtbackup.schema.Identifier;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -61,10 +60,6 @@ public record CaptureConfig(
         public RootConfig {
             excludes = List.copyOf(excludes);
         }
-
-        public WatchedRoot watched() {
-            return WatchedRoot.of(id, path);
-        }
     }
 
     public static final String HOST_ID = "host.id";
@@ -76,18 +71,16 @@ public record CaptureConfig(
     public static final String KAFKA_PREFIX = "kafka.";
 
     private static final Pattern ROOT_KEY = Pattern.compile("root\\.([^.]+)\\.(path|exclude)");
-    private static final Pattern ROOT_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
     public CaptureConfig {
         roots = List.copyOf(roots);
         kafka = Map.copyOf(kafka);
     }
 
-    public List<WatchedRoot> watchedRoots() {
-        return roots.stream().map(RootConfig::watched).toList();
-    }
-
-    /** Parses and validates, including the checks against this host (paths readable, fanotify permitted). */
+    /**
+     * Parses and validates, including the checks against this host's file system (roots readable). Whether the
+     * chosen capture source can run here is capture's question, asked by the agent ({@code AgentConfig}).
+     */
     public static CaptureConfig fromProperties(Properties props) {
         CaptureConfig config = parse(props);
         config.checkHost();
@@ -97,9 +90,12 @@ public record CaptureConfig(
     /** Parses and validates the values only, without looking at the file system. */
     public static CaptureConfig parse(Properties props) {
         String hostId = trimmed(props, HOST_ID).orElseGet(CaptureConfig::hostName);
-        if (hostId.isEmpty() || hostId.indexOf('\0') >= 0) {
-            throw new ConfigException(HOST_ID, "must be a non-empty name without NUL characters");
-        }
+        // The host id travels in every event and names this host's tree on the destinations: workers refuse an id
+        // outside the wire rule, so an agent with one must not start.
+        Identifier.HOST_ID.problem(hostId).ifPresent(problem -> {
+            throw new ConfigException(HOST_ID, problem + " (the default is this host's name; set " + HOST_ID
+                + " to such a name)");
+        });
 
         Map<String, String> paths = new TreeMap<>();
         Map<String, String> excludes = new TreeMap<>();
@@ -115,9 +111,9 @@ public record CaptureConfig(
                 throw new ConfigException(key, "unknown root setting; use root.<id>.path or root.<id>.exclude");
             }
             String id = m.group(1);
-            if (!ROOT_ID.matcher(id).matches()) {
-                throw new ConfigException(key, "root id '" + id + "' must be 1-64 characters of A-Z a-z 0-9 _ -");
-            }
+            Identifier.ROOT_ID.problem(id).ifPresent(problem -> {
+                throw new ConfigException(key, problem);
+            });
             (m.group(2).equals("path") ? paths : excludes).put(id, props.getProperty(key));
         }
         for (String id : excludes.keySet()) {
@@ -182,7 +178,7 @@ public record CaptureConfig(
                 Duration.ofMillis(scanMs), (int) buffer, kafka);
     }
 
-    /** Checks each root is a readable directory and, if fanotify is requested explicitly, that it is permitted. */
+    /** Checks each root is a readable directory. */
     public void checkHost() {
         for (RootConfig root : roots) {
             String key = "root." + root.id() + ".path";
@@ -206,12 +202,6 @@ public record CaptureConfig(
                 throw new ConfigException(key, root.path() + " is not readable by this agent: " + e.getMessage()
                         + "; run the agent as root or grant read and search permission");
             }
-        }
-        if (source == SourceChoice.FANOTIFY) {
-            FanotifyLib.probe().ifPresent(problem -> {
-                throw new ConfigException(CAPTURE_SOURCE, "fanotify is not usable here: " + problem
-                        + "; run the agent as root (CAP_SYS_ADMIN) or set capture.source=inotify");
-            });
         }
     }
 

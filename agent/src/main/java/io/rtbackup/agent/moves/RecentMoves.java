@@ -1,6 +1,6 @@
 package io.rtbackup.agent.moves;
 
-import io.rtbackup.agent.capture.normalise.CapturedEvent;
+import io.rtbackup.agent.event.CapturedEvent;
 import io.rtbackup.schema.FileOp;
 import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;

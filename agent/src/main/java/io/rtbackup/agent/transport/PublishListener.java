@@ -1,6 +1,6 @@
 package io.rtbackup.agent.transport;
 
-import io.rtbackup.agent.capture.normalise.CapturedEvent;
+import io.rtbackup.agent.event.CapturedEvent;
 
 /** Told about every acknowledged event, from Kafka's network thread: keep it cheap. */
 @FunctionalInterface

@@ -3,6 +3,7 @@ package io.rtbackup.agent.capture;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import io.rtbackup.agent.CapturePipeline;
 import io.rtbackup.agent.config.CaptureConfig;
 import io.rtbackup.agent.transport.EventPublisher;
 import io.rtbackup.broker.BrokerSettings;

@@ -3,7 +3,7 @@ package io.rtbackup.agent.exec;
 import static io.rtbackup.agent.exec.Commands.b;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.rtbackup.agent.capture.normalise.CapturedEvent;
+import io.rtbackup.agent.event.CapturedEvent;
 import io.rtbackup.agent.config.ExecConfig;
 import io.rtbackup.agent.moves.RecentMoves;
 import io.rtbackup.fs.BytePaths;

@@ -4,7 +4,7 @@ import static io.rtbackup.agent.capture.CaptureScenario.b;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.rtbackup.agent.capture.CapturePipeline;
+import io.rtbackup.agent.CapturePipeline;
 import io.rtbackup.agent.config.CaptureConfig;
 import io.rtbackup.broker.BrokerSettings;
 import io.rtbackup.broker.ChildJvmKafkaBroker;

@@ -1,6 +1,5 @@
 package io.rtbackup.agent.capture.fanotify;
 
-import io.rtbackup.agent.capture.BytesKey;
 import static io.rtbackup.agent.capture.fanotify.FanotifyLib.C;
 
 import com.sun.jna.Memory;
@@ -12,9 +11,6 @@ import io.rtbackup.agent.capture.RawChange;
 import io.rtbackup.agent.capture.ReadAheadQueue;
 import io.rtbackup.agent.capture.WatchedRoot;
 import io.rtbackup.schema.FileOp;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -28,9 +24,10 @@ import org.slf4j.LoggerFactory;
 /**
  * fanotify with a filesystem mark per root's filesystem and directory-fid + name reporting: start-up costs one
  * mark per filesystem whatever the tree size. A filesystem mark reports the whole disk, so events are resolved
- * (directory handle -> path through {@code open_by_handle_at}, cached) and kept only when they fall under a
+ * ({@link HandleResolver}: directory handle -> path, cached) and kept only when they fall under a
  * root. The kernel queue is bounded; when it overflows the kernel says so and this source reports an
- * {@link RawChange.Overflow}.
+ * {@link RawChange.Overflow}. The bytes read are decoded by {@link FanotifyRecordDecoder}; an event it calls
+ * malformed is reported as an overflow too (a rescan covers whatever it was).
  */
 public final class FanotifySource implements CaptureSource {
 
@@ -192,16 +189,17 @@ public final class FanotifySource implements CaptureSource {
     private final class Reader {
         private final ChangeSink sink;
         private final ReadAheadQueue ahead;
-        private final DirCache cache = new DirCache(cacheCapacity);
+        private final FanotifyRecordDecoder decoder = new FanotifyRecordDecoder();
+        private final HandleResolver resolver;
         private final Memory buf = new Memory(READ_BUFFER);
         private final Memory pollfd = new Memory(8);
-        private final Memory handle = new Memory(8 + 256);
-        private final byte[] link = new byte[8192];
         private final FanotifyLib.StatBuf stat = new FanotifyLib.StatBuf();
 
         Reader(ChangeSink sink, ReadAheadQueue ahead) {
             this.sink = sink;
             this.ahead = ahead;
+            this.resolver = new HandleResolver(mountFds, cacheCapacity,
+                    () -> deliver(new RawChange.Overflow(null, 0, nowNs())));
         }
 
         void processLoop() {
@@ -210,13 +208,13 @@ public final class FanotifySource implements CaptureSource {
                     byte[] chunk = ahead.poll(100);
                     if (chunk == null) continue;
                     if (chunk == ReadAheadQueue.LOST) {
-                        cache.clear();
+                        resolver.clear();
                         log.warn("fanotify events were lost in user space (processing lagged by more than {} bytes"
                                 + " of events); requesting a rescan of every root", readAheadBytes);
                         deliver(new RawChange.Overflow(null, 0, nowNs()));
                         continue;
                     }
-                    parse(ByteBuffer.wrap(chunk).order(ByteOrder.nativeOrder()), chunk.length);
+                    parse(chunk);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -249,7 +247,7 @@ public final class FanotifySource implements CaptureSource {
                     if (ahead != null) {
                         ahead.markLost();
                     } else {
-                        cache.clear();
+                        resolver.clear();
                         deliver(new RawChange.Overflow(null, 0, nowNs()));
                     }
                     sleepQuietly();
@@ -261,71 +259,64 @@ public final class FanotifySource implements CaptureSource {
                 if (ahead != null) {
                     ahead.offer(chunk);
                 } else {
-                    parse(ByteBuffer.wrap(chunk).order(ByteOrder.nativeOrder()), chunk.length);
+                    parse(chunk);
                 }
             }
         }
 
-        private void parse(ByteBuffer bb, int n) {
-            int off = 0;
-            while (off + 24 <= n) {
-                int eventLen = bb.getInt(off);
-                if (eventLen < 24 || off + eventLen > n) {
-                    log.error("malformed fanotify event (length {}) at offset {}; reporting an overflow",
-                            eventLen, off);
+        private void parse(byte[] chunk) {
+            for (FanotifyRecord r : decoder.decode(chunk)) {
+                if (r instanceof FanotifyRecord.Malformed m) {
+                    if (!m.restSkipped()) eventsRead.incrementAndGet();
+                    log.error("malformed fanotify event at offset {} of a {}-byte read ({}); reporting an overflow",
+                            m.offset(), chunk.length, m.reason());
                     deliver(new RawChange.Overflow(null, 0, nowNs()));
-                    return;
+                    continue;
                 }
-                int metaLen = bb.getShort(off + 6) & 0xffff;
-                long mask = bb.getLong(off + 8);
                 eventsRead.incrementAndGet();
+                if (r instanceof FanotifyRecord.QueueOverflow) {
+                    resolver.clear();
+                    log.warn("fanotify queue overflowed: events were lost, requesting a rescan of every root");
+                    deliver(new RawChange.Overflow(null, 0, nowNs()));
+                    continue;
+                }
+                FanotifyRecord.Event event = (FanotifyRecord.Event) r;
                 try {
-                    handleEvent(bb, off + metaLen, off + eventLen, mask);
+                    handleEvent(event);
                 } catch (RuntimeException e) {
                     log.error("fanotify event with mask {} could not be handled; reporting an overflow",
-                            Long.toHexString(mask), e);
+                            Long.toHexString(event.mask()), e);
                     deliver(new RawChange.Overflow(null, 0, nowNs()));
                 }
-                off += eventLen;
             }
         }
 
-        private void handleEvent(ByteBuffer bb, int from, int end, long mask) {
+        private void handleEvent(FanotifyRecord.Event event) {
             long now = nowNs();
-            if ((mask & FanotifyLib.FAN_Q_OVERFLOW) != 0) {
-                cache.clear();
-                log.warn("fanotify queue overflowed: events were lost, requesting a rescan of every root");
-                deliver(new RawChange.Overflow(null, 0, now));
-                return;
-            }
+            long mask = event.mask();
             byte[] path = null;
             byte[] oldPath = null;
             byte[] newPath = null;
             boolean unresolvable = false;
-            for (int i = from; i + 4 <= end; ) {
-                int type = bb.get(i) & 0xff;
-                int len = bb.getShort(i + 2) & 0xffff;
-                if (len < 4 || i + len > end) break;
-                if (type == FanotifyLib.INFO_DFID_NAME || type == FanotifyLib.INFO_OLD_DFID_NAME
-                        || type == FanotifyLib.INFO_NEW_DFID_NAME) {
-                    byte[] p = resolve(bb, i, len);
-                    if (p == null) {
-                        unresolvable = true;
-                    } else if (type == FanotifyLib.INFO_OLD_DFID_NAME) {
-                        oldPath = p;
-                    } else if (type == FanotifyLib.INFO_NEW_DFID_NAME) {
-                        newPath = p;
-                    } else {
-                        path = p;
-                    }
+            for (FanotifyRecord.Info info : event.infos()) {
+                // FID and DFID records name no entry (e.g. the attrib that accompanies an unlink): not used
+                if (!(info instanceof FanotifyRecord.Fid fid) || !fid.type().named()) continue;
+                byte[] p = resolver.resolve(fid);
+                if (p == null) {
+                    unresolvable = true;
+                } else if (fid.type() == FanotifyRecord.FidType.OLD_DFID_NAME) {
+                    oldPath = p;
+                } else if (fid.type() == FanotifyRecord.FidType.NEW_DFID_NAME) {
+                    newPath = p;
+                } else {
+                    path = p;
                 }
-                i += len;
             }
             boolean dir = (mask & FanotifyLib.FAN_ONDIR) != 0;
             if ((mask & FanotifyLib.FAN_RENAME) != 0) {
                 if (dir) {
-                    if (oldPath != null) cache.invalidate(oldPath);
-                    if (newPath != null) cache.invalidate(newPath);
+                    if (oldPath != null) resolver.invalidate(oldPath);
+                    if (newPath != null) resolver.invalidate(newPath);
                 }
                 boolean oldIn = oldPath != null && underRoot(oldPath);
                 boolean newIn = newPath != null && underRoot(newPath);
@@ -346,7 +337,7 @@ public final class FanotifySource implements CaptureSource {
                 return;
             }
             if (dir && (mask & (FanotifyLib.FAN_DELETE | FanotifyLib.FAN_MOVED_FROM)) != 0) {
-                cache.invalidate(path);
+                resolver.invalidate(path);
             }
             if (!underRoot(path)) return;
             if ((mask & FanotifyLib.FAN_CREATE) != 0) {
@@ -382,69 +373,6 @@ public final class FanotifySource implements CaptureSource {
             FileOp op = type == FanotifyLib.S_IFLNK ? FileOp.SYMLINK
                     : type != FanotifyLib.S_IFDIR && stat.nlink() > 1 ? FileOp.LINK : FileOp.CREATE;
             return new RawChange.PathChange(op, path, false, now, stat.ino());
-        }
-
-        /** Absolute path of the record's directory joined with its name, or null when the directory is gone. */
-        private byte[] resolve(ByteBuffer bb, int i, int len) {
-            long fsid = bb.getLong(i + 4);
-            int handleBytes = bb.getInt(i + 12);
-            int handleEnd = i + 20 + handleBytes;
-            if (handleBytes < 0 || handleBytes > 128 || handleEnd > i + len) {
-                throw new IllegalStateException("file handle of " + handleBytes + " bytes in a " + len
-                        + "-byte record");
-            }
-            byte[] keyBytes = new byte[12 + handleBytes];
-            bb.get(i + 4, keyBytes, 0, 8);
-            bb.get(i + 16, keyBytes, 8, 4 + handleBytes);
-            BytesKey key = new BytesKey(keyBytes);
-            byte[] dir = cache.get(key);
-            if (dir == null) {
-                dir = openByHandle(fsid, bb, i + 12, 8 + handleBytes);
-                if (dir == null) return null;
-                cache.put(key, dir);
-            }
-            int nameStart = handleEnd;
-            int nameEnd = nameStart;
-            int recordEnd = i + len;
-            while (nameEnd < recordEnd && bb.get(nameEnd) != 0) nameEnd++;
-            int nameLen = nameEnd - nameStart;
-            if (nameLen == 0 || (nameLen == 1 && bb.get(nameStart) == '.')) return dir;
-            boolean slash = dir.length == 1; // the directory is "/"
-            byte[] out = new byte[dir.length + (slash ? 0 : 1) + nameLen];
-            System.arraycopy(dir, 0, out, 0, dir.length);
-            if (!slash) out[dir.length] = '/';
-            bb.get(nameStart, out, out.length - nameLen, nameLen);
-            return out;
-        }
-
-        private byte[] openByHandle(long fsid, ByteBuffer bb, int structStart, int structLen) {
-            Integer mountFd = mountFds.get(fsid);
-            if (mountFd == null) return null; // another filesystem than any root's: not ours
-            byte[] raw = new byte[structLen];
-            bb.get(structStart, raw);
-            handle.write(0, raw, 0, structLen);
-            int dfd = C.open_by_handle_at(mountFd, handle, FanotifyLib.O_PATH | FanotifyLib.O_CLOEXEC);
-            if (dfd < 0) {
-                int errno = Native.getLastError();
-                if (errno != FanotifyLib.ESTALE) {
-                    log.warn("open_by_handle_at failed with errno {}; an event could not be placed", errno);
-                }
-                return null;
-            }
-            try {
-                if (stat.fstat(dfd) && stat.nlink() == 0) return null; // removed while we held its handle
-                long n = C.readlink(("/proc/self/fd/" + dfd + "\0").getBytes(StandardCharsets.US_ASCII), link,
-                        link.length);
-                if (n <= 0 || n >= link.length) {
-                    log.warn("readlink of a directory handle failed (errno {}); requesting a rescan",
-                            Native.getLastError());
-                    deliver(new RawChange.Overflow(null, 0, nowNs()));
-                    return null;
-                }
-                return Arrays.copyOf(link, (int) n);
-            } finally {
-                C.close(dfd);
-            }
         }
 
         private void deliver(RawChange change) {

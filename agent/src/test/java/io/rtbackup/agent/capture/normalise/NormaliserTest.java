@@ -6,6 +6,8 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.rtbackup.agent.capture.ChangeSink;
 import io.rtbackup.agent.capture.RawChange;
 import io.rtbackup.agent.capture.WatchedRoot;
+import io.rtbackup.agent.event.CapturedEvent;
+import io.rtbackup.agent.event.EventSink;
 import io.rtbackup.schema.CaptureSource;
 import io.rtbackup.schema.FileOp;
 import java.nio.charset.StandardCharsets;

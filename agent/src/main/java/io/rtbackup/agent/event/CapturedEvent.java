@@ -1,4 +1,4 @@
-package io.rtbackup.agent.capture.normalise;
+package io.rtbackup.agent.event;
 
 import io.rtbackup.schema.CaptureSource;
 import io.rtbackup.schema.FileOp;

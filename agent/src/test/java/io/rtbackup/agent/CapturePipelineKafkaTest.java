@@ -1,4 +1,4 @@
-package io.rtbackup.agent.capture;
+package io.rtbackup.agent;
 
 import static io.rtbackup.agent.capture.CaptureScenario.b;
 import static org.assertj.core.api.Assertions.assertThat;

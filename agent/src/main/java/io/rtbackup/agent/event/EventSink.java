@@ -1,4 +1,4 @@
-package io.rtbackup.agent.capture.normalise;
+package io.rtbackup.agent.event;
 
 /** Receives normalised events; must not block (the capture reader threads call it indirectly). */
 @FunctionalInterface

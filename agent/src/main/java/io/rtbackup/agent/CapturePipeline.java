@@ -1,11 +1,15 @@
-package io.rtbackup.agent.capture;
+package io.rtbackup.agent;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.rtbackup.agent.capture.normalise.EventSink;
+import io.rtbackup.agent.capture.CaptureSelection;
+import io.rtbackup.agent.capture.CaptureSource;
+import io.rtbackup.agent.capture.CaptureUnavailableException;
+import io.rtbackup.agent.capture.WatchedRoot;
 import io.rtbackup.agent.capture.normalise.ExcludeMatcher;
 import io.rtbackup.agent.capture.normalise.Normaliser;
 import io.rtbackup.agent.config.CaptureConfig;
 import io.rtbackup.agent.config.ConfigException;
+import io.rtbackup.agent.event.EventSink;
 import io.rtbackup.agent.transport.EventPublisher;
 import io.rtbackup.topics.Topics;
 import java.time.Duration;
@@ -17,7 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Capture source -> normaliser -> publisher, started and stopped in the right order: the publisher first so
  * nothing captured waits for it, the start-up rescan after the source is live so changes made meanwhile are
- * covered, and on stop the source first so the last events still get out.
+ * covered, and on stop the source first so the last events still get out. It sits above both capture and
+ * transport, which meet only in {@link io.rtbackup.agent.event}: neither package knows the other.
  */
 public final class CapturePipeline implements AutoCloseable {
 
@@ -41,7 +46,7 @@ public final class CapturePipeline implements AutoCloseable {
         this.selection = selection;
         this.publisher = publisher;
         List<Normaliser.Root> roots = config.roots().stream()
-                .map(r -> new Normaliser.Root(r.watched(), new ExcludeMatcher(r.excludes())))
+                .map(r -> new Normaliser.Root(watched(r), new ExcludeMatcher(r.excludes())))
                 .toList();
         EventSink out = e -> {
             tap.accept(e);
@@ -75,12 +80,21 @@ public final class CapturePipeline implements AutoCloseable {
                 registry, tap);
     }
 
+    /** The configured roots as capture sees them: id and absolute path bytes (the configured text as UTF-8). */
+    public static List<WatchedRoot> watchedRoots(CaptureConfig config) {
+        return config.roots().stream().map(CapturePipeline::watched).toList();
+    }
+
+    private static WatchedRoot watched(CaptureConfig.RootConfig root) {
+        return WatchedRoot.of(root.id(), root.path());
+    }
+
     public synchronized void start() throws CaptureUnavailableException {
         if (source != null) throw new IllegalStateException("capture pipeline already started");
         publisher.start();
         normaliser.start();
         try {
-            source = selection.start(config.source(), config.watchedRoots(), s -> normaliser.sinkFor(s.kind()));
+            source = selection.start(config.source(), watchedRoots(config), s -> normaliser.sinkFor(s.kind()));
         } catch (CaptureUnavailableException | RuntimeException e) {
             normaliser.close();
             publisher.close(Duration.ofSeconds(5));

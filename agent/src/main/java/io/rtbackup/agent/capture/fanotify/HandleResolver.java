@@ -1,0 +1,102 @@
+package io.rtbackup.agent.capture.fanotify;
+
+import static io.rtbackup.agent.capture.fanotify.FanotifyLib.C;
+
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import io.rtbackup.agent.capture.BytesKey;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns a named file id record into an absolute path: the directory handle to its path, remembered in a
+ * {@link DirCache} or found with {@code open_by_handle_at} on the mount fd of the handle's filesystem and a
+ * {@code readlink} of {@code /proc/self/fd}, then joined with the record's name. Handles on a filesystem no
+ * root lives on, and directories already gone, resolve to null. The caller invalidates paths whose directories
+ * moved or went away. One thread only: the native buffers are reused.
+ */
+final class HandleResolver {
+    private static final Logger log = LoggerFactory.getLogger(HandleResolver.class);
+
+    private final Map<Long, Integer> mountFds;
+    private final DirCache cache;
+    private final Runnable lost;
+    private final Memory handle = new Memory(8 + FanotifyRecordDecoder.MAX_HANDLE_BYTES);
+    private final byte[] link = new byte[8192];
+    private final FanotifyLib.StatBuf stat = new FanotifyLib.StatBuf();
+
+    /**
+     * @param mountFds an open directory fd per watched filesystem, by fsid; read, never changed, here
+     * @param lost     called when a directory exists but its path could not be read: the caller requests a rescan
+     */
+    HandleResolver(Map<Long, Integer> mountFds, int cacheCapacity, Runnable lost) {
+        this.mountFds = mountFds;
+        this.cache = new DirCache(cacheCapacity);
+        this.lost = lost;
+    }
+
+    /** Absolute path of the record's directory joined with its name, or null when the directory is gone. */
+    byte[] resolve(FanotifyRecord.Fid fid) {
+        FanotifyRecord.FileHandle fh = fid.handle();
+        BytesKey key = new BytesKey(fh.key());
+        byte[] dir = cache.get(key);
+        if (dir == null) {
+            dir = openByHandle(fh);
+            if (dir == null) return null;
+            cache.put(key, dir);
+        }
+        byte[] name = fid.name();
+        if (name.length == 0 || (name.length == 1 && name[0] == '.')) return dir;
+        boolean slash = dir.length == 1; // the directory is "/"
+        byte[] out = new byte[dir.length + (slash ? 0 : 1) + name.length];
+        System.arraycopy(dir, 0, out, 0, dir.length);
+        if (!slash) out[dir.length] = '/';
+        System.arraycopy(name, 0, out, out.length - name.length, name.length);
+        return out;
+    }
+
+    /** Forgets {@code path} and every directory below it (renamed or removed). */
+    void invalidate(byte[] path) {
+        cache.invalidate(path);
+    }
+
+    /** Forgets everything (after lost events, when any remembered path may be stale). */
+    void clear() {
+        cache.clear();
+    }
+
+    private byte[] openByHandle(FanotifyRecord.FileHandle fh) {
+        Integer mountFd = mountFds.get(fh.fsid());
+        if (mountFd == null) return null; // another filesystem than any root's: not ours
+        byte[] bytes = fh.bytes();
+        // struct file_handle: handle_bytes, handle_type, then the bytes (host order, as JNA writes)
+        handle.setInt(0, bytes.length);
+        handle.setInt(4, fh.handleType());
+        handle.write(8, bytes, 0, bytes.length);
+        int dfd = C.open_by_handle_at(mountFd, handle, FanotifyLib.O_PATH | FanotifyLib.O_CLOEXEC);
+        if (dfd < 0) {
+            int errno = Native.getLastError();
+            if (errno != FanotifyLib.ESTALE) {
+                log.warn("open_by_handle_at failed with errno {}; an event could not be placed", errno);
+            }
+            return null;
+        }
+        try {
+            if (stat.fstat(dfd) && stat.nlink() == 0) return null; // removed while we held its handle
+            long n = C.readlink(("/proc/self/fd/" + dfd + "\0").getBytes(StandardCharsets.US_ASCII), link,
+                    link.length);
+            if (n <= 0 || n >= link.length) {
+                log.warn("readlink of a directory handle failed (errno {}); requesting a rescan",
+                        Native.getLastError());
+                lost.run();
+                return null;
+            }
+            return Arrays.copyOf(link, (int) n);
+        } finally {
+            C.close(dfd);
+        }
+    }
+}
