@@ -1,12 +1,12 @@
 package io.rtbackup.cli;
 
+import io.rtbackup.status.FleetStatus;
+import io.rtbackup.status.FleetStatus.DestinationStatus;
+import io.rtbackup.status.FleetStatus.RootStatus;
+import io.rtbackup.status.StatusJson;
+import io.rtbackup.status.StatusReader;
+import io.rtbackup.status.StatusUnavailableException;
 import io.rtbackup.topics.Topics;
-import io.rtbackup.worker.status.FleetStatus;
-import io.rtbackup.worker.status.FleetStatus.DestinationStatus;
-import io.rtbackup.worker.status.FleetStatus.RootStatus;
-import io.rtbackup.worker.status.StatusJson;
-import io.rtbackup.worker.status.StatusReader;
-import io.rtbackup.worker.status.StatusUnavailableException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;

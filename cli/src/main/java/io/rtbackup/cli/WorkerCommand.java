@@ -1,13 +1,13 @@
 package io.rtbackup.cli;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.rtbackup.status.StatusHttpHandler;
+import io.rtbackup.status.StatusReader;
 import io.rtbackup.topics.TopicProvisioner;
 import io.rtbackup.topics.Topics;
 import io.rtbackup.worker.Worker;
 import io.rtbackup.worker.config.DestinationConfig;
 import io.rtbackup.worker.config.WorkerConfig;
-import io.rtbackup.worker.status.StatusHttpHandler;
-import io.rtbackup.worker.status.StatusReader;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -15,10 +15,10 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code rtb worker --config FILE}: one stateless backup worker; run as many as the partitions allow. Flags

@@ -1,5 +1,6 @@
 package io.rtbackup.worker.config;
 
+import io.rtbackup.topics.DestinationGroup;
 import java.util.List;
 
 /**
@@ -29,6 +30,6 @@ public record DestinationConfig(String name, List<RouteRule> routes, String pref
 
     /** The Kafka consumer group of this destination's pipeline. */
     public String consumerGroup() {
-        return "rtb-dest-" + name;
+        return DestinationGroup.of(name);
     }
 }

@@ -10,7 +10,7 @@ import io.rtbackup.broker.KafkaBroker;
 import io.rtbackup.broker.junit.KafkaBrokerExtension;
 import io.rtbackup.cli.Rtb;
 import io.rtbackup.fs.ByteFs;
-import io.rtbackup.worker.status.StatusJson;
+import io.rtbackup.status.StatusJson;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;

@@ -1,11 +1,11 @@
-package io.rtbackup.worker.status;
+package io.rtbackup.status;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.rtbackup.worker.status.FleetStatus.DestinationStatus;
-import io.rtbackup.worker.status.FleetStatus.RecentSync;
-import io.rtbackup.worker.status.FleetStatus.RootStatus;
-import io.rtbackup.worker.status.FleetStatus.WorkerView;
+import io.rtbackup.status.FleetStatus.DestinationStatus;
+import io.rtbackup.status.FleetStatus.RecentSync;
+import io.rtbackup.status.FleetStatus.RootStatus;
+import io.rtbackup.status.FleetStatus.WorkerView;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

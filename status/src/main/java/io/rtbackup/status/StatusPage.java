@@ -1,9 +1,9 @@
-package io.rtbackup.worker.status;
+package io.rtbackup.status;
 
-import io.rtbackup.worker.status.FleetStatus.DestinationStatus;
-import io.rtbackup.worker.status.FleetStatus.RecentSync;
-import io.rtbackup.worker.status.FleetStatus.RootStatus;
-import io.rtbackup.worker.status.FleetStatus.WorkerView;
+import io.rtbackup.status.FleetStatus.DestinationStatus;
+import io.rtbackup.status.FleetStatus.RecentSync;
+import io.rtbackup.status.FleetStatus.RootStatus;
+import io.rtbackup.status.FleetStatus.WorkerView;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;

@@ -1,4 +1,4 @@
-package io.rtbackup.worker.status;
+package io.rtbackup.status;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,4 @@
-package io.rtbackup.worker.status;
+package io.rtbackup.status;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;

@@ -1,4 +1,4 @@
-package io.rtbackup.worker.status;
+package io.rtbackup.status;
 
 import java.util.List;
 import java.util.Optional;
