@@ -466,15 +466,30 @@ public final class RsyncDaemon implements AutoCloseable {
         List<Transfer> out = new ArrayList<>();
         byte[] all = log();
         byte[] marker = ("] " + TRANSFER_MARKER + " ").getBytes(StandardCharsets.US_ASCII);
-        int lineStart = 0;
+        // A record is one log line, unless a name holds a newline that this rsync did not escape (Debian 12's
+        // 3.2.7 writes it raw): then the record goes on over lines that do not start with the log's timestamp.
+        int recordStart = 0;
         for (int i = 0; i <= all.length; i++) {
-            if (i == all.length || all[i] == '\n') {
-                byte[] line = Arrays.copyOfRange(all, lineStart, i);
-                lineStart = i + 1;
-                parseTransfer(line, marker).ifPresent(out::add);
+            if (i == all.length || (all[i] == '\n' && startsRecord(all, i + 1))) {
+                byte[] record = Arrays.copyOfRange(all, recordStart, i);
+                recordStart = i + 1;
+                parseTransfer(record, marker).ifPresent(out::add);
             }
         }
         return out;
+    }
+
+    /** Whether a log record starts at {@code at}: "YYYY/MM/DD HH:MM:SS [" (or the end of the log). */
+    private static boolean startsRecord(byte[] log, int at) {
+        String shape = "dddd/dd/dd dd:dd:dd [";
+        if (at >= log.length) return true;
+        if (at + shape.length() > log.length) return false;
+        for (int k = 0; k < shape.length(); k++) {
+            byte b = log[at + k];
+            boolean ok = shape.charAt(k) == 'd' ? b >= '0' && b <= '9' : b == shape.charAt(k);
+            if (!ok) return false;
+        }
+        return true;
     }
 
     /** Paths the daemon received (operation "recv"), relative to the module root. */
@@ -498,12 +513,38 @@ public final class RsyncDaemon implements AutoCloseable {
         }
         String op = new String(line, pos, opEnd - pos, StandardCharsets.US_ASCII);
         String itemize = new String(line, opEnd + 1, 11, StandardCharsets.US_ASCII);
-        byte[] path = unescape(Arrays.copyOfRange(line, opEnd + 1 + 11 + 1, line.length));
+        byte[] logged = Arrays.copyOfRange(line, opEnd + 1 + 11 + 1, line.length);
+        byte[] path = LogEscaping.ESCAPES ? unescape(logged) : logged;
         int len = path.length;
         while (len > 1 && path[len - 1] == '/') {
             len--;
         }
         return Optional.of(new Transfer(op, itemize, Arrays.copyOf(path, len)));
+    }
+
+    /**
+     * Whether this machine's rsync writes unprintable bytes of names as {@code \#ooo} in its daemon log. Builds
+     * differ (Debian 12's 3.2.7 writes them raw), and a name may itself read {@code \#012}, so the log alone cannot
+     * tell: a real daemon is asked once per JVM, with a name holding byte 0x01.
+     */
+    private static final class LogEscaping {
+        static final boolean ESCAPES = probe();
+
+        private static boolean probe() {
+            try (TempDirs tmp = TempDirs.create("rtb-rsyncd-probe-");
+                    RsyncDaemon d = builder(tmp.newDir("daemon")).module("m", tmp.newDir("m")).start()) {
+                byte[] src = tmp.newDir("src");
+                ByteFs.write(BytePaths.join(src, new byte[] {'p', 1}), new byte[] {'x'});
+                ExternalCommand.Result r = ExternalCommand.of("rsync", "-r", "./", d.url("m") + "/")
+                        .directory(tmp.pathString() + "/src").run();
+                if (r.exitCode() != 0) {
+                    throw new IllegalStateException("rsync log probe failed: " + r.describe());
+                }
+                return new String(d.log(), StandardCharsets.ISO_8859_1).contains("p\\#001");
+            } catch (IOException e) {
+                throw new IllegalStateException("rsync log probe failed", e);
+            }
+        }
     }
 
     /** rsync writes bytes it considers unprintable in log lines as {@code \#ooo} (three octal digits). */
