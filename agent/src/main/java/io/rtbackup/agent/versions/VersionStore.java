@@ -22,6 +22,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 
@@ -256,9 +257,15 @@ public final class VersionStore {
 
     /** One rsync run against the destination, bounded by its command timeout (and a little slack). */
     private RsyncResult call(List<String> args, RsyncStdin stdin) throws IOException {
+        Map<String, String> env;
+        try {
+            env = endpoint.environment();
+        } catch (IOException e) {
+            throw new IOException("cannot read the password of " + describe() + ": " + e.getMessage(), e);
+        }
         RsyncResult r;
         try {
-            r = launcher.run("rsync-versions", args, endpoint.environment(), stdin,
+            r = launcher.run("rsync-versions", args, env, stdin,
                 destination.commandTimeout().plus(Duration.ofSeconds(5)), RsyncLauncher.ALL_OUTPUT);
         } catch (IOException e) {
             throw new IOException("cannot run '" + rsyncPath + "': " + e.getMessage() + " (install rsync >= 3.2.3)", e);
