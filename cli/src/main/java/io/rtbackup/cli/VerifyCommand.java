@@ -1,19 +1,21 @@
 package io.rtbackup.cli;
 
 import io.rtbackup.agent.config.ExecConfig;
-import java.io.ByteArrayOutputStream;
+import io.rtbackup.agent.config.ExecConfig.Password;
+import io.rtbackup.agent.config.ExecConfig.PasswordEnv;
+import io.rtbackup.agent.config.ExecConfig.PasswordFile;
+import io.rtbackup.agent.rsync.RsyncEndpoint;
+import io.rtbackup.agent.verify.ReplicaVerifier;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -21,12 +23,14 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code rtb verify}: compares a source root with its replica by content (an rsync dry run with checksums) and
- * lists every path that differs. Exit 0: equal; 1: different; 2: usage error; 3: rsync could not compare.
+ * {@code rtb verify}: the command line of {@link ReplicaVerifier}, which compares a source root with its replica
+ * by content (an rsync dry run with checksums) and lists every path that differs. This class turns the options
+ * into the replica's address and an rsync endpoint (the password from {@code --password-file} or
+ * {@code RSYNC_PASSWORD_<NAME>}, handed to rsync in its environment) and prints the result. Exit 0: equal;
+ * 1: different; 2: usage error; 3: rsync could not compare.
  *
- * <p>Names are printed as rsync escapes them: rsync runs in the C locale, so every control and non-ASCII byte of
- * a name shows as {@code \#ooo} (octal). That keeps one path per line even for names with newlines, and the
- * output is plain ASCII whatever the terminal.
+ * <p>Names are printed as rsync escapes them ({@code \#ooo} for every control and non-ASCII byte): one path per
+ * line even for names with newlines, and plain ASCII whatever the terminal.
  */
 @Command(name = "verify", mixinStandardHelpOptions = true,
     description = {"Compare a source root with its replica on a destination (rsync dry run, checksums) and list "
@@ -38,9 +42,6 @@ final class VerifyCommand implements Callable<Integer> {
     static final int EQUAL = 0;
     static final int DIFFERENT = 1;
     static final int FAILED = 3;
-
-    /** {@code %i %n}: 11 itemize characters, a space, the (escaped) name. */
-    private static final Pattern ITEM = Pattern.compile("([<>ch.*][^ ]{8,10}|\\*deleting) +(.+)");
 
     @Spec
     CommandSpec spec;
@@ -77,7 +78,7 @@ final class VerifyCommand implements Callable<Integer> {
     Map<String, String> env = System.getenv();
 
     @Override
-    public Integer call() throws IOException, InterruptedException {
+    public Integer call() throws IOException {
         Path dir = root.toAbsolutePath().normalize();
         if (!Files.isDirectory(dir)) throw usage("--root " + root + ": not a directory");
         String host = hostId != null ? hostId : localHostName();
@@ -95,48 +96,41 @@ final class VerifyCommand implements Callable<Integer> {
             throw usage("--dest '" + dest + "' is a local directory, which takes no password");
         }
         String target = (dest.endsWith("/") ? dest : dest + "/") + host + "/" + rid + "/";
+        if (timeoutS < 1) throw usage("--timeout-s " + timeoutS + ": must be at least 1");
 
-        List<String> cmd = new ArrayList<>(List.of(rsync, "-a", "-H", "--dry-run", "--checksum", "--itemize-changes",
-            "--delete", "--numeric-ids", "--no-motd", "--out-format=%i %n", "--timeout=" + timeoutS));
-        if (daemon) cmd.add("--contimeout=" + timeoutS);
-        if (passwordFile != null) {
-            if (!Files.isReadable(passwordFile)) throw usage("--password-file " + passwordFile + ": cannot read it");
-            cmd.add("--password-file=" + passwordFile.toAbsolutePath());
+        Optional<Password> password = Optional.empty();
+        if (passwordFile != null && !Files.isReadable(passwordFile)) {
+            throw usage("--password-file " + passwordFile + ": cannot read it");
         }
-        for (String ex : excludes) cmd.add("--exclude=" + ex);
-        cmd.add(dir + "/");
-        cmd.add(target);
-
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        // C locale: rsync escapes every non-ASCII and control byte of a name, so output lines are unambiguous.
-        pb.environment().put("LC_ALL", "C");
         if (destName != null) {
             String variable = ExecConfig.passwordVariable(destName);
             String secret = env.get(variable);
             if (secret == null || secret.isEmpty()) {
                 throw usage("--dest-name " + destName + ": set the password in " + variable + " or use --password-file");
             }
-            pb.environment().put("RSYNC_PASSWORD", secret);
+            password = Optional.of(new PasswordEnv(variable, secret));
         }
-        Process p;
+        // rsync itself preferred --password-file over RSYNC_PASSWORD; the file still wins
+        if (passwordFile != null) password = Optional.of(new PasswordFile(passwordFile.toAbsolutePath()));
+        RsyncEndpoint endpoint = new RsyncEndpoint(rsync, daemon, Duration.ofSeconds(timeoutS), false, false, password);
+        ReplicaVerifier.Outcome outcome;
         try {
-            p = pb.start();
+            outcome = new ReplicaVerifier(endpoint, excludes).compare(dir, target);
         } catch (IOException e) {
-            throw usage("--rsync " + rsync + ": cannot run it (" + e.getMessage() + "); install rsync >= 3.2.3");
+            throw usage("--password-file " + passwordFile + ": cannot read it (" + e.getMessage() + ")");
         }
-        p.getOutputStream().close();
-        CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
-        byte[] out = readAll(p.getInputStream());
-        int rc = p.waitFor();
+        if (outcome instanceof ReplicaVerifier.NotStarted n) {
+            throw usage("--rsync " + rsync + ": cannot run it (" + n.reason() + "); install rsync >= 3.2.3");
+        }
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
-        if (rc != 0) {
-            stderr.println("rtb verify: rsync " + dir + "/ -> " + target + " failed with exit " + rc + ": "
-                + new String(err.join(), StandardCharsets.ISO_8859_1).strip());
+        if (outcome instanceof ReplicaVerifier.Failed f) {
+            stderr.println("rtb verify: rsync " + dir + "/ -> " + target + " failed with exit " + f.exitCode() + ": "
+                + f.stderr());
             stderr.flush();
             return FAILED;
         }
-        List<String> differences = differences(new String(out, StandardCharsets.ISO_8859_1));
+        List<String> differences = ((ReplicaVerifier.Compared) outcome).differences();
         for (String d : differences) stdout.println(d);
         stdout.println(differences.isEmpty()
             ? "rtb verify: " + dir + " and " + target + " are equal"
@@ -146,39 +140,8 @@ final class VerifyCommand implements Callable<Integer> {
         return differences.isEmpty() ? EQUAL : DIFFERENT;
     }
 
-    /** One line per differing path: what differs, then the path (rsync-escaped, relative to the root). */
-    static List<String> differences(String itemized) {
-        List<String> lines = new ArrayList<>();
-        for (String line : itemized.split("\n")) {
-            if (line.isEmpty()) continue;
-            var m = ITEM.matcher(line);
-            if (!m.matches()) {
-                lines.add("unparsed " + line); // never drop what rsync reported: a line we cannot read is a difference
-                continue;
-            }
-            String code = m.group(1);
-            String name = m.group(2);
-            String kind;
-            if (code.equals("*deleting")) kind = "extra  ";
-            else if (code.length() > 2 && code.substring(2).startsWith("+++++++")) kind = "missing";
-            else kind = "changed";
-            lines.add(kind + " " + name + (kind.equals("changed") ? "  [" + code + "]" : ""));
-        }
-        return lines;
-    }
-
     private ParameterException usage(String message) {
         return new ParameterException(spec.commandLine(), message);
-    }
-
-    private static byte[] readAll(InputStream in) {
-        try (in) {
-            ByteArrayOutputStream buf = new ByteArrayOutputStream();
-            in.transferTo(buf);
-            return buf.toByteArray();
-        } catch (IOException e) {
-            return e.toString().getBytes(StandardCharsets.ISO_8859_1);
-        }
     }
 
     private String localHostName() throws IOException {

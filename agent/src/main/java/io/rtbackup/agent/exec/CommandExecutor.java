@@ -6,6 +6,8 @@ import io.rtbackup.agent.config.ExecConfig.Destination;
 import io.rtbackup.agent.exec.ValidationResult.Accepted;
 import io.rtbackup.agent.exec.ValidationResult.Rejected;
 import io.rtbackup.agent.exec.ValidationResult.Unavailable;
+import io.rtbackup.agent.rsync.RsyncStats;
+import io.rtbackup.agent.rsync.RsyncVersion;
 import io.rtbackup.schema.AvroCodec;
 import io.rtbackup.schema.SyncCommand;
 import io.rtbackup.schema.SyncOutcome;
@@ -141,7 +143,7 @@ public final class CommandExecutor implements AutoCloseable {
     /** As {@link #create(String, Topics, Map, Map, ExecConfig, PrometheusRegistry)}, running rsync with {@code runner}. */
     public static CommandExecutor create(String hostId, Topics topics, Map<String, Object> kafka,
             Map<String, byte[]> roots, ExecConfig config, PrometheusRegistry registry, RsyncRunner runner) {
-        RsyncRunner.checkVersion(config.rsyncPath());
+        RsyncVersion.check(config.rsyncPath());
         CommandValidator validator = new CommandValidator(hostId, roots, config.destinations());
         Map<String, Object> c = new HashMap<>(kafka);
         c.putAll(consumerProperties(hostId));

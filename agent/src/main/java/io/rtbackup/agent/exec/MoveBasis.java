@@ -2,7 +2,10 @@ package io.rtbackup.agent.exec;
 
 import io.rtbackup.agent.exec.ListedPath.Presence;
 import io.rtbackup.agent.exec.ReplicationJob.Paths;
+import io.rtbackup.agent.exec.RsyncPlanner.Pass;
 import io.rtbackup.agent.moves.RecentMoves;
+import io.rtbackup.agent.rsync.RsyncArgs;
+import io.rtbackup.agent.rsync.RsyncEndpoint;
 import io.rtbackup.fs.ByteFs;
 import io.rtbackup.fs.BytePaths;
 import io.rtbackup.fs.ErrnoException;
@@ -57,9 +60,9 @@ final class MoveBasis {
 
     /**
      * The farm for {@code job}, built locally, or empty when none of its paths was renamed lately (or the remote
-     * dir has no parent to put the farm in).
+     * dir has no parent to put the farm in). Its upload and removal run against {@code endpoint} like the run itself.
      */
-    Optional<Farm> prepare(ReplicationJob job, String rsyncPath, List<String> connectionOptions) throws IOException {
+    Optional<Farm> prepare(ReplicationJob job, RsyncEndpoint endpoint) throws IOException {
         if (!(job.selection() instanceof Paths paths)) return Optional.empty();
         String remoteDir = job.remoteDir();
         if (remoteDir.isEmpty()) return Optional.empty();
@@ -95,22 +98,10 @@ final class MoveBasis {
             throw new IOException("cannot build the rename link farm in " + local + ": " + e.getMessage(), e);
         }
         String farmsDir = parent.isEmpty() ? FARM_DIR : parent + "/" + FARM_DIR;
-        List<String> upload = new ArrayList<>();
-        upload.add(rsyncPath);
-        upload.add("-rl");
-        upload.add("--mkpath");
-        upload.addAll(connectionOptions);
-        upload.add(local.resolve(id) + "/");
-        upload.add(job.destination().target().argument(farmsDir + "/" + id));
-        List<String> remove = new ArrayList<>();
-        remove.add(rsyncPath);
-        remove.add("-r");
-        remove.add("--delete");
-        remove.addAll(connectionOptions);
-        remove.add("--include=/" + id + "/***");
-        remove.add("--exclude=*");
-        remove.add(local.resolve("empty") + "/");
-        remove.add(job.destination().target().argument(farmsDir));
+        List<String> upload = RsyncArgs.to(endpoint).add("-rl").mkpath()
+            .build(local.resolve(id) + "/", job.destination().target().argument(farmsDir + "/" + id));
+        List<String> remove = RsyncArgs.to(endpoint).add("-r", "--delete", "--include=/" + id + "/***", "--exclude=*")
+            .build(local.resolve("empty") + "/", job.destination().target().argument(farmsDir));
         return Optional.of(new Farm(local, upload, List.copyOf(copyDest), remove, entries));
     }
 
@@ -118,10 +109,10 @@ final class MoveBasis {
      * The run's passes with the farm in use: new names first (with {@code --copy-dest} and a second
      * {@code --fuzzy} where the pass fuzzes at all), the missing old names after them.
      */
-    static List<RsyncRunner.Pass> apply(Farm farm, List<RsyncRunner.Pass> passes) {
-        List<RsyncRunner.Pass> out = new ArrayList<>();
-        List<RsyncRunner.Pass> deletions = new ArrayList<>();
-        for (RsyncRunner.Pass p : passes) {
+    static List<Pass> apply(Farm farm, List<Pass> passes) {
+        List<Pass> out = new ArrayList<>();
+        List<Pass> deletions = new ArrayList<>();
+        for (Pass p : passes) {
             if (p.stdin() == null) {
                 out.add(p);
                 continue;
@@ -129,8 +120,8 @@ final class MoveBasis {
             List<ListedPath> present = new ArrayList<>();
             List<ListedPath> missing = new ArrayList<>();
             for (ListedPath l : p.stdin()) (l.presence() == Presence.MISSING ? missing : present).add(l);
-            if (!present.isEmpty()) out.add(new RsyncRunner.Pass(withBasis(farm, p.args()), present));
-            if (!missing.isEmpty()) deletions.add(new RsyncRunner.Pass(p.args(), missing));
+            if (!present.isEmpty()) out.add(new Pass(withBasis(farm, p.args()), present));
+            if (!missing.isEmpty()) deletions.add(new Pass(p.args(), missing));
         }
         out.addAll(deletions);
         return out;

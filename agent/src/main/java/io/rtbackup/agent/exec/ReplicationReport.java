@@ -1,5 +1,6 @@
 package io.rtbackup.agent.exec;
 
+import io.rtbackup.agent.rsync.RsyncStats;
 import io.rtbackup.schema.SyncOutcome;
 import java.time.Duration;
 import java.util.Optional;

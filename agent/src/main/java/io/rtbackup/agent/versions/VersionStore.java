@@ -1,7 +1,12 @@
 package io.rtbackup.agent.versions;
 
 import io.rtbackup.agent.config.ExecConfig.Destination;
-import io.rtbackup.agent.config.ExecConfig.Password;
+import io.rtbackup.agent.rsync.RsyncArgs;
+import io.rtbackup.agent.rsync.RsyncEndpoint;
+import io.rtbackup.agent.rsync.RsyncExit;
+import io.rtbackup.agent.rsync.RsyncLauncher;
+import io.rtbackup.agent.rsync.RsyncResult;
+import io.rtbackup.agent.rsync.RsyncStdin;
 import io.rtbackup.fs.ByteFs;
 import io.rtbackup.fs.BytePaths;
 import java.io.ByteArrayOutputStream;
@@ -17,6 +22,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 
@@ -33,11 +39,15 @@ public final class VersionStore {
 
     private final String rsyncPath;
     private final Destination destination;
+    private final RsyncEndpoint endpoint;
     private final String remoteDir;
+    /** Nothing runs between calls, so nothing is left to close. */
+    private final RsyncLauncher launcher = new RsyncLauncher();
 
     public VersionStore(String rsyncPath, Destination destination, String remoteDir) {
         this.rsyncPath = rsyncPath;
         this.destination = destination;
+        this.endpoint = RsyncEndpoint.of(rsyncPath, destination);
         this.remoteDir = remoteDir;
     }
 
@@ -80,16 +90,15 @@ public final class VersionStore {
 
     /** The version dirs, oldest first; none when the versions tree does not exist yet. */
     public List<VersionStamp> versions() throws IOException {
-        List<String> args = base();
-        args.add("--list-only");
-        args.add(VersionLayout.versionsArgument(destination.target(), remoteDir));
-        RsyncCall.Result r = call(args, null);
+        List<String> args = RsyncArgs.to(endpoint).add("--list-only")
+            .build(VersionLayout.versionsArgument(destination.target(), remoteDir));
+        RsyncResult r = call(args, RsyncStdin.NONE);
         if (!r.ok()) {
             if (isMissingDir(r)) return List.of();
             throw new IOException("cannot list the versions of " + describe() + ": " + r.problem());
         }
         TreeSet<VersionStamp> out = new TreeSet<>();
-        for (String line : new String(r.stdout(), StandardCharsets.ISO_8859_1).split("\n")) {
+        for (String line : r.stdoutText().split("\n")) {
             int sp = line.lastIndexOf(' ');
             if (line.startsWith("d") && sp > 0) VersionStamp.parse(line.substring(sp + 1)).ifPresent(out::add);
         }
@@ -140,13 +149,9 @@ public final class VersionStore {
     /** Copies {@code paths} (root-relative) from {@code source} to the same relative paths under {@code toDir}. */
     public void pull(Source source, List<byte[]> paths, byte[] toDir) throws IOException {
         if (paths.isEmpty()) return;
-        List<String> args = base();
-        args.addAll(List.of("-a", "--numeric-ids", "--files-from=-", "--from0"));
-        if (destination.acls()) args.add("-A");
-        if (destination.xattrs()) args.add("-X");
-        args.add(sourceArgument(source));
-        args.add(new String(toDir, StandardCharsets.ISO_8859_1) + "/");
-        RsyncCall.Result r = call(args, fileList(paths));
+        List<String> args = RsyncArgs.to(endpoint).archive().filesFromStdin()
+            .build(sourceArgument(source), new String(toDir, StandardCharsets.ISO_8859_1) + "/");
+        RsyncResult r = call(args, new RsyncStdin.FileList(paths));
         if (!r.ok()) {
             throw new IOException("cannot copy " + paths.size() + " path(s) from the " + source + " of " + describe()
                 + ": " + r.problem());
@@ -162,13 +167,11 @@ public final class VersionStore {
         if (stamps.isEmpty()) return;
         Path empty = Files.createTempDirectory("rtb-prune-");
         try {
-            List<String> args = base();
-            args.addAll(List.of("-r", "--delete", "--force", "--include-from=-", "--exclude=*"));
-            args.add(empty + "/");
-            args.add(VersionLayout.versionsArgument(destination.target(), remoteDir));
+            List<String> args = RsyncArgs.to(endpoint).add("-r", "--delete", "--force", "--include-from=-", "--exclude=*")
+                .build(empty + "/", VersionLayout.versionsArgument(destination.target(), remoteDir));
             StringBuilder rules = new StringBuilder();
             for (VersionStamp s : stamps) rules.append('/').append(s.name()).append("/***\n");
-            RsyncCall.Result r = call(args, rules.toString().getBytes(StandardCharsets.US_ASCII));
+            RsyncResult r = call(args, new RsyncStdin.Bytes(rules.toString().getBytes(StandardCharsets.US_ASCII)));
             if (!r.ok()) throw new IOException("cannot delete old versions of " + describe() + ": " + r.problem());
         } finally {
             Files.deleteIfExists(empty);
@@ -189,12 +192,10 @@ public final class VersionStore {
     private List<Entry> dryRun(String sourceArgument, byte[] fileList) throws IOException {
         Path empty = Files.createTempDirectory("rtb-list-");
         try {
-            List<String> args = base();
-            args.addAll(List.of("-a", "-r", "-n", "--files-from=-", "--from0", "--ignore-missing-args",
-                "--out-format=%i %M %n"));
-            args.add(sourceArgument);
-            args.add(empty + "/");
-            RsyncCall.Result r = call(args, fileList);
+            // The list is formatted by the caller: version dir names need no "./", and the mirror's root is ".".
+            List<String> args = RsyncArgs.to(endpoint).add("-a", "-r", "-n").filesFromStdin()
+                .add("--ignore-missing-args", "--out-format=%i %M %n").build(sourceArgument, empty + "/");
+            RsyncResult r = call(args, new RsyncStdin.Bytes(fileList));
             if (!r.ok()) {
                 if (isMissingDir(r)) return List.of();
                 throw new IOException("cannot list " + sourceArgument + ": " + r.problem());
@@ -249,44 +250,38 @@ public final class VersionStore {
         return true;
     }
 
-    private static byte[] fileList(List<byte[]> paths) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (byte[] p : paths) {
-            // "./" keeps names starting with '#' or ';' from being read as comments.
-            out.write('.');
-            out.write('/');
-            out.writeBytes(p);
-            out.write(0);
-        }
-        return out.toByteArray();
-    }
-
     private static int indexOf(byte[] a, byte b) {
         for (int i = 0; i < a.length; i++) if (a[i] == b) return i;
         return -1;
     }
 
-    private List<String> base() {
-        List<String> a = new ArrayList<>();
-        a.add(rsyncPath);
-        a.add("--no-motd");
-        a.add("--timeout=" + Math.max(1, destination.ioTimeout().toSeconds()));
-        if (destination.target() instanceof io.rtbackup.agent.config.ExecConfig.DaemonTarget) {
-            a.add("--contimeout=" + Math.max(1, destination.ioTimeout().toSeconds()));
+    /** One rsync run against the destination, bounded by its command timeout (and a little slack). */
+    private RsyncResult call(List<String> args, RsyncStdin stdin) throws IOException {
+        Map<String, String> env;
+        try {
+            env = endpoint.environment();
+        } catch (IOException e) {
+            throw new IOException("cannot read the password of " + describe() + ": " + e.getMessage(), e);
         }
-        return a;
-    }
-
-    private RsyncCall.Result call(List<String> args, byte[] stdin) throws IOException {
-        Optional<String> secret = Optional.empty();
-        Optional<Password> p = destination.password();
-        if (p.isPresent()) secret = Optional.of(p.get().secret());
-        return new RsyncCall(args, stdin, secret, destination.commandTimeout().plus(Duration.ofSeconds(5))).run();
+        RsyncResult r;
+        try {
+            r = launcher.run("rsync-versions", args, env, stdin,
+                destination.commandTimeout().plus(Duration.ofSeconds(5)), RsyncLauncher.ALL_OUTPUT);
+        } catch (IOException e) {
+            throw new IOException("cannot run '" + rsyncPath + "': " + e.getMessage() + " (install rsync >= 3.2.3)", e);
+        }
+        switch (r.ending()) {
+            case TIMED_OUT -> throw new IOException(r.problem() + " (" + describe() + ")");
+            case INTERRUPTED -> throw new IOException("interrupted while rsync ran");
+            case EXITED -> {
+            }
+        }
+        return r;
     }
 
     /** rsync exit 23 because the directory asked for does not exist (nothing synced or kept there yet). */
-    private static boolean isMissingDir(RsyncCall.Result r) {
-        return r.exitCode() == 23 && r.stderr().contains("No such file or directory");
+    private static boolean isMissingDir(RsyncResult r) {
+        return RsyncExit.isMissingSource(r.exitCode(), r.stderr());
     }
 
     /** True when {@code path} exists on this host (lstat, not following a final symlink). */

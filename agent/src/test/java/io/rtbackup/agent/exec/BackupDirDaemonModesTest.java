@@ -51,7 +51,7 @@ class BackupDirDaemonModesTest {
             Files.writeString(src.resolve("f"), "two");
             var cmd2 = Commands.paths("h", "r", "v", b("f"));
             ReplicationJob job2 = ((ValidationResult.Accepted) validator.validate(cmd2)).job();
-            List<RsyncRunner.Pass> plan = runner.plan(job2);
+            List<RsyncPlanner.Pass> plan = runner.plan(job2);
             String stamp = VersionStamp.of(fixed, cmd2.getCommandId()).name();
             assertThat(stamp).startsWith("20261126T194012.345Z-");
             assertThat(plan.get(0).args()).contains("--backup", "--backup-dir=/fleet/a/.rtb-versions/h/r/" + stamp);

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.rtbackup.agent.config.ExecConfig;
+import io.rtbackup.agent.rsync.RsyncStats;
 import io.rtbackup.schema.AvroCodec;
 import io.rtbackup.schema.SyncCommand;
 import io.rtbackup.schema.SyncOutcome;

@@ -404,7 +404,7 @@ class RsyncRunnerTest {
     void argumentsNeverCarryThePasswordOrPaths() {
         var job = ((ValidationResult.Accepted) validator.validate(
             Commands.paths(HOST, ROOT, "remote", b("secret-name")))).job();
-        for (RsyncRunner.Pass pass : runner.plan(job)) {
+        for (RsyncPlanner.Pass pass : runner.plan(job)) {
             assertThat(pass.args()).noneMatch(a -> a.contains(PASSWORD)).noneMatch(a -> a.contains("secret-name"))
                 .contains("--files-from=-", "--from0", "--delete-missing-args", "--ignore-times", "--mkpath", "-H")
                 .doesNotContain("--inplace");
@@ -415,7 +415,7 @@ class RsyncRunnerTest {
 
     @Test
     void runsThatMayMeetHardLinksGoWithoutFuzzy() throws IOException {
-        // rsync 3.5.0 -H --fuzzy deadlocks when a hard-linked file vanishes mid-run; see RsyncRunner.listArgs
+        // rsync 3.5.0 -H --fuzzy deadlocks when a hard-linked file vanishes mid-run; see RsyncPlanner.listArgs
         write("plain", "p");
         write("linked", "l");
         ByteFs.link(BytePaths.join(src, b("linked")), BytePaths.join(src, b("linked-too")));
@@ -430,6 +430,6 @@ class RsyncRunnerTest {
         // a whole-root run deletes partial files interrupted runs left (it would never use them: quick check)
         assertThat(runner.plan(full)).allSatisfy(p -> assertThat(p.args()).noneMatch(a -> a.startsWith("--partial")));
         assertThat(runner.plan(plain)).allSatisfy(p -> assertThat(p.args())
-            .contains("--partial-dir=" + RsyncRunner.PARTIAL_DIR));
+            .contains("--partial-dir=" + RsyncPlanner.PARTIAL_DIR));
     }
 }

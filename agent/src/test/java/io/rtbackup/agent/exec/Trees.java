@@ -29,7 +29,7 @@ final class Trees {
         Map<Long, String> firstNameOfInode = new HashMap<>();
         for (WalkEntry e : ByteFs.walk(root)) {
             String rel = BytePaths.show(e.relPath());
-            if (rel.equals(RsyncRunner.PARTIAL_DIR) || rel.startsWith(RsyncRunner.PARTIAL_DIR + "/")) continue;
+            if (rel.equals(RsyncPlanner.PARTIAL_DIR) || rel.startsWith(RsyncPlanner.PARTIAL_DIR + "/")) continue;
             Stat st = e.stat();
             StringBuilder d = new StringBuilder(st.typeName()).append(' ')
                 .append(Integer.toOctalString(st.permissions())).append(' ')
@@ -58,7 +58,7 @@ final class Trees {
      * {@code --modify-window=-1} delivers.
      */
     static void assertSameTree(byte[] source, byte[] replica) throws IOException {
-        TreeDiff.defaults().withNanosecondMtime().withOwner().excluding(RsyncRunner.PARTIAL_DIR)
+        TreeDiff.defaults().withNanosecondMtime().withOwner().excluding(RsyncPlanner.PARTIAL_DIR)
             .assertEqual(source, replica);
         assertThat(snapshot(replica)).as("replica %s of %s", BytePaths.show(replica), BytePaths.show(source))
             .isEqualTo(snapshot(source));

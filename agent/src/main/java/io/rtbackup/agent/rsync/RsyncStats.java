@@ -1,4 +1,4 @@
-package io.rtbackup.agent.exec;
+package io.rtbackup.agent.rsync;
 
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

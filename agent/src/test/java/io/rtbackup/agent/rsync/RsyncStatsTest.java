@@ -1,9 +1,7 @@
-package io.rtbackup.agent.exec;
+package io.rtbackup.agent.rsync;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.rtbackup.schema.SyncOutcome;
 import org.junit.jupiter.api.Test;
 
 class RsyncStatsTest {
@@ -37,24 +35,5 @@ class RsyncStatsTest {
     void toleratesThousandsSeparatorsAndMissingLines() {
         assertThat(RsyncStats.parse("Total bytes sent: 1,234,567\n").bytesSent()).isEqualTo(1234567);
         assertThat(RsyncStats.parse("@ERROR: auth failed on module m\n")).isEqualTo(RsyncStats.NONE);
-    }
-
-    @Test
-    void exitCodesMapToOutcomes() {
-        assertThat(RsyncRunner.outcomeOf(0)).isEqualTo(SyncOutcome.OK);
-        assertThat(RsyncRunner.outcomeOf(23)).isEqualTo(SyncOutcome.PARTIAL);
-        assertThat(RsyncRunner.outcomeOf(24)).isEqualTo(SyncOutcome.PARTIAL);
-        for (int failed : new int[] {1, 5, 10, 11, 12, 30, 35}) {
-            assertThat(RsyncRunner.outcomeOf(failed)).as("exit %d", failed).isEqualTo(SyncOutcome.FAILED);
-        }
-        assertThat(RsyncRunner.describeExit(5)).contains("authentication");
-    }
-
-    @Test
-    void theRsyncVersionIsChecked() {
-        RsyncRunner.checkVersion("rsync"); // 3.5.0 on this machine
-        assertThatThrownBy(() -> RsyncRunner.checkVersion("/nonexistent/rsync"))
-            .hasMessageContaining("install rsync >= 3.2.3");
-        assertThatThrownBy(() -> RsyncRunner.checkVersion("true")).hasMessageContaining("does not look like rsync");
     }
 }

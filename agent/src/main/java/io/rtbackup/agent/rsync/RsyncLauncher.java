@@ -1,0 +1,193 @@
+package io.rtbackup.agent.rsync;
+
+import io.rtbackup.agent.rsync.RsyncResult.Ending;
+import java.io.BufferedOutputStream;
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs rsync processes: one {@link #run} starts one process from an argument list (never a shell) with extra
+ * environment entries, writes its {@link RsyncStdin} from a thread of its own (so a full pipe never blocks the
+ * wait), collects stdout (up to a limit) and stderr (its beginning and its last lines) and waits for the exit
+ * within a time limit. A process that outlives its limit, or whose waiting thread is interrupted, is killed with
+ * every process it forked ({@link #killTree}); so are all running ones on {@link #close()}, after which no new
+ * process starts. Safe for concurrent use.
+ */
+public final class RsyncLauncher implements AutoCloseable {
+    /** Characters of stderr kept from its beginning. */
+    public static final int STDERR_HEAD_CHARS = 64 * 1024;
+    /** Non-blank stderr lines kept from its end. */
+    public static final int STDERR_TAIL_LINES = 8;
+    /** For {@code stdoutLimit}: keep all of stdout (listings, which callers parse whole). */
+    public static final int ALL_OUTPUT = Integer.MAX_VALUE;
+    /** For {@code timeout}: no wall-clock limit (rsync's own {@code --timeout} still bounds inactivity). */
+    public static final Duration NO_TIME_LIMIT = Duration.ofNanos(Long.MAX_VALUE);
+    private static final Duration TERM_GRACE = Duration.ofSeconds(2);
+
+    private final Set<Process> live = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    /**
+     * Runs one rsync process to its end.
+     *
+     * @param label       names the I/O threads ({@code <label>-out}, ...)
+     * @param args        the full argument list, binary first ({@link RsyncArgs})
+     * @param environment entries added to the inherited environment ({@link RsyncEndpoint#environment()})
+     * @param stdoutLimit bytes of stdout kept; the rest is read and dropped
+     * @return how it ended; {@link Ending#INTERRUPTED} without starting anything when the launcher is closed
+     * @throws IOException only when the process cannot be started (the message is the system's)
+     */
+    public RsyncResult run(String label, List<String> args, Map<String, String> environment, RsyncStdin stdin,
+            Duration timeout, int stdoutLimit) throws IOException {
+        if (closed) return new RsyncResult(Ending.INTERRUPTED, -1, new byte[0], "", List.of(), timeout);
+        long deadline = timeout.equals(NO_TIME_LIMIT) ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
+        ProcessBuilder pb = new ProcessBuilder(args);
+        pb.environment().putAll(environment);
+        Process proc = pb.start();
+        live.add(proc);
+        try {
+            if (closed) killTree(proc); // close() ran between the check above and add()
+            ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+            StderrSink stderr = new StderrSink();
+            Thread out = pump(label + "-out", () -> copyLimited(proc.getInputStream(), stdout, stdoutLimit));
+            Thread err = pump(label + "-err", () -> stderr.read(proc.getErrorStream()));
+            Thread in = pump(label + "-in", () -> feed(proc.getOutputStream(), stdin));
+            Ending ending;
+            try {
+                boolean exited = deadline == Long.MAX_VALUE ? waitForever(proc)
+                    : proc.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (!exited) killTree(proc);
+                join(out, err, in);
+                ending = !exited ? Ending.TIMED_OUT : closed && proc.exitValue() != 0 ? Ending.INTERRUPTED : Ending.EXITED;
+            } catch (InterruptedException e) {
+                killTree(proc);
+                Thread.currentThread().interrupt();
+                ending = Ending.INTERRUPTED;
+            }
+            int code = ending == Ending.EXITED ? proc.exitValue() : -1;
+            byte[] bytes;
+            synchronized (stdout) {
+                bytes = stdout.toByteArray();
+            }
+            return new RsyncResult(ending, code, bytes, stderr.head(), stderr.tail(), timeout);
+        } finally {
+            live.remove(proc);
+        }
+    }
+
+    private static boolean waitForever(Process proc) throws InterruptedException {
+        proc.waitFor();
+        return true;
+    }
+
+    /** Kills every running process and refuses new ones. */
+    @Override
+    public void close() {
+        closed = true;
+        for (Process p : live) killTree(p);
+    }
+
+    /**
+     * Terminates rsync and every process it forked (local copies run sender, receiver and generator as separate
+     * processes): SIGTERM, then SIGKILL after a grace period. The children are collected first: once the parent
+     * dies they are re-parented and unreachable.
+     */
+    static void killTree(Process proc) {
+        List<ProcessHandle> tree = new ArrayList<>(proc.descendants().toList());
+        tree.forEach(ProcessHandle::destroy);
+        proc.destroy();
+        try {
+            if (!proc.waitFor(TERM_GRACE.toMillis(), TimeUnit.MILLISECONDS)) proc.destroyForcibly();
+            proc.waitFor(TERM_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            proc.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+        for (ProcessHandle h : tree) {
+            if (h.isAlive()) h.destroyForcibly();
+        }
+    }
+
+    // ---- process I/O --------------------------------------------------------------------------------------------
+
+    private interface IoTask {
+        void run() throws IOException;
+    }
+
+    private static Thread pump(String name, IoTask task) {
+        Thread t = new Thread(() -> {
+            try {
+                task.run();
+            } catch (IOException e) {
+                // rsync closed the pipe (it failed or was killed); its exit code says what happened.
+            }
+        }, name);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    /** Bounded: a process that exited leaves at most a pipe's worth of output behind. */
+    private static void join(Thread... threads) throws InterruptedException {
+        for (Thread t : threads) t.join(TERM_GRACE.toMillis() * 2);
+    }
+
+    private static void feed(OutputStream os, RsyncStdin stdin) throws IOException {
+        try (OutputStream out = new BufferedOutputStream(os, 1 << 16)) {
+            stdin.writeTo(out);
+        }
+    }
+
+    private static void copyLimited(InputStream in, ByteArrayOutputStream sink, int limit) throws IOException {
+        byte[] buf = new byte[8192];
+        int n;
+        while ((n = in.read(buf)) >= 0) {
+            synchronized (sink) {
+                if (sink.size() < limit) sink.write(buf, 0, Math.min(n, limit - sink.size()));
+            }
+        }
+    }
+
+    /** stderr's beginning and its last non-blank lines; rsync prints file names as they are, so ISO-8859-1. */
+    private static final class StderrSink {
+        private final StringBuilder head = new StringBuilder();
+        private final Deque<String> tail = new ArrayDeque<>();
+
+        void read(InputStream in) throws IOException {
+            BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.ISO_8859_1));
+            String line;
+            while ((line = r.readLine()) != null) {
+                synchronized (this) {
+                    if (head.length() < STDERR_HEAD_CHARS) {
+                        head.append(line, 0, Math.min(line.length(), STDERR_HEAD_CHARS - head.length())).append('\n');
+                    }
+                    if (line.isBlank()) continue;
+                    tail.addLast(line);
+                    if (tail.size() > STDERR_TAIL_LINES) tail.removeFirst();
+                }
+            }
+        }
+
+        synchronized String head() {
+            return head.toString();
+        }
+
+        synchronized List<String> tail() {
+            return List.copyOf(tail);
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package io.rtbackup.agent.rsync;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * How one rsync process ended and what it printed. {@code exitCode} is rsync's exit code when it
+ * {@link Ending#EXITED}, -1 otherwise. {@code stdout} is raw (up to the limit the caller set); {@code stderr} is its
+ * beginning (up to {@link RsyncLauncher#STDERR_HEAD_CHARS} characters, every byte one ISO-8859-1 character) and
+ * {@code stderrTail} its last non-blank lines (up to {@link RsyncLauncher#STDERR_TAIL_LINES}), where rsync's
+ * summary of a failure is.
+ */
+public record RsyncResult(Ending ending, int exitCode, byte[] stdout, String stderr, List<String> stderrTail,
+        Duration timeout) {
+    /** Longest stderr excerpt in an error message, counted from its end. */
+    static final int ERROR_MAX_CHARS = 2000;
+
+    /** Why the process is gone. */
+    public enum Ending {
+        /** rsync exited by itself (whatever its exit code). */
+        EXITED,
+        /** The caller's time limit passed; the process tree was killed. */
+        TIMED_OUT,
+        /** The waiting thread was interrupted, or the launcher closed; the process tree was killed. */
+        INTERRUPTED
+    }
+
+    public RsyncResult {
+        stderrTail = List.copyOf(stderrTail);
+    }
+
+    /** Exited with 0. */
+    public boolean ok() {
+        return ending == Ending.EXITED && exitCode == 0;
+    }
+
+    /** stdout as text, one character per byte (file names in it are escaped in the C locale anyway). */
+    public String stdoutText() {
+        return new String(stdout, StandardCharsets.ISO_8859_1);
+    }
+
+    /** The {@code --stats} summary in stdout (zeros for what is absent). */
+    public RsyncStats stats() {
+        return RsyncStats.parse(stdoutText());
+    }
+
+    /**
+     * What went wrong, in one line: {@code rsync exit N (meaning)}, or that it was killed, followed by rsync's last
+     * stderr lines; for a run that succeeded, {@code rsync exit 0 (success)}.
+     */
+    public String problem() {
+        String what = switch (ending) {
+            case EXITED -> "rsync exit " + exitCode + " (" + RsyncExit.describe(exitCode) + ")";
+            case TIMED_OUT -> "rsync did not finish within " + timeout.toSeconds() + " s; killed";
+            case INTERRUPTED -> "interrupted; rsync killed";
+        };
+        return what + tailSuffix();
+    }
+
+    /** {@code ": line | line ..."} of rsync's last stderr lines (at most the last 2000 characters), or "". */
+    public String tailSuffix() {
+        if (stderrTail.isEmpty()) return "";
+        String joined = String.join(" | ", stderrTail);
+        if (joined.length() > ERROR_MAX_CHARS) joined = "..." + joined.substring(joined.length() - ERROR_MAX_CHARS);
+        return ": " + joined;
+    }
+}

@@ -1,0 +1,107 @@
+package io.rtbackup.agent.rsync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.rtbackup.agent.config.ExecConfig;
+import io.rtbackup.agent.config.ExecConfig.Destination;
+import io.rtbackup.agent.config.ExecConfig.PasswordEnv;
+import io.rtbackup.agent.config.ExecConfig.PasswordFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The connection rules every rsync invocation shares, checked on the argument lists and environments built. */
+class RsyncArgsTest {
+    private static final String SECRET = "pw-s3cret-" + Long.toHexString(System.nanoTime());
+
+    @TempDir
+    Path tmp;
+
+    private Map<String, Destination> destinations() {
+        Properties p = new Properties();
+        p.setProperty("destination.nas.url", "rsync://backup@nas:8873/rtb/fleet");
+        p.setProperty("destination.nas.timeout-s", "45");
+        p.setProperty("destination.nas.acls", "true");
+        p.setProperty("destination.local.url", tmp.resolve("replica").toString());
+        p.setProperty("destination.local.xattrs", "true");
+        return ExecConfig.from(p, Map.of("RSYNC_PASSWORD_NAS", SECRET)).destinations();
+    }
+
+    @Test
+    void thePasswordGoesToTheEnvironmentAndNeverIntoTheArguments() throws Exception {
+        RsyncEndpoint nas = RsyncEndpoint.of("rsync", destinations().get("nas"));
+        List<String> args = RsyncArgs.to(nas).archive().filesFromStdin().mkpath().add("--stats")
+            .build("/src/", "rsync://backup@nas:8873/rtb/fleet/h/r/");
+
+        assertThat(args).noneMatch(a -> a.contains(SECRET)).noneMatch(a -> a.startsWith("--password-file"));
+        assertThat(nas.environment()).containsEntry("RSYNC_PASSWORD", SECRET).containsEntry("LC_ALL", "C")
+            .containsEntry("TZ", "UTC");
+        assertThat(nas.toString()).doesNotContain(SECRET);
+    }
+
+    @Test
+    void aPasswordFileIsReadForEachRunAndOnlyItsFirstLineCounts() throws Exception {
+        Path file = tmp.resolve("secret");
+        Files.writeString(file, "first\r\nsecond\n");
+        RsyncEndpoint e = new RsyncEndpoint("rsync", true, Duration.ofSeconds(5), false, false,
+            Optional.of(new PasswordFile(file)));
+        assertThat(e.environment()).containsEntry("RSYNC_PASSWORD", "first");
+        Files.writeString(file, "rotated\n");
+        assertThat(e.environment()).containsEntry("RSYNC_PASSWORD", "rotated");
+        Files.delete(file);
+        assertThatThrownBy(e::environment).isInstanceOf(java.io.IOException.class);
+    }
+
+    @Test
+    void contimeoutOnlyForADaemonAndBothTimeoutsFromTheIoLimit() throws Exception {
+        Map<String, Destination> d = destinations();
+        List<String> daemon = RsyncArgs.to(RsyncEndpoint.of("/usr/bin/rsync", d.get("nas"))).build("/s/", "rsync://x/m/");
+        List<String> local = RsyncArgs.to(RsyncEndpoint.of("/usr/bin/rsync", d.get("local"))).build("/s/", "/d/");
+
+        assertThat(daemon).startsWith("/usr/bin/rsync").contains("--timeout=45", "--contimeout=45", "--no-motd");
+        assertThat(local).startsWith("/usr/bin/rsync").contains("--timeout=60", "--no-motd")
+            .noneMatch(a -> a.startsWith("--contimeout"));
+        assertThat(RsyncEndpoint.of("rsync", d.get("local")).environment()).doesNotContainKey("RSYNC_PASSWORD");
+    }
+
+    @Test
+    void aSubSecondIoLimitStillLimits() {
+        // rsync reads --timeout=0 as "no limit at all"
+        RsyncEndpoint e = new RsyncEndpoint("rsync", true, Duration.ofMillis(300), false, false, Optional.empty());
+        assertThat(e.connectionOptions()).contains("--timeout=1", "--contimeout=1");
+    }
+
+    @Test
+    void archiveCarriesTheMetadataTheDestinationStores() {
+        Map<String, Destination> d = destinations();
+        assertThat(RsyncArgs.to(RsyncEndpoint.of("rsync", d.get("nas"))).archive().build("/s/", "/d/"))
+            .contains("-a", "--numeric-ids", "-A").doesNotContain("-X");
+        assertThat(RsyncArgs.to(RsyncEndpoint.of("rsync", d.get("local"))).archive().build("/s/", "/d/"))
+            .contains("-a", "--numeric-ids", "-X").doesNotContain("-A");
+    }
+
+    @Test
+    void sourceAndDestinationComeLastAndOptionsKeepTheirOrder() {
+        RsyncEndpoint e = RsyncEndpoint.of("rsync", destinations().get("local"));
+        List<String> args = RsyncArgs.to(e).add("--include=/a/***", "--exclude=*").filesFromStdin().mkpath()
+            .build("/src/", "/dst/");
+        assertThat(args.subList(args.size() - 2, args.size())).containsExactly("/src/", "/dst/");
+        assertThat(args).containsSubsequence("--include=/a/***", "--exclude=*", "--files-from=-", "--from0",
+            "--mkpath");
+        assertThat(RsyncArgs.to(e).add("--list-only").build("/src/")).endsWith("--list-only", "/src/");
+        assertThatThrownBy(() -> args.add("x")).isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    @Test
+    void aLocalEndpointTakesNoPassword() {
+        assertThatThrownBy(() -> new RsyncEndpoint("rsync", false, Duration.ofSeconds(1), false, false,
+            Optional.of(new PasswordEnv("RSYNC_PASSWORD_X", SECRET)))).hasMessageContaining("no password");
+    }
+}
