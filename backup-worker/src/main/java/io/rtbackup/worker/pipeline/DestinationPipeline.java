@@ -4,12 +4,9 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.rtbackup.schema.SyncCommand;
 import io.rtbackup.schema.SyncResult;
 import io.rtbackup.topics.Topics;
-import io.rtbackup.worker.SyncFailure;
 import io.rtbackup.worker.SyncListener;
-import io.rtbackup.worker.SyncReport;
 import io.rtbackup.worker.coalesce.Batch;
 import io.rtbackup.worker.coalesce.Coalescer;
-import io.rtbackup.worker.coalesce.PathKey;
 import io.rtbackup.worker.coalesce.ReplicatedSince;
 import io.rtbackup.worker.commands.Attempt;
 import io.rtbackup.worker.commands.CommandLedger;
@@ -28,7 +25,6 @@ import io.rtbackup.worker.transport.DeadLetterSink;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -48,15 +44,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A single-threaded loop over its parts, each with one job: {@link OffsetControl} (watermark commits, offset
  * resets, rebalances), {@link EventIntake} (from record to coalescer), {@link CommandLedger} (commands out, retries,
- * timeouts, what a result means), {@link DeadLetters}. Each round: poll and take in events, act on results and acks
- * handed over through a queue, expire lost results, settle dead letters, issue retries and new batches, commit,
- * refresh the gauges. Other threads only call {@link #deliver}, {@link #stop} and the read-only accessors.
+ * timeouts, what a result means), {@link DeadLetters}, {@link BatchReports} (metrics and listener). Each round: poll
+ * and take in events, act on results and acks handed over through a queue, expire lost results, settle dead
+ * letters, issue retries and new batches, commit, refresh the gauges. Other threads only call {@link #deliver},
+ * {@link #stop} and the read-only accessors.
  */
 public final class DestinationPipeline implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(DestinationPipeline.class);
     private static final long IDLE_POLL_MS = 20;
     private static final long GAUGE_INTERVAL_NS = 250_000_000L;
-    private static final int SAMPLE_PATHS = 5;
 
     private final WorkerConfig config;
     private final String name;
@@ -64,7 +60,6 @@ public final class DestinationPipeline implements Runnable {
     private final Consumer<byte[], byte[]> consumer;
     private final CommandSink commands;
     private final WorkerMetrics metrics;
-    private final SyncListener listener;
     private final LongSupplier nanos;
 
     private final Coalescer coalescer;
@@ -76,6 +71,7 @@ public final class DestinationPipeline implements Runnable {
     /** What successful syncs already read, so a backlog of older events does not sync the same paths again. */
     private final ReplicatedSince replicated = new ReplicatedSince(100_000);
     private final EventIntake intake;
+    private final BatchReports reports;
     private final ConcurrentLinkedQueue<Signal> inbox = new ConcurrentLinkedQueue<>();
 
     private volatile boolean running = true;
@@ -97,7 +93,6 @@ public final class DestinationPipeline implements Runnable {
         this.consumer = consumer;
         this.commands = commands;
         this.metrics = metrics;
-        this.listener = listener;
         this.nanos = nanoClock;
         this.coalescer = new Coalescer(config.coalesce(), nanoClock);
         this.routes = new DestinationRoutes(destination);
@@ -107,6 +102,7 @@ public final class DestinationPipeline implements Runnable {
         this.deadLetters = new DeadLetters(name, topics.dlq(), deadLetterSink, metrics, nanoClock, offsets::done);
         this.ledger = new CommandLedger(name, guard, config.resultTimeout(), config.fullSyncResultTimeout(), nanoClock);
         this.intake = new EventIntake(name, routes, offsets, coalescer, replicated, deadLetters, metrics);
+        this.reports = new BatchReports(name, metrics, listener);
         this.status = new PipelineStatus(name, false, guard.breakerState().name(), false, 0, 0, 0, 0, 0);
         metrics.breakerState.labelValues(name).set(0);
     }
@@ -194,9 +190,9 @@ public final class DestinationPipeline implements Runnable {
         }
     }
 
-    /** Does what a verdict of the ledger leaves to the pipeline: the batch's events, metrics, the listener. */
+    /** Does what a verdict of the ledger leaves to the pipeline: the batch's events and its reports. */
     private void settle(Verdict v) {
-        metrics.commandResults.labelValues(name, v.outcome()).inc();
+        reports.attemptEnded(v.outcome());
         if (v instanceof Verdict.Synced s) {
             synced(s.attempt(), s.result());
         } else if (v instanceof Verdict.GiveUp g) {
@@ -204,13 +200,9 @@ public final class DestinationPipeline implements Runnable {
             log.warn("destination {}: {} command {} goes to the DLQ ({}): {}", name, b, g.attempt().commandId(),
                 g.deadLetterKind(), g.reason());
             deadLetters.sendCommand(g.attempt().command(), g.deadLetterKind(), g.reason(), b.refs());
-            report(g.attempt(), b, g.result(), -1);
+            reports.givenUp(g.attempt(), b, g.result());
         } else if (v instanceof Verdict.RetryLater r) {
-            metrics.retries.labelValues(name).inc();
-            Attempt a = r.attempt();
-            Batch b = a.batch();
-            tell(() -> listener.onAttemptFailed(new SyncFailure(name, b.key().host(), b.key().root(), a.commandId(),
-                b.fullSync(), b.paths().size(), sample(b), a.number(), r.why())));
+            reports.retrying(r.attempt(), r.why());
         }
     }
 
@@ -224,39 +216,7 @@ public final class DestinationPipeline implements Runnable {
         List<EventRef> covered = coalescer.dropCovered(b.key(), b.fullSync() ? null : b.paths(), r.getStartedAtMs());
         for (EventRef ref : covered) offsets.done(ref);
         metrics.eventsAlreadyReplicated.labelValues(name).inc(covered.size());
-        metrics.pathsSynced.labelValues(name).inc(b.fullSync() ? 1 : b.paths().size());
-        metrics.eventsSynced.labelValues(name).inc(b.eventCount());
-        metrics.bytesSent.labelValues(name).inc(Math.max(0, r.getBytesSent()));
-        metrics.filesTransferred.labelValues(name).inc(Math.max(0, r.getFilesTransferred()));
-        metrics.rsyncDuration.labelValues(name).observe(Math.max(0, r.getDurationMs()) / 1000.0);
-        long latencyMs = -1;
-        OptionalLong oldest = b.oldestEventTimeNs();
-        if (oldest.isPresent() && r.getFinishedAtMs() > 0) {
-            latencyMs = Math.max(0, r.getFinishedAtMs() - oldest.getAsLong() / 1_000_000);
-            metrics.changeToReplica.labelValues(name).observe(latencyMs / 1000.0);
-        }
-        log.debug("destination {}: {} synced by command {} (attempt {}), {} bytes sent in {} ms", name, b,
-            a.commandId(), a.number(), r.getBytesSent(), r.getDurationMs());
-        report(a, b, r, latencyMs);
-    }
-
-    private void report(Attempt a, Batch b, SyncResult r, long latencyMs) {
-        tell(() -> listener.onBatchFinished(new SyncReport(name, b.key().host(), b.key().root(), a.commandId(),
-            b.fullSync(), b.paths().size(), sample(b), b.eventCount(), a.number(), r.getOutcome(), r.getBytesSent(),
-            r.getFilesTransferred(), r.getDurationMs(), latencyMs, r.getError())));
-    }
-
-    /** The listener only watches (progress lines, history): its failure must not stop the pipeline. */
-    private void tell(Runnable call) {
-        try {
-            call.run();
-        } catch (RuntimeException e) {
-            log.warn("destination {}: sync listener failed: {}", name, e.toString());
-        }
-    }
-
-    private static List<String> sample(Batch b) {
-        return b.paths().stream().limit(SAMPLE_PATHS).map(PathKey::show).toList();
+        reports.synced(a, b, r);
     }
 
     // ---- issuing -----------------------------------------------------------------------------------------------
