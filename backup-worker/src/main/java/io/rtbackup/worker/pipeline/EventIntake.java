@@ -1,0 +1,116 @@
+package io.rtbackup.worker.pipeline;
+
+import io.rtbackup.schema.AvroCodec;
+import io.rtbackup.schema.FileEvent;
+import io.rtbackup.schema.FileOp;
+import io.rtbackup.schema.UndecodableRecordException;
+import io.rtbackup.worker.coalesce.Coalescer;
+import io.rtbackup.worker.coalesce.PathKey;
+import io.rtbackup.worker.coalesce.ReplicatedSince;
+import io.rtbackup.worker.deadletter.DeadLetters;
+import io.rtbackup.worker.metrics.WorkerMetrics;
+import io.rtbackup.worker.offsets.EventRef;
+import io.rtbackup.worker.offsets.OffsetControl;
+import io.rtbackup.worker.route.DestinationRoutes;
+import io.rtbackup.worker.route.RootKey;
+import io.rtbackup.worker.transport.DeadLetter;
+import java.nio.ByteBuffer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.record.TimestampType;
+
+/**
+ * Takes one consumed event record of a destination and either hands it to the coalescer or settles it at once, in
+ * this order:
+ * <ol>
+ *   <li>it counts as consumed (it holds back its partition's commits until done);</li>
+ *   <li>undecodable: to the DLQ;</li>
+ *   <li>not routed to this destination: done;</li>
+ *   <li>ids or path unusable (they would end up in remote paths): to the DLQ;</li>
+ *   <li>replayed after an offset reset: joins a full-root sync of its (host, root);</li>
+ *   <li>published before a successful sync of its path (or root) started: already replicated, done;</li>
+ *   <li>otherwise offered by its op: a root-wide overflow, a subtree rescan, or a change of one path.</li>
+ * </ol>
+ *
+ * <p>Single-threaded (the pipeline thread).
+ */
+final class EventIntake {
+    private final String destination;
+    private final DestinationRoutes routes;
+    private final OffsetControl offsets;
+    private final Coalescer coalescer;
+    private final ReplicatedSince replicated;
+    private final DeadLetters deadLetters;
+    private final WorkerMetrics metrics;
+    private final AvroCodec<FileEvent> codec = AvroCodec.fileEvents();
+
+    EventIntake(String destination, DestinationRoutes routes, OffsetControl offsets, Coalescer coalescer,
+                ReplicatedSince replicated, DeadLetters deadLetters, WorkerMetrics metrics) {
+        this.destination = destination;
+        this.routes = routes;
+        this.offsets = offsets;
+        this.coalescer = coalescer;
+        this.replicated = replicated;
+        this.deadLetters = deadLetters;
+        this.metrics = metrics;
+    }
+
+    void accept(ConsumerRecord<byte[], byte[]> r) {
+        int p = r.partition();
+        long o = r.offset();
+        offsets.consumed(p, o);
+        metrics.eventsConsumed.labelValues(destination).inc();
+        FileEvent ev;
+        try {
+            ev = codec.decode(r.value());
+        } catch (UndecodableRecordException e) {
+            deadLetters.sendEvent(r, DeadLetter.KIND_UNDECODABLE_EVENT, e.getMessage());
+            return;
+        }
+        RootKey key = new RootKey(ev.getHostId(), ev.getRootId());
+        if (!routes.routed(key)) {
+            offsets.done(p, o);
+            return;
+        }
+        byte[] path = bytes(ev.getPath());
+        String problem = problem(key, path);
+        if (problem != null) {
+            deadLetters.sendEvent(r, DeadLetter.KIND_INVALID_EVENT,
+                "event from host '" + RootKey.printable(key.host()) + "': " + problem);
+            return;
+        }
+        EventRef ref = new EventRef(p, o);
+        long eventTimeNs = ev.getEventTimeNs();
+        if (offsets.replaying(p, o)) {
+            coalescer.offerFullSync(key, ref, eventTimeNs);
+            return;
+        }
+        // The agent's producer stamps CreateTime after the change was captured: on the agent's clock, like the
+        // start time of the syncs it reports, so the two can be compared.
+        long publishedMs = r.timestampType() == TimestampType.CREATE_TIME ? r.timestamp() : Coalescer.UNKNOWN_PUBLISH_TIME;
+        boolean rootWide = ev.getOp() == FileOp.OVERFLOW || path.length == 0;
+        if (replicated.covers(key, rootWide ? null : PathKey.of(path), publishedMs)) {
+            offsets.done(p, o);
+            metrics.eventsAlreadyReplicated.labelValues(destination).inc();
+            return;
+        }
+        switch (ev.getOp()) {
+            case OVERFLOW -> coalescer.offerFullSync(key, ref, eventTimeNs, publishedMs);
+            case RESCAN -> coalescer.offerSubtree(key, PathKey.of(path), ref, eventTimeNs, publishedMs);
+            default -> coalescer.offerPath(key, PathKey.of(path), ev.getDirectory(), ref, eventTimeNs, publishedMs);
+        }
+    }
+
+    /** Why the event's ids or path cannot be used, or null. */
+    private static String problem(RootKey key, byte[] path) {
+        String problem = RootKey.problem(key.host(), key.root());
+        if (problem != null) return problem;
+        String pathProblem = PathKey.problem(path);
+        return pathProblem == null ? null : pathProblem + ": '" + PathKey.printable(path) + "'";
+    }
+
+    private static byte[] bytes(ByteBuffer b) {
+        byte[] out = new byte[b.remaining()];
+        b.duplicate().get(out);
+        return out;
+    }
+}
