@@ -129,7 +129,7 @@ public final class Worker implements AutoCloseable {
         props.put(ConsumerConfig.GROUP_ID_CONFIG, d.consumerGroup());
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "rtb-worker-" + config.workerId() + "-" + d.name());
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        // Never jump silently: a missing or out-of-range offset must become full-root syncs (see DestinationPipeline).
+        // Never jump silently: a missing or out-of-range offset must become full-root syncs (see OffsetControl).
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
         props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);

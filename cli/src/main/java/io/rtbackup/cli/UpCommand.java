@@ -222,8 +222,9 @@ final class UpCommand implements Callable<Integer> {
         return names;
     }
 
+    /** A root id or destination name made from a folder or host name; both must start with a letter or digit. */
     static String safeName(String s) {
-        String n = s.replaceAll("[^A-Za-z0-9_-]", "_");
+        String n = s.replaceAll("[^A-Za-z0-9_-]", "_").replaceFirst("^[_-]+", "");
         if (n.length() > 60) n = n.substring(0, 60);
         return n.isEmpty() ? "x" : n;
     }

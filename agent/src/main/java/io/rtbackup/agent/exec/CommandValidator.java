@@ -195,7 +195,7 @@ public final class CommandValidator {
      * would lose its link on the destination: the run writes a separate inode for the names it lists and leaves the
      * others alone. Only a run over the whole root (-H) sees every name, so such a batch becomes one.
      *
-     * <p>Also tells whether any listed file has links at all: such a run goes without --fuzzy (see RsyncRunner).
+     * <p>Also tells whether any listed file has links at all: such a run goes without --fuzzy (see RsyncPlanner).
      */
     private static LinkScan scanLinks(byte[] root, Map<ByteBuffer, ListedPath> listed) {
         Map<List<Long>, java.util.Set<ByteBuffer>> names = new java.util.HashMap<>();

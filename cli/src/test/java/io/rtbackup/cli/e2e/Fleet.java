@@ -107,7 +107,7 @@ final class Fleet implements AutoCloseable {
 
     /**
      * Bounds each rsync run. rsync's own --timeout never fires while both ends exchange keepalives, so a deadlocked
-     * rsync (as -H --fuzzy was, see RsyncRunner) is ended only by the command timeout, whose default (30 min) is
+     * rsync (as -H --fuzzy was, see RsyncPlanner) is ended only by the command timeout, whose default (30 min) is
      * longer than a test.
      */
     Fleet withCommandTimeout(Duration limit) {
