@@ -1,6 +1,7 @@
 package io.rtbackup.agent.config;
 
 import io.rtbackup.schema.Identifier;
+import io.rtbackup.schema.RemotePrefix;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -83,7 +84,9 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
 
     private static final Pattern DEST_KEY = Pattern.compile("destination\\.([^.]+)\\.([a-z-]+)");
     private static final Set<String> DEST_FIELDS = Set.of("url", "password-file", "max-concurrent", "timeout-s",
-        "command-timeout-s", "acls", "xattrs", "keep-versions", "versions-keep-days", "versions-keep");
+        "command-timeout-s", "acls", "xattrs", "keep-versions", "versions-keep-days", "versions-keep", "allowed-prefix");
+    /** Where commands may point this host's runs by default: its own tree, whatever the workers ask. */
+    public static final String DEFAULT_ALLOWED_PREFIX = "{host}/";
     static final int DEFAULT_VERSIONS_KEEP_DAYS = 30;
     // rsync://[user@]host[:port]/module[/prefix]; host may be a bracketed IPv6 literal.
     private static final Pattern DAEMON_URL =
@@ -112,7 +115,18 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
             Duration commandTimeout,
             boolean acls,
             boolean xattrs,
-            Versions versions) {
+            Versions versions,
+            String allowedPrefix) {
+
+        /**
+         * The remote directory that every command's directory must lie in for this host: {@code allowedPrefix}
+         * with {@code {host}} filled in, without the trailing slash; empty means the whole destination.
+         */
+        public String allowedDirectory(String hostId) {
+            String dir = allowedPrefix.replace("{host}", hostId);
+            while (dir.endsWith("/")) dir = dir.substring(0, dir.length() - 1);
+            return dir;
+        }
     }
 
     /**
@@ -266,7 +280,26 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
         int ioTimeout = positiveInt(f, p, "timeout-s", DEFAULT_IO_TIMEOUT_S);
         int commandTimeout = positiveInt(f, p, "command-timeout-s", DEFAULT_COMMAND_TIMEOUT_S);
         return new Destination(name, target, password, maxConcurrent, Duration.ofSeconds(ioTimeout),
-            Duration.ofSeconds(commandTimeout), bool(f, p, "acls"), bool(f, p, "xattrs"), versions(f, p));
+            Duration.ofSeconds(commandTimeout), bool(f, p, "acls"), bool(f, p, "xattrs"), versions(f, p),
+            allowedPrefix(f, p));
+    }
+
+    /**
+     * {@code allowed-prefix}: a template with {@code {host}} (default {@value #DEFAULT_ALLOWED_PREFIX}); a command
+     * whose remote directory lies outside it is refused, so a forged or misrouted command cannot point a
+     * {@code --delete} run at another host's replica. The empty value allows the whole destination, for a
+     * destination only this host writes to.
+     */
+    private static String allowedPrefix(Map<String, String> f, String p) {
+        String v = f.getOrDefault("allowed-prefix", DEFAULT_ALLOWED_PREFIX);
+        if (v.isEmpty()) return v;
+        String stripped = v.replace("{host}", "");
+        if (stripped.indexOf('{') >= 0 || stripped.indexOf('}') >= 0) {
+            throw new ConfigException(p + "allowed-prefix", "'" + v + "' has an unknown placeholder (known: {host})");
+        }
+        Optional<String> bad = RemotePrefix.problem(v.replace("{host}", "h"));
+        if (bad.isPresent()) throw new ConfigException(p + "allowed-prefix", "'" + v + "': " + bad.get());
+        return v;
     }
 
     private static Versions versions(Map<String, String> f, String p) {

@@ -1,6 +1,6 @@
 package io.rtbackup.agent.exec;
 
-import io.rtbackup.agent.versions.VersionLayout;
+import io.rtbackup.agent.config.ExecConfig;
 import io.rtbackup.agent.config.ExecConfig.Destination;
 import io.rtbackup.agent.exec.ListedPath.Presence;
 import io.rtbackup.agent.exec.ReplicationJob.FullRoot;
@@ -8,6 +8,7 @@ import io.rtbackup.agent.exec.ReplicationJob.Paths;
 import io.rtbackup.agent.exec.ValidationResult.Accepted;
 import io.rtbackup.agent.exec.ValidationResult.Rejected;
 import io.rtbackup.agent.exec.ValidationResult.Unavailable;
+import io.rtbackup.agent.versions.VersionLayout;
 import io.rtbackup.fs.ByteFs;
 import io.rtbackup.fs.BytePaths;
 import io.rtbackup.fs.ErrnoException;
@@ -105,6 +106,13 @@ public final class CommandValidator {
             Optional<String> bad = RemotePrefix.problem(cmd.getRemotePrefix());
             if (bad.isPresent()) return new Rejected(bad.get());
             remoteDir = RemotePrefix.directory(cmd.getRemotePrefix());
+        }
+        String allowed = dest.allowedDirectory(hostId);
+        if (!allowed.isEmpty() && !remoteDir.equals(allowed) && !remoteDir.startsWith(allowed + "/")) {
+            // A forged or misrouted command must not point a --delete run at another host's replica.
+            return new Rejected("remote directory '" + remoteDir + "' is outside '" + allowed + "/', the part of "
+                + "destination '" + dest.name() + "' this host may write (destination." + dest.name()
+                + ".allowed-prefix, default " + ExecConfig.DEFAULT_ALLOWED_PREFIX + ")");
         }
         if (remoteDir.equals(VersionLayout.VERSIONS_DIR) || remoteDir.startsWith(VersionLayout.VERSIONS_DIR + "/")) {
             // A mirror there would sit inside the kept versions, and its full sync's --delete would remove them.

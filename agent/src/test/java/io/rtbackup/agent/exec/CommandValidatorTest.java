@@ -182,8 +182,41 @@ class CommandValidatorTest {
         assertThat(reason(validator.validate(c.setRemotePrefix("a/../../b").build()))).contains("..");
         assertThat(reason(validator.validate(c.setRemotePrefix("").build()))).contains("empty");
         assertThat(reason(validator.validate(c.setRemotePrefix("sp ace/x").build()))).contains("plain names");
-        Accepted ok = (Accepted) validator.validate(c.setRemotePrefix("fleet/h1/r1/").build());
+        Accepted ok = (Accepted) withAllowedPrefix("fleet/{host}/").validate(c.setRemotePrefix("fleet/h1/r1/").build());
         assertThat(ok.job().remoteDir()).isEqualTo("fleet/h1/r1");
+    }
+
+    private CommandValidator withAllowedPrefix(String allowed) {
+        Properties p = new Properties();
+        p.setProperty("destination.d1.url", tmp.resolve("dst").toString());
+        p.setProperty("destination.d1.allowed-prefix", allowed);
+        return new CommandValidator(HOST, Map.of("r1", root), ExecConfig.from(p, Map.of()).destinations());
+    }
+
+    @Test
+    void aCommandCannotPointAtAnotherHostsReplica() {
+        SyncCommand.Builder c = Commands.base(HOST, "r1", "d1").setPaths(List.of()).setFullSync(true);
+        // default: only this host's own tree, h1/
+        assertThat(reason(validator.validate(c.setRemotePrefix("h2/r1").build())))
+            .contains("outside 'h1/'").contains("destination.d1.allowed-prefix");
+        assertThat(reason(validator.validate(c.setRemotePrefix("h2").build()))).contains("outside 'h1/'");
+        assertThat(reason(validator.validate(c.setRemotePrefix("h1x/r1").build()))).contains("outside 'h1/'");
+        assertThat(reason(validator.validate(c.setRemotePrefix("fleet/h1/r1").build()))).contains("outside 'h1/'");
+        assertThat(validator.validate(c.setRemotePrefix("h1/elsewhere").build())).isInstanceOf(Accepted.class);
+        assertThat(validator.validate(c.setRemotePrefix(null).build())).isInstanceOf(Accepted.class);
+        // a fleet layout with its own prefix
+        CommandValidator fleet = withAllowedPrefix("fleet/{host}/");
+        assertThat(reason(fleet.validate(c.setRemotePrefix("fleet/h2/r1").build()))).contains("outside 'fleet/h1/'");
+        assertThat(fleet.validate(c.setRemotePrefix("fleet/h1/r1").build())).isInstanceOf(Accepted.class);
+        // explicitly the whole destination (one host writes there)
+        assertThat(withAllowedPrefix("").validate(c.setRemotePrefix("anything/x").build())).isInstanceOf(Accepted.class);
+    }
+
+    @Test
+    void anAllowedPrefixFollowsTheRemotePrefixRule() {
+        assertThatThrownBy(() -> withAllowedPrefix("{hostname}/")).hasMessageContaining("unknown placeholder");
+        assertThatThrownBy(() -> withAllowedPrefix("../{host}")).hasMessageContaining("allowed-prefix");
+        assertThatThrownBy(() -> withAllowedPrefix("/abs/{host}")).hasMessageContaining("allowed-prefix");
     }
 
     @Test

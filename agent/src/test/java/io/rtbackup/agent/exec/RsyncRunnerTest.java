@@ -199,7 +199,7 @@ class RsyncRunnerTest {
                 java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
                 for (int i = 0; i < n; i++) {
                     SyncCommand c = Commands.base(HOST, ROOT, dest).setPaths(List.of(java.nio.ByteBuffer.wrap(
-                        b("f" + i)))).setRemotePrefix("round" + round + "/a/b").build();
+                        b("f" + i)))).setRemotePrefix(HOST + "/round" + round + "/a/b").build();
                     runs.add(pool.submit(() -> {
                         go.await();
                         return run(c);

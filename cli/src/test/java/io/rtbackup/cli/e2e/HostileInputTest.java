@@ -174,6 +174,38 @@ class HostileInputTest {
     }
 
     @Test
+    void aCommandPointingAtAnotherHostsReplicaIsRefusedAndDeletesNothing(KafkaBroker broker) throws Exception {
+        try (Fleet fleet = new Fleet(broker);
+             KafkaProducer<byte[], byte[]> producer = producer(broker)) {
+            // another host's replica on the shared destination
+            byte[] victim = BytePaths.join(fleet.d1.moduleDir("backup"), BytePaths.utf8("victim-host"),
+                BytePaths.utf8(Fleet.ROOT));
+            Files.createDirectories(Path.of(new String(victim, StandardCharsets.UTF_8)));
+            Path precious = Path.of(new String(victim, StandardCharsets.UTF_8), "precious");
+            Files.writeString(precious, "not yours");
+            fleet.startWorker().startAgent();
+            LostSummary.SCENARIOS.incrementAndGet();
+
+            // a whole-root run (rsync --delete) of this host's root, pointed at the victim's tree
+            SyncCommand forged = command("d1", Fleet.ROOT, BytePaths.utf8("x")).setPaths(List.of()).setFullSync(true)
+                .setRemotePrefix("victim-host/" + Fleet.ROOT).build();
+            producer.send(new ProducerRecord<>(fleet.topics.commands(), Fleet.HOST.getBytes(StandardCharsets.UTF_8),
+                COMMANDS.encode(forged))).get();
+            LostSummary.BAD_RECORDS.incrementAndGet();
+            await().atMost(Duration.ofSeconds(60)).until(() -> counter(fleet.registry, "rtb_agent_commands",
+                Map.of("destination", "d1", "outcome", "rejected")) >= 1);
+
+            Workload w = new Workload(fleet.source, 203);
+            w.run(40, 20);
+            LostSummary.OPERATIONS.addAndGet(w.applied());
+            Convergence.await(fleet, w, "foreign prefix", CONVERGE);
+            assertThat(precious).as("the other host's replica").hasContent("not yours");
+            assertThat(fleet.d1.transfers().stream().map(t -> BytePaths.show(t.path())))
+                .as("nothing was sent to or deleted in victim-host/").noneMatch(p -> p.startsWith("victim-host"));
+        }
+    }
+
+    @Test
     void aWrongRsyncPasswordFailsClearlyAndARotatedPasswordFileHeals(KafkaBroker broker) throws Exception {
         try (Fleet fleet = new Fleet(broker)) {
             Path secret = dir.resolve("d2.secret");
