@@ -1,5 +1,7 @@
 package io.rtbackup.worker.config;
 
+import io.rtbackup.kafka.KafkaClientSettings;
+import io.rtbackup.kafka.SettingException;
 import io.rtbackup.schema.Identifier;
 import io.rtbackup.schema.RemotePrefix;
 import java.time.Duration;
@@ -164,7 +166,16 @@ public record WorkerConfig(
             millis(p, "result.full-sync-timeout-ms", Duration.ofHours(6), 1),
             millis(p, "commit.interval-ms", Duration.ofSeconds(1), 1),
             millis(p, "status.interval-ms", Duration.ofSeconds(5), 100),
-            kafka);
+            clientSettings(kafka));
+    }
+
+    /** The kafka.* section with its password files read (see KafkaClientSettings). */
+    private static Map<String, String> clientSettings(Map<String, String> kafka) {
+        try {
+            return KafkaClientSettings.resolve(kafka);
+        } catch (SettingException e) {
+            throw new ConfigException(e.setting(), e.problem());
+        }
     }
 
     /** A config with one destination routing everything, for embedding and tests. */
