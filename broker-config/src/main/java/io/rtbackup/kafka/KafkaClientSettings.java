@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * The one place that turns a config file's {@code kafka.*} section (prefix stripped) into the properties every Kafka
@@ -99,9 +100,9 @@ public final class KafkaClientSettings {
         return resolve(section);
     }
 
-    /** A copy fit for logs: passwords and JAAS lines masked. */
+    /** A sorted copy fit for logs: passwords and JAAS lines masked. */
     public static Map<String, String> redacted(Map<String, String> clientProperties) {
-        Map<String, String> out = new LinkedHashMap<>();
+        Map<String, String> out = new TreeMap<>();
         clientProperties.forEach((k, v) -> out.put(k, k.contains("password") || k.contains("jaas") ? "***" : v));
         return out;
     }

@@ -276,8 +276,6 @@ public record CaptureConfig(
     }
 
     private Map<String, String> redacted() {
-        Map<String, String> out = new TreeMap<>();
-        kafka.forEach((k, v) -> out.put(k, k.contains("password") || k.contains("jaas") ? "***" : v));
-        return out;
+        return KafkaClientSettings.redacted(kafka);
     }
 }

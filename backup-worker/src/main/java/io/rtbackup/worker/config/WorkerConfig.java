@@ -79,6 +79,16 @@ public record WorkerConfig(
         kafka = Map.copyOf(kafka);
     }
 
+    /** As a record prints itself, with the Kafka passwords (read from their files) masked. */
+    @Override
+    public String toString() {
+        return "WorkerConfig[workerId=" + workerId + ", destinations=" + destinations + ", coalesce=" + coalesce
+            + ", retry=" + retry + ", breaker=" + breaker + ", bulkheadMaxConcurrent=" + bulkheadMaxConcurrent
+            + ", resultTimeout=" + resultTimeout + ", fullSyncResultTimeout=" + fullSyncResultTimeout
+            + ", commitInterval=" + commitInterval + ", statusInterval=" + statusInterval
+            + ", kafka=" + KafkaClientSettings.redacted(kafka) + "]";
+    }
+
     /** Parses and validates; every error names the key and the expected form. */
     public static WorkerConfig fromProperties(Properties props) {
         Map<String, String> p = new LinkedHashMap<>();
