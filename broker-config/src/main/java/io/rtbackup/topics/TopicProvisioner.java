@@ -46,9 +46,18 @@ public final class TopicProvisioner {
 
     /** Convenience: a short-lived Admin client on {@code bootstrapServers} with the shipped catalog. */
     public static void ensure(String bootstrapServers, Topics topics) {
+        ensure(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), topics);
+    }
+
+    /**
+     * As {@link #ensure(String, Topics)}, with a client built from {@code clientProperties}: bootstrap.servers and
+     * the security settings (TLS, SASL) of the {@code kafka.*} section, as {@code KafkaClientSettings} resolves it.
+     */
+    public static void ensure(Map<String, String> clientProperties, Topics topics) {
         Properties props = new Properties();
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.putAll(clientProperties);
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis());
+        props.putIfAbsent(AdminClientConfig.CLIENT_ID_CONFIG, "rtb-topic-provisioner");
         try (Admin admin = Admin.create(props)) {
             new TopicProvisioner(admin, TopicCatalog.load()).ensure(topics);
         }

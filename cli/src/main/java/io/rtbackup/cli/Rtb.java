@@ -6,8 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code rtb} command. Each subcommand is one process role of the system. */
 @Command(name = "rtb", mixinStandardHelpOptions = true, versionProvider = Rtb.Version.class,
     description = "rtbackup: real-time remote backup. File changes go through Kafka to rsync destinations.",
-    subcommands = {UpCommand.class, AgentCommand.class, WorkerCommand.class, BrokerCommand.class, VerifyCommand.class,
-        StatusCommand.class, RestoreCommand.class, PruneCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {UpCommand.class, AgentCommand.class, WorkerCommand.class, BrokerCommand.class, AclCommand.class,
+        VerifyCommand.class, StatusCommand.class, RestoreCommand.class, PruneCommand.class, CommandLine.HelpCommand.class})
 public final class Rtb {
 
     public static void main(String[] args) {

@@ -1,5 +1,8 @@
 package io.rtbackup.cli;
 
+import io.rtbackup.kafka.KafkaAccessErrors;
+import io.rtbackup.kafka.KafkaClientSettings;
+import io.rtbackup.kafka.SettingException;
 import io.rtbackup.status.FleetStatus;
 import io.rtbackup.status.FleetStatus.DestinationStatus;
 import io.rtbackup.status.FleetStatus.RootStatus;
@@ -97,14 +100,20 @@ final class StatusCommand implements Callable<Integer> {
         }
         if (timeoutSeconds < 1) throw new ParameterException(spec.commandLine(), "--timeout-s must be >= 1");
         if (scanLimit < 0) throw new ParameterException(spec.commandLine(), "--scan-limit must be >= 0");
-        Map<String, String> kafka = new LinkedHashMap<>();
+        Map<String, String> section = new LinkedHashMap<>();
         Set<String> expected = new LinkedHashSet<>();
         for (String k : props.stringPropertyNames()) {
             if (k.startsWith("kafka.") && !k.equals("kafka.bootstrap.servers")) {
-                kafka.put(k.substring("kafka.".length()), props.getProperty(k).trim());
+                section.put(k.substring("kafka.".length()), props.getProperty(k).trim());
             }
             Matcher m = DESTINATION_KEY.matcher(k);
             if (m.matches()) expected.add(m.group(1));
+        }
+        Map<String, String> kafka;
+        try {
+            kafka = KafkaClientSettings.resolve(section);
+        } catch (SettingException e) {
+            throw new ParameterException(spec.commandLine(), config + ": " + e.getMessage());
         }
         if (onlyDestinations != null) expected.addAll(onlyDestinations);
 
@@ -119,7 +128,7 @@ final class StatusCommand implements Callable<Integer> {
             Duration.ofSeconds(timeoutSeconds), scanLimit, System::currentTimeMillis)) {
             status = reader.read(expected);
         } catch (StatusUnavailableException e) {
-            err.println("rtb status: " + e.getMessage());
+            err.println("rtb status: " + KafkaAccessErrors.explain(e).orElse(e.getMessage()));
             err.flush();
             return EXIT_UNAVAILABLE;
         }

@@ -1,6 +1,7 @@
 package io.rtbackup.cli;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.rtbackup.kafka.KafkaAccessErrors;
 import io.rtbackup.status.StatusHttpHandler;
 import io.rtbackup.status.StatusReader;
 import io.rtbackup.topics.TopicProvisioner;
@@ -10,7 +11,10 @@ import io.rtbackup.worker.config.DestinationConfig;
 import io.rtbackup.worker.config.WorkerConfig;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -31,6 +35,8 @@ import picocli.CommandLine.Spec;
 final class WorkerCommand implements Callable<Integer> {
     static final String METRICS_PORT = "metrics.port";
     static final String METRICS_HOST = "metrics.host";
+    /** Kafka turned the worker away (login or ACLs); the message names the settings to check. */
+    static final int EXIT_REFUSED = 1;
 
     @Spec
     CommandSpec spec;
@@ -96,12 +102,18 @@ final class WorkerCommand implements Callable<Integer> {
         }
         Worker worker;
         try {
-            TopicProvisioner.ensure(bootstrap, topics);
+            Map<String, String> client = new LinkedHashMap<>(cfg.kafka());
+            client.put("bootstrap.servers", bootstrap);
+            TopicProvisioner.ensure(client, topics);
             worker = new Worker(cfg, topics, bootstrap, registry);
         } catch (RuntimeException e) {
             metrics.close();
             if (statusReader != null) statusReader.close();
-            throw e;
+            Optional<String> refused = KafkaAccessErrors.explain(e);
+            if (refused.isEmpty()) throw e;
+            spec.commandLine().getErr().println("rtb worker: " + refused.get());
+            spec.commandLine().getErr().flush();
+            return EXIT_REFUSED;
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

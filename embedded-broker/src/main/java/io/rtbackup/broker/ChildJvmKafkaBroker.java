@@ -15,6 +15,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The same embedded broker in a child JVM ({@link BrokerMain}), with this JVM's class path. Costs a JVM start but
  * keeps the broker's heap, threads and GC out of the process under test, and lets a test kill the broker hard.
+ * Its command line carries ports and log dir only, so it runs the PLAINTEXT loopback broker, never a secure one
+ * (passwords do not go on a command line).
  */
 public final class ChildJvmKafkaBroker implements KafkaBroker {
     private static final Logger log = LoggerFactory.getLogger(ChildJvmKafkaBroker.class);
@@ -28,6 +30,10 @@ public final class ChildJvmKafkaBroker implements KafkaBroker {
     }
 
     public static ChildJvmKafkaBroker start(BrokerSettings settings) {
+        if (settings.security().isPresent() || !settings.listenHost().equals(BrokerSettings.LOOPBACK)) {
+            throw new IllegalArgumentException("a child JVM broker runs PLAINTEXT on 127.0.0.1 only; start a secure "
+                + "broker with EmbeddedKafkaBroker.start");
+        }
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> cmd = new ArrayList<>(List.of(java.toString(), "-Xmx512m", "-XX:TieredStopAtLevel=1",
             "-cp", System.getProperty("java.class.path"), BrokerMain.class.getName(),

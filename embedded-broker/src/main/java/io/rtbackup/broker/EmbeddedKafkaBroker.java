@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
 import kafka.server.KafkaConfig;
@@ -24,6 +25,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Kafka's own KRaft server (broker and controller in one) running inside this JVM. This is a real broker: the
  * same code as a production Kafka node, with its log on disk under {@link BrokerSettings#logDir()}.
+ *
+ * <p>With {@link BrokerSecurity} the super user's SCRAM credential is written when the log dir is formatted (a
+ * SASL_SSL broker has no other way in), and the other users are set once the broker is up ({@link ScramUsers}).
  */
 public final class EmbeddedKafkaBroker implements KafkaBroker {
     private static final Logger log = LoggerFactory.getLogger(EmbeddedKafkaBroker.class);
@@ -44,23 +48,33 @@ public final class EmbeddedKafkaBroker implements KafkaBroker {
             Files.createDirectories(logDir);
             Properties props = settings.toProperties();
             KafkaConfig config = KafkaConfig.fromProps(props, false);
-            formatOnce(config, logDir);
+            formatOnce(config, logDir, settings.security().map(BrokerSecurity::adminScramArgument));
             KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
             server.startup();
-            awaitListening(settings);
-            log.info("Kafka broker up at {} (log dir {})", settings.bootstrapServers(), logDir);
-            return new EmbeddedKafkaBroker(settings, server);
+            EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(settings, server);
+            try {
+                awaitListening(settings);
+                if (settings.security().isPresent()) ScramUsers.apply(settings);
+            } catch (Exception e) {
+                broker.close();
+                throw e;
+            }
+            log.info("Kafka broker up at {} ({}, log dir {})", settings.bootstrapServers(),
+                settings.security().isPresent() ? "SASL_SSL" : "PLAINTEXT", logDir);
+            return broker;
         } catch (Exception | LinkageError e) {
-            throw new BrokerStartException("Kafka broker failed to start on 127.0.0.1:" + settings.port()
+            throw new BrokerStartException("Kafka broker failed to start on " + settings.listenHost() + ":" + settings.port()
                 + " (controller port " + settings.controllerPort() + ") with log dir " + logDir + ": " + e
                 + ". Check that the ports are free and the log dir is writable and belongs to this broker.", e);
         }
     }
 
-    private static void formatOnce(KafkaConfig config, Path logDir) throws Exception {
+    private static void formatOnce(KafkaConfig config, Path logDir, Optional<String> adminScram) throws Exception {
         if (Files.exists(logDir.resolve("meta.properties"))) return;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        new Formatter()
+        Formatter formatter = new Formatter();
+        adminScram.ifPresent(a -> formatter.setScramArguments(List.of(a)));
+        formatter
             .setPrintStream(new PrintStream(out, true, StandardCharsets.UTF_8))
             .setClusterId(Uuid.randomUuid().toString())
             .setNodeId(config.nodeId())
@@ -79,7 +93,7 @@ public final class EmbeddedKafkaBroker implements KafkaBroker {
         IOException last = null;
         while (System.nanoTime() < deadline) {
             try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", settings.port()), 500);
+                s.connect(new InetSocketAddress(settings.localAddress(), settings.port()), 500);
                 return;
             } catch (IOException e) {
                 last = e;

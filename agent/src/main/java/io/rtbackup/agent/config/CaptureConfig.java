@@ -1,6 +1,8 @@
 package io.rtbackup.agent.config;
 
 import io.rtbackup.fs.ByteFs;
+import io.rtbackup.kafka.KafkaClientSettings;
+import io.rtbackup.kafka.SettingException;
 import io.rtbackup.fs.Stat;
 import io.rtbackup.schema.Identifier;
 import java.io.IOException;
@@ -175,7 +177,16 @@ public record CaptureConfig(
             throw new ConfigException(STARTUP_RESCAN, "'" + rescan + "' must be true or false");
         }
         return new CaptureConfig(hostId, roots, source, Duration.ofMillis(mergeMs), Boolean.parseBoolean(rescan),
-                Duration.ofMillis(scanMs), (int) buffer, kafka);
+                Duration.ofMillis(scanMs), (int) buffer, clientSettings(kafka));
+    }
+
+    /** The kafka.* section with its password files read (see KafkaClientSettings). */
+    private static Map<String, String> clientSettings(Map<String, String> kafka) {
+        try {
+            return KafkaClientSettings.resolve(kafka);
+        } catch (SettingException e) {
+            throw new ConfigException(e.setting(), e.problem());
+        }
     }
 
     /** Checks each root is a readable directory. */
@@ -265,8 +276,6 @@ public record CaptureConfig(
     }
 
     private Map<String, String> redacted() {
-        Map<String, String> out = new TreeMap<>();
-        kafka.forEach((k, v) -> out.put(k, k.contains("password") || k.contains("jaas") ? "***" : v));
-        return out;
+        return KafkaClientSettings.redacted(kafka);
     }
 }

@@ -1,5 +1,7 @@
 package io.rtbackup.worker.config;
 
+import io.rtbackup.kafka.KafkaClientSettings;
+import io.rtbackup.kafka.SettingException;
 import io.rtbackup.schema.Identifier;
 import io.rtbackup.schema.RemotePrefix;
 import java.time.Duration;
@@ -75,6 +77,16 @@ public record WorkerConfig(
         if (destinations.isEmpty()) throw new ConfigException("destination.<name>.routes", "no destination configured");
         if (bulkheadMaxConcurrent < 1) throw new ConfigException("bulkhead.max-concurrent", "must be >= 1");
         kafka = Map.copyOf(kafka);
+    }
+
+    /** As a record prints itself, with the Kafka passwords (read from their files) masked. */
+    @Override
+    public String toString() {
+        return "WorkerConfig[workerId=" + workerId + ", destinations=" + destinations + ", coalesce=" + coalesce
+            + ", retry=" + retry + ", breaker=" + breaker + ", bulkheadMaxConcurrent=" + bulkheadMaxConcurrent
+            + ", resultTimeout=" + resultTimeout + ", fullSyncResultTimeout=" + fullSyncResultTimeout
+            + ", commitInterval=" + commitInterval + ", statusInterval=" + statusInterval
+            + ", kafka=" + KafkaClientSettings.redacted(kafka) + "]";
     }
 
     /** Parses and validates; every error names the key and the expected form. */
@@ -164,7 +176,16 @@ public record WorkerConfig(
             millis(p, "result.full-sync-timeout-ms", Duration.ofHours(6), 1),
             millis(p, "commit.interval-ms", Duration.ofSeconds(1), 1),
             millis(p, "status.interval-ms", Duration.ofSeconds(5), 100),
-            kafka);
+            clientSettings(kafka));
+    }
+
+    /** The kafka.* section with its password files read (see KafkaClientSettings). */
+    private static Map<String, String> clientSettings(Map<String, String> kafka) {
+        try {
+            return KafkaClientSettings.resolve(kafka);
+        } catch (SettingException e) {
+            throw new ConfigException(e.setting(), e.problem());
+        }
     }
 
     /** A config with one destination routing everything, for embedding and tests. */

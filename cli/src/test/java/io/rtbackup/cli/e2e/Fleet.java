@@ -59,6 +59,21 @@ final class Fleet implements AutoCloseable {
     /** A fleet whose daemons are adjusted before they start (read-only module, bandwidth limit, ...). */
     Fleet(KafkaBroker broker, UnaryOperator<RsyncDaemon.Builder> d1Options,
           UnaryOperator<RsyncDaemon.Builder> d2Options) throws IOException {
+        this(broker, Map.of("bootstrap.servers", broker.bootstrapServers()), d1Options, d2Options);
+    }
+
+    /**
+     * A fleet whose topics are created by a client with {@code provisioningClient} settings (a secured broker's
+     * login and truststore); the agent's and worker's own kafka.* settings go in {@link #agentOverrides} and
+     * {@link #workerOverrides}.
+     */
+    Fleet(KafkaBroker broker, Map<String, String> provisioningClient) throws IOException {
+        this(broker, provisioningClient, b -> b, b -> b);
+    }
+
+    private Fleet(KafkaBroker broker, Map<String, String> provisioningClient,
+          UnaryOperator<RsyncDaemon.Builder> d1Options, UnaryOperator<RsyncDaemon.Builder> d2Options)
+          throws IOException {
         this.broker = broker;
         tmp = TempDirs.create("rtb-e2e");
         RsyncDaemon first = null;
@@ -71,7 +86,7 @@ final class Fleet implements AutoCloseable {
                 .auth("backup", "second secret").module("backup", tmp.newDir(BytePaths.utf8("m2")))).start();
             topicPrefix = "e2e-" + UUID.randomUUID() + ".";
             topics = Topics.withPrefix(topicPrefix);
-            TopicProvisioner.ensure(broker.bootstrapServers(), topics);
+            TopicProvisioner.ensure(provisioningClient, topics);
         } catch (IOException | RuntimeException e) {
             // a half-built fleet must not leave daemons running behind the failed test
             if (first != null) first.close();
@@ -134,8 +149,12 @@ final class Fleet implements AutoCloseable {
         p.setProperty("breaker.open-wait-ms", "2000");
         // rtb status and the status page read these records; the tests should not wait 5 s for one.
         p.setProperty("status.interval-ms", "500");
+        p.putAll(workerOverrides);
         return p;
     }
+
+    /** Extra worker settings of one test (e.g. kafka.* security), applied over {@link #workerProperties}'. */
+    final Properties workerOverrides = new Properties();
 
     Fleet startAgent() throws Exception {
         agent = Agent.create(AgentConfig.from(agentProperties(), agentEnv()), topics, registry).start();

@@ -1,0 +1,48 @@
+package io.rtbackup.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.rtbackup.topics.Topics;
+import java.util.List;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.resource.ResourceType;
+import org.junit.jupiter.api.Test;
+
+class AclRecipeTest {
+    private final Topics topics = Topics.withPrefix("p.");
+    private final AclRecipe recipe = new AclRecipe(topics);
+
+    private static List<String> on(List<AclBinding> acls, ResourceType type, String name) {
+        return acls.stream().filter(b -> b.pattern().resourceType() == type && b.pattern().name().equals(name))
+            .map(b -> b.entry().operation().name()).toList();
+    }
+
+    @Test
+    void anAgentWritesEventsAndResultsAndOnlyReadsCommands() {
+        List<AclBinding> acls = recipe.agent("User:host-web1");
+        assertThat(acls).allSatisfy(b -> assertThat(b.entry().principal()).isEqualTo("User:host-web1"));
+        assertThat(on(acls, ResourceType.TOPIC, "p.rtb.events")).containsExactlyInAnyOrder("WRITE", "DESCRIBE");
+        assertThat(on(acls, ResourceType.TOPIC, "p.rtb.results")).containsExactlyInAnyOrder("WRITE", "DESCRIBE");
+        assertThat(on(acls, ResourceType.TOPIC, "p.rtb.commands")).containsExactlyInAnyOrder("READ", "DESCRIBE");
+        assertThat(on(acls, ResourceType.TOPIC, "p.rtb.status")).isEmpty();
+        assertThat(on(acls, ResourceType.TOPIC, "p.rtb.dlq")).isEmpty();
+        assertThat(on(acls, ResourceType.GROUP, AclRecipe.AGENT_GROUP_PREFIX)).containsExactly("READ");
+    }
+
+    @Test
+    void aWorkerDoesTheRest() {
+        List<AclBinding> acls = recipe.worker("User:rtb-worker");
+        assertThat(on(acls, ResourceType.TOPIC, "p.rtb.events")).contains("READ").doesNotContain("WRITE");
+        assertThat(on(acls, ResourceType.TOPIC, "p.rtb.commands")).contains("WRITE").doesNotContain("READ");
+        assertThat(on(acls, ResourceType.TOPIC, "p.rtb.results")).contains("READ").doesNotContain("WRITE");
+        assertThat(on(acls, ResourceType.TOPIC, "p.rtb.dlq")).contains("WRITE");
+        assertThat(on(acls, ResourceType.TOPIC, "p.rtb.status")).contains("READ", "WRITE");
+        for (String t : List.of("p.rtb.events", "p.rtb.commands", "p.rtb.results", "p.rtb.dlq", "p.rtb.status")) {
+            assertThat(on(acls, ResourceType.TOPIC, t)).as(t).contains("CREATE", "DESCRIBE", "DESCRIBE_CONFIGS");
+        }
+        assertThat(on(acls, ResourceType.GROUP, "rtb-dest-")).containsExactlyInAnyOrder("READ", "DESCRIBE");
+        assertThat(on(acls, ResourceType.GROUP, AclRecipe.AGENT_GROUP_PREFIX)).containsExactly("DESCRIBE");
+        assertThat(acls).noneMatch(b -> b.entry().operation() == AclOperation.ALL);
+    }
+}
