@@ -17,10 +17,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.GroupProtocol;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
@@ -133,6 +135,9 @@ public final class Worker implements AutoCloseable {
         // Static membership: a restarted worker (same id) takes its dead incarnation's place and partitions at once,
         // instead of waiting out that member's session timeout (45 s by default).
         props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, groupInstanceId(config.workerId(), d.name()));
+        // Not KIP-848's protocol: there a restarted static member is refused (UnreleasedInstanceIdException) until
+        // the dead incarnation's session expires, and the consumer then stays failed; measured, it never recovered.
+        props.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, GroupProtocol.CLASSIC.name().toLowerCase(Locale.ROOT));
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         // Never jump silently: a missing or out-of-range offset must become full-root syncs (see DestinationPipeline).
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
