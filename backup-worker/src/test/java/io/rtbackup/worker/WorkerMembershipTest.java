@@ -47,7 +47,8 @@ class WorkerMembershipTest {
         p.setProperty("destination." + destination + ".routes", "*:*");
         p.setProperty("coalesce.debounce-ms", "50");
         p.setProperty("commit.interval-ms", "100");
-        Worker w = new Worker(WorkerConfig.fromProperties(p), events.topics, events.bootstrap, new PrometheusRegistry());
+        Worker w = new Worker(WorkerConfig.fromProperties(p), events.topics, events.bootstrap,
+            new PrometheusRegistry());
         closeables.add(w);
         w.start();
         assertThat(w.awaitReady(WAIT)).as("worker %s joined its group", workerId).isTrue();
