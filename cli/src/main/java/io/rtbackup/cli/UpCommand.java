@@ -113,7 +113,7 @@ final class UpCommand implements Callable<Integer> {
         Map<String, String> destinations = destinationNames();
 
         Files.createDirectories(stateDir);
-        EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(BrokerSettings.onFreePorts(stateDir.resolve("kafka")));
+        EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(brokerSettings(stateDir.resolve("kafka")));
         Topics topics = Topics.defaults();
         TopicProvisioner.ensure(broker.bootstrapServers(), topics);
 
@@ -178,6 +178,20 @@ final class UpCommand implements Callable<Integer> {
         initial.start();
         stopped.await();
         return 0;
+    }
+
+    /**
+     * The embedded broker's settings: free ports, the log under {@code logDir}, and a short broker session. After a
+     * SIGKILL the restarted controller still holds the dead broker's registration and refuses the new incarnation's
+     * until that registration's session expires ({@code broker.session.timeout.ms}, 9 s by default: measured as 9.7 s
+     * of the restart). Broker and controller share this process, so a dead broker means a dead controller too and
+     * a long session guards against nothing here; 2 s (heartbeats every 0.5 s) still rides out a JVM stalled for 1.5 s.
+     */
+    static BrokerSettings brokerSettings(Path logDir) {
+        BrokerSettings free = BrokerSettings.onFreePorts(logDir);
+        return new BrokerSettings(free.logDir(), free.port(), free.controllerPort(), Map.of(
+            "broker.session.timeout.ms", "2000",
+            "broker.heartbeat.interval.ms", "500"));
     }
 
     /** Root ids from folder names: stable across restarts, so destinations and offsets line up again. */

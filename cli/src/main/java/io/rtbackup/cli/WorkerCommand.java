@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -29,10 +30,16 @@ import picocli.CommandLine.Spec;
  * override the file ({@code --worker-id} over {@code worker.id}, {@code --metrics-port} over {@code metrics.port},
  * {@code --metrics-host} over {@code metrics.host}, {@code --bootstrap-servers} over
  * {@code kafka.bootstrap.servers}).
+ *
+ * <p>The worker id names the worker's place in each destination's consumer group: a worker restarted under the
+ * same id takes its place over at once. Two live workers with one id do not share: the later one takes over, and
+ * the earlier one exits with status {@value #EXIT_FENCED}.
  */
 @Command(name = "worker", mixinStandardHelpOptions = true,
     description = "Run a backup worker: coalesce events, route them to destinations, issue sync commands.")
 final class WorkerCommand implements Callable<Integer> {
+    /** Exit status of a worker whose id another live worker took over. */
+    static final int EXIT_FENCED = 3;
     static final String METRICS_PORT = "metrics.port";
     static final String METRICS_HOST = "metrics.host";
     /** Kafka turned the worker away (login or ACLs); the message names the settings to check. */
@@ -123,7 +130,13 @@ final class WorkerCommand implements Callable<Integer> {
             stopped.countDown();
         }, "rtb-worker-shutdown"));
         worker.start();
-        stopped.await();
+        while (!stopped.await(1, TimeUnit.SECONDS)) {
+            if (worker.fenced()) {
+                System.err.println("rtb worker: another worker started with worker.id " + cfg.workerId()
+                    + " and took over; exiting (give every worker its own id)");
+                return EXIT_FENCED;
+            }
+        }
         return 0;
     }
 

@@ -34,6 +34,7 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,6 +77,7 @@ public final class DestinationPipeline implements Runnable {
 
     private volatile boolean running = true;
     private volatile boolean ready;
+    private volatile boolean fenced;
     private volatile PipelineStatus status;
     private boolean paused;
     private boolean issueBlocked;
@@ -125,6 +127,11 @@ public final class DestinationPipeline implements Runnable {
         return status;
     }
 
+    /** True once another live worker with this worker's id took the group place over; the pipeline has stopped. */
+    public boolean fenced() {
+        return fenced;
+    }
+
     /**
      * Asks the loop to stop; {@link #run()} then commits what is done and closes the consumer. No
      * {@code consumer.wakeup()}: a pending wakeup would make the final commit fail, and polls are short anyway.
@@ -140,6 +147,12 @@ public final class DestinationPipeline implements Runnable {
             while (running) {
                 try {
                     iterate();
+                } catch (FencedInstanceIdException e) {
+                    // Same worker id twice: the newer one owns the partitions; this one's events replay there.
+                    log.error("destination {}: another worker joined with this worker's id and took over; stopping "
+                        + "(give every worker its own worker.id)", name);
+                    fenced = true;
+                    running = false;
                 } catch (RuntimeException e) {
                     // Keep going: a broker hiccup or one bad interaction must not stop replication for good.
                     log.error("destination {}: pipeline iteration failed, continuing in 1 s: {}", name, e.toString(), e);
@@ -152,7 +165,9 @@ public final class DestinationPipeline implements Runnable {
             } catch (RuntimeException e) {
                 log.warn("destination {}: final offset commit failed (events will be replayed): {}", name, e.toString());
             }
-            consumer.close(CloseOptions.timeout(Duration.ofSeconds(10)));
+            // A static member (group.instance.id) stays in the group after close unless it says it leaves.
+            consumer.close(CloseOptions.timeout(Duration.ofSeconds(10))
+                .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
             log.info("destination {}: pipeline stopped ({} command(s) were in flight; their events replay on restart)",
                 name, ledger.inFlight() + ledger.waitingForRetry());
         }

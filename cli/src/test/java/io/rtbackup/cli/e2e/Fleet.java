@@ -205,7 +205,7 @@ final class Fleet implements AutoCloseable {
         return pb.start();
     }
 
-    private static List<String> javaCommand(String... args) {
+    static List<String> javaCommand(String... args) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "-XX:TieredStopAtLevel=1", "-Xmx384m", "-cp",
             System.getProperty("java.class.path"), Rtb.class.getName()));
