@@ -1,6 +1,7 @@
 package io.rtbackup.cli;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.rtbackup.process.ExitingFatalErrorHandler;
 import io.rtbackup.status.StatusHttpHandler;
 import io.rtbackup.status.StatusReader;
 import io.rtbackup.topics.TopicProvisioner;
@@ -97,7 +98,8 @@ final class WorkerCommand implements Callable<Integer> {
         Worker worker;
         try {
             TopicProvisioner.ensure(bootstrap, topics);
-            worker = new Worker(cfg, topics, bootstrap, registry);
+            worker = new Worker(cfg, topics, bootstrap, registry,
+                ExitingFatalErrorHandler.forThisJvm("rtb worker " + cfg.workerId(), Rtb.FATAL_EXIT_GRACE));
         } catch (RuntimeException e) {
             metrics.close();
             if (statusReader != null) statusReader.close();
