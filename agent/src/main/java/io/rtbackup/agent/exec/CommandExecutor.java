@@ -196,7 +196,8 @@ public final class CommandExecutor implements AutoCloseable {
 
     /** Runs the poll loop on a thread of its own. */
     public CommandExecutor start() {
-        Thread t = new Thread(this::run, "rtb-agent-exec-" + hostId);
+        // an Error escaping run() would otherwise end the executor silently
+        Thread t = new Thread(fatal.guard("command executor of host " + hostId, this::run), "rtb-agent-exec-" + hostId);
         thread = t;
         t.start();
         return this;

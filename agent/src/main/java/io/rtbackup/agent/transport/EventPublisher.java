@@ -156,7 +156,7 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     public synchronized void start() {
         if (running) return;
         running = true;
-        sender = new Thread(this::sendLoop, "rtb-publisher");
+        sender = new Thread(fatal.guard("event publisher of host " + hostId, this::sendLoop), "rtb-publisher");
         sender.setDaemon(true);
         sender.start();
     }
