@@ -217,8 +217,8 @@ public final class EventPublisher implements EventSink, AutoCloseable {
             } catch (RuntimeException e) {
                 // Events of single paths become rescans in trySend; what gets here (a rescan that cannot be
                 // encoded, a bug in the loop) leaves no way to cover the loss from inside this process.
-                if (held != null) markLost(held.rootId(), held.source(), "the publisher failed");
                 fatal.fatal("event publisher of host " + hostId, e);
+                if (held != null) markLost(held.rootId(), held.source(), "the publisher failed");
                 running = false;
                 accepting = false;
                 drainToLost("the publisher failed");
