@@ -10,6 +10,7 @@ import io.rtbackup.agent.exec.CommandExecutor;
 import io.rtbackup.agent.moves.RecentMoves;
 import io.rtbackup.agent.exec.RsyncRunner;
 import io.rtbackup.agent.versions.VersionPruner;
+import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.topics.Topics;
 import java.time.Clock;
 import java.time.Duration;
@@ -46,20 +47,25 @@ public final class Agent implements AutoCloseable {
         this.pruner = pruner;
     }
 
-    /** The production wiring from a configuration; Kafka connection settings come from its {@code kafka.*} keys. */
-    public static Agent create(AgentConfig config, Topics topics, PrometheusRegistry registry) {
+    /**
+     * The production wiring from a configuration; Kafka connection settings come from its {@code kafka.*} keys.
+     *
+     * @param fatal told by capture, publisher and executor of a failure that no retry or rescan covers
+     */
+    public static Agent create(AgentConfig config, Topics topics, PrometheusRegistry registry,
+            FatalErrorHandler fatal) {
         CaptureConfig c = config.capture();
         KmodMetrics kmodMetrics = KmodMetrics.register(registry);
-        Supplier<CaptureSource> kmod = () -> new KmodSource(kmodMetrics);
+        Supplier<CaptureSource> kmod = () -> new KmodSource(kmodMetrics, fatal);
         // renames seen by capture let the executor send moved paths as deltas against their old copies
         RecentMoves moves = RecentMoves.standard();
-        CapturePipeline capture = CapturePipeline.create(c, topics, kmod, registry, moves::observe);
+        CapturePipeline capture = CapturePipeline.create(c, topics, kmod, registry, moves::observe, fatal);
         Map<String, Object> kafka = new HashMap<>(c.kafka());
         Map<String, byte[]> roots = new LinkedHashMap<>();
         CapturePipeline.watchedRoots(c).forEach(r -> roots.put(r.id(), r.absolutePath()));
         RsyncRunner runner = new RsyncRunner(config.exec().rsyncPath(), moves);
         CommandExecutor executor = CommandExecutor.create(c.hostId(), topics, kafka, roots, config.exec(), registry,
-            runner);
+            runner, fatal);
         // Each root's default tree, plus trees the worker routed elsewhere that this agent kept versions in.
         VersionPruner pruner = new VersionPruner(config.exec(), d -> {
             Set<String> dirs = new TreeSet<>(runner.versionedDirs(d.name()));

@@ -11,6 +11,7 @@ import io.rtbackup.agent.config.CaptureConfig;
 import io.rtbackup.agent.config.ConfigException;
 import io.rtbackup.agent.event.EventSink;
 import io.rtbackup.agent.transport.EventPublisher;
+import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.topics.Topics;
 import java.time.Duration;
 import java.util.List;
@@ -35,13 +36,17 @@ public final class CapturePipeline implements AutoCloseable {
     private CaptureSource source;
 
     public CapturePipeline(CaptureConfig config, CaptureSelection selection, EventPublisher publisher,
-            PrometheusRegistry registry) {
-        this(config, selection, publisher, registry, e -> { });
+            PrometheusRegistry registry, FatalErrorHandler fatal) {
+        this(config, selection, publisher, registry, e -> { }, fatal);
     }
 
-    /** @param tap sees every normalised event before it is published (e.g. renames for the executor); must not block */
+    /**
+     * @param tap   sees every normalised event before it is published (e.g. renames for the executor); must not
+     *     block
+     * @param fatal told when a loss can be covered by no rescan (the normaliser's merge-window flusher)
+     */
     public CapturePipeline(CaptureConfig config, CaptureSelection selection, EventPublisher publisher,
-            PrometheusRegistry registry, EventSink tap) {
+            PrometheusRegistry registry, EventSink tap, FatalErrorHandler fatal) {
         this.config = config;
         this.selection = selection;
         this.publisher = publisher;
@@ -52,22 +57,23 @@ public final class CapturePipeline implements AutoCloseable {
             tap.accept(e);
             publisher.accept(e);
         };
-        this.normaliser = new Normaliser(roots, config.mergeWindow(), out, registry);
+        this.normaliser = new Normaliser(roots, config.mergeWindow(), out, registry, fatal);
     }
 
     /**
      * The standard wiring: a Kafka producer from the config's {@code kafka.*} settings and the standard source
      * order.
      *
-     * @param kmod creates the kernel-module source; null when there is none
+     * @param kmod  creates the kernel-module source; null when there is none
+     * @param fatal told, by every part, of a failure that no retry or rescan covers
      */
     public static CapturePipeline create(CaptureConfig config, Topics topics, Supplier<CaptureSource> kmod,
-            PrometheusRegistry registry) {
-        return create(config, topics, kmod, registry, e -> { });
+            PrometheusRegistry registry, FatalErrorHandler fatal) {
+        return create(config, topics, kmod, registry, e -> { }, fatal);
     }
 
     public static CapturePipeline create(CaptureConfig config, Topics topics, Supplier<CaptureSource> kmod,
-            PrometheusRegistry registry, EventSink tap) {
+            PrometheusRegistry registry, EventSink tap, FatalErrorHandler fatal) {
         String bootstrap = config.kafka().get("bootstrap.servers");
         if (bootstrap == null || bootstrap.isBlank()) {
             throw new ConfigException("kafka.bootstrap.servers", "missing: the Kafka brokers to publish events to,"
@@ -75,9 +81,9 @@ public final class CapturePipeline implements AutoCloseable {
         }
         EventPublisher publisher = new EventPublisher(config.hostId(), topics,
                 EventPublisher.createProducer(config.kafka(), config.hostId()), config.publishBufferEvents(),
-                registry);
-        return new CapturePipeline(config, CaptureSelection.standard(kmod, config.scanInterval()), publisher,
-                registry, tap);
+                registry, fatal);
+        return new CapturePipeline(config, CaptureSelection.standard(kmod, config.scanInterval(), fatal), publisher,
+                registry, tap, fatal);
     }
 
     /** The configured roots as capture sees them: id and absolute path bytes (the configured text as UTF-8). */

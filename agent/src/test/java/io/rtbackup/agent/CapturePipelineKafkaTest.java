@@ -16,6 +16,7 @@ import io.rtbackup.schema.AvroCodec;
 import io.rtbackup.schema.FileEvent;
 import io.rtbackup.schema.FileOp;
 import io.rtbackup.testkit.HostileNames;
+import io.rtbackup.testkit.RecordingFatalErrorHandler;
 import io.rtbackup.testkit.TempDirs;
 import io.rtbackup.topics.TopicProvisioner;
 import io.rtbackup.topics.Topics;
@@ -33,17 +34,25 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** fanotify -> normaliser -> Kafka producer -> a real broker, read back with a consumer. */
 @ExtendWith(KafkaBrokerExtension.class)
-class CapturePipelineKafkaTest {
+public class CapturePipelineKafkaTest {
+
+    private final RecordingFatalErrorHandler fatal = new RecordingFatalErrorHandler();
+
+    @AfterEach
+    void noPartGaveUp() {
+        fatal.assertNone();
+    }
 
     private static final AvroCodec<FileEvent> CODEC = AvroCodec.fileEvents();
 
-    record Got(ConsumerRecord<byte[], byte[]> record, FileEvent event) {
-        byte[] path() {
+    public record Got(ConsumerRecord<byte[], byte[]> record, FileEvent event) {
+        public byte[] path() {
             return bytes(event.getPath());
         }
     }
@@ -70,7 +79,7 @@ class CapturePipelineKafkaTest {
             CaptureConfig config = CaptureConfig.fromProperties(p);
             PrometheusRegistry registry = new PrometheusRegistry();
             byte[] hostile = HostileNames.all().get(0);
-            try (CapturePipeline pipeline = CapturePipeline.create(config, topics, null, registry);
+            try (CapturePipeline pipeline = CapturePipeline.create(config, topics, null, registry, fatal);
                     KafkaConsumer<byte[], byte[]> consumer = consumer(broker, topics)) {
                 pipeline.start();
                 assertThat(pipeline.source().name()).isEqualTo("fanotify");
@@ -140,7 +149,7 @@ class CapturePipelineKafkaTest {
         return 0;
     }
 
-    static KafkaConsumer<byte[], byte[]> consumer(KafkaBroker broker, Topics topics) {
+    public static KafkaConsumer<byte[], byte[]> consumer(KafkaBroker broker, Topics topics) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "capture-test-" + UUID.randomUUID());
@@ -151,7 +160,7 @@ class CapturePipelineKafkaTest {
         return c;
     }
 
-    static List<Got> readUntil(KafkaConsumer<byte[], byte[]> consumer, Predicate<List<Got>> done, Duration timeout) {
+    public static List<Got> readUntil(KafkaConsumer<byte[], byte[]> consumer, Predicate<List<Got>> done, Duration timeout) {
         List<Got> got = new ArrayList<>();
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!done.test(got)) {

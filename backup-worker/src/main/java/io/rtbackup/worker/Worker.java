@@ -1,6 +1,7 @@
 package io.rtbackup.worker;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.schema.SyncResult;
 import io.rtbackup.topics.Topics;
 import io.rtbackup.worker.config.DestinationConfig;
@@ -38,6 +39,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every {@code status.interval-ms} it publishes a status record per destination to the status topic (see
  * {@link StatusPublisher}), for {@code rtb status} and the status page.
+ *
+ * <p>A pipeline or results thread that ends before {@link #close()} asked it to (an exception escaped it, or it
+ * returned) is reported to the {@link FatalErrorHandler}: a worker missing one of them would keep its
+ * partitions while nothing replicates them (or every command timing out), so the process ends and its
+ * partitions go to a fresh one, where the uncommitted events replay.
  */
 public final class Worker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
@@ -47,6 +53,7 @@ public final class Worker implements AutoCloseable {
     private final String bootstrapServers;
     private final PrometheusRegistry registry;
     private final SyncListener listener;
+    private final FatalErrorHandler fatal;
     private final List<DestinationPipeline> pipelines = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private WorkerMetrics metrics;
@@ -56,18 +63,22 @@ public final class Worker implements AutoCloseable {
     private Thread resultsThread;
     private boolean started;
     private boolean closed;
+    private volatile boolean closing;
 
-    public Worker(WorkerConfig config, Topics topics, String bootstrapServers, PrometheusRegistry registry) {
-        this(config, topics, bootstrapServers, registry, SyncListener.NONE);
+    /** @param fatal told when a pipeline or the results listener stops without being asked to */
+    public Worker(WorkerConfig config, Topics topics, String bootstrapServers, PrometheusRegistry registry,
+                  FatalErrorHandler fatal) {
+        this(config, topics, bootstrapServers, registry, SyncListener.NONE, fatal);
     }
 
     public Worker(WorkerConfig config, Topics topics, String bootstrapServers, PrometheusRegistry registry,
-                  SyncListener listener) {
+                  SyncListener listener, FatalErrorHandler fatal) {
         this.config = config;
         this.topics = topics;
         this.bootstrapServers = bootstrapServers;
         this.registry = registry;
         this.listener = listener;
+        this.fatal = fatal;
     }
 
     /**
@@ -91,7 +102,7 @@ public final class Worker implements AutoCloseable {
             });
         }
         results = new ResultListener(bootstrapServers, topics, config.workerId(), byDestination, config.kafka(), metrics);
-        resultsThread = new Thread(results, "rtb-worker-results");
+        resultsThread = new Thread(supervised("results listener", results), "rtb-worker-results");
         resultsThread.setDaemon(true);
         resultsThread.start();
         try {
@@ -114,7 +125,14 @@ public final class Worker implements AutoCloseable {
             byName.put(d.name(), p);
         }
         for (DestinationPipeline p : pipelines) {
-            Thread t = new Thread(p, "rtb-worker-" + p.destination());
+            Thread t = new Thread(supervised("pipeline of destination " + p.destination(), () -> {
+                p.run();
+                if (p.fenced()) {
+                    throw new IllegalStateException("another worker started with worker.id " + config.workerId()
+                        + " and took over destination " + p.destination() + "; give every worker its own id");
+                }
+            }),
+                "rtb-worker-" + p.destination());
             t.setDaemon(true);
             threads.add(t);
             t.start();
@@ -125,6 +143,25 @@ public final class Worker implements AutoCloseable {
         log.info("worker {} started: destinations {}, events {}, commands {}, results {}", config.workerId(),
             pipelines.stream().map(DestinationPipeline::destination).toList(), topics.events(), topics.commands(),
             topics.results());
+    }
+
+    /** {@code body}, reporting as fatal its end unless {@link #close()} asked for it. */
+    private Runnable supervised(String part, Runnable body) {
+        String component = "worker " + config.workerId() + ": " + part;
+        return () -> {
+            try {
+                body.run();
+            } catch (RuntimeException | Error e) {
+                if (!closing) {
+                    fatal.fatal(component, e);
+                } else {
+                    // nothing lost: what it had not committed replays in whichever worker gets the partitions
+                    log.warn("{} failed while stopping: {}", component, e.toString());
+                }
+                return;
+            }
+            if (!closing) fatal.fatal(component, new IllegalStateException(part + " stopped on its own"));
+        };
     }
 
     private KafkaConsumer<byte[], byte[]> newEventConsumer(DestinationConfig d) {
@@ -191,6 +228,7 @@ public final class Worker implements AutoCloseable {
     public synchronized void close() {
         if (closed) return;
         closed = true;
+        closing = true;
         for (DestinationPipeline p : pipelines) p.stop();
         for (Thread t : threads) joinQuietly(t);
         if (statusPublisher != null) statusPublisher.close();

@@ -4,6 +4,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.rtbackup.broker.KafkaBroker;
 import io.rtbackup.broker.junit.KafkaBrokerExtension;
 import io.rtbackup.schema.FileOp;
+import io.rtbackup.testkit.RecordingFatalErrorHandler;
 import io.rtbackup.worker.config.WorkerConfig;
 import io.rtbackup.worker.testing.Events;
 import io.rtbackup.worker.testing.TestAgent;
@@ -49,8 +50,9 @@ class WorkerBenchmark {
             System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("bench.worker."))
                 .forEach(k -> p.setProperty(k.substring("bench.worker.".length()), System.getProperty(k)));
             List<SyncReport> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
+            RecordingFatalErrorHandler fatal = new RecordingFatalErrorHandler();
             try (Worker w = new Worker(WorkerConfig.fromProperties(p), events.topics, events.bootstrap,
-                new PrometheusRegistry(), reports::add)) {
+                new PrometheusRegistry(), reports::add, fatal)) {
                 w.start();
                 if (!w.awaitReady(Duration.ofSeconds(60))) throw new IllegalStateException("worker not ready");
                 // Warm-up (JIT, client metadata, first fetches) on another root, not measured.
@@ -84,6 +86,7 @@ class WorkerBenchmark {
                 int events_ = done.stream().mapToInt(SyncReport::events).sum();
                 int paths = done.stream().mapToInt(SyncReport::paths).sum();
                 long[] lat = done.stream().mapToLong(SyncReport::latencyMs).filter(l -> l >= 0).sorted().toArray();
+                fatal.assertNone(); // a pipeline that gave up would make the numbers meaningless
                 return String.format(Locale.ROOT, "%-22s %8d %8d %8.2f %9d %9d %9d %10.2f%n", name, events_, paths,
                     paths == 0 ? 0.0 : (double) events_ / paths, pct(lat, 0.50), pct(lat, 0.99),
                     lat.length == 0 ? -1 : lat[lat.length - 1], drain);

@@ -7,6 +7,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.rtbackup.broker.KafkaBroker;
 import io.rtbackup.broker.junit.KafkaBrokerExtension;
 import io.rtbackup.schema.FileOp;
+import io.rtbackup.testkit.RecordingFatalErrorHandler;
 import io.rtbackup.worker.config.WorkerConfig;
 import io.rtbackup.worker.testing.Events;
 import io.rtbackup.worker.testing.TestAgent;
@@ -41,6 +42,8 @@ class WorkerMembershipTest {
         if (events != null) events.close();
     }
 
+    private final RecordingFatalErrorHandler fatal = new RecordingFatalErrorHandler();
+
     private Worker start(String workerId, String destination) throws InterruptedException {
         Properties p = new Properties();
         p.setProperty("worker.id", workerId);
@@ -48,7 +51,7 @@ class WorkerMembershipTest {
         p.setProperty("coalesce.debounce-ms", "50");
         p.setProperty("commit.interval-ms", "100");
         Worker w = new Worker(WorkerConfig.fromProperties(p), events.topics, events.bootstrap,
-            new PrometheusRegistry());
+            new PrometheusRegistry(), fatal);
         closeables.add(w);
         w.start();
         assertThat(w.awaitReady(WAIT)).as("worker %s joined its group", workerId).isTrue();
@@ -67,6 +70,9 @@ class WorkerMembershipTest {
         Worker second = start("twin", dest);
         await().atMost(WAIT).untilAsserted(() -> assertThat(first.fenced()).as("the first worker was fenced").isTrue());
         assertThat(second.fenced()).isFalse();
+        // the fenced worker ends its process (non-zero), naming the id
+        await().atMost(WAIT).untilAsserted(() -> assertThat(fatal.reports()).singleElement()
+            .satisfies(r -> assertThat(r.cause()).hasMessageContaining("worker.id twin").hasMessageContaining("took over")));
 
         events.event("h1", "data", "after", FileOp.CLOSE_WRITE);
         await().atMost(WAIT).untilAsserted(() -> assertThat(agent.okPaths()).contains("h1:data:after"));

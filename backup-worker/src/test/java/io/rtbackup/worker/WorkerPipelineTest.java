@@ -13,6 +13,7 @@ import io.rtbackup.schema.AvroCodec;
 import io.rtbackup.schema.FileOp;
 import io.rtbackup.schema.SyncCommand;
 import io.rtbackup.schema.SyncOutcome;
+import io.rtbackup.testkit.RecordingFatalErrorHandler;
 import io.rtbackup.worker.config.WorkerConfig;
 import io.rtbackup.worker.pipeline.PipelineStatus;
 import io.rtbackup.worker.testing.Events;
@@ -45,6 +46,7 @@ class WorkerPipelineTest {
     private Events events;
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final AvroCodec<SyncCommand> commandCodec = AvroCodec.syncCommands();
+    private final RecordingFatalErrorHandler fatal = new RecordingFatalErrorHandler();
 
     @BeforeEach
     void setUp(KafkaBroker broker) {
@@ -55,6 +57,7 @@ class WorkerPipelineTest {
     void tearDown() throws Exception {
         for (int i = closeables.size() - 1; i >= 0; i--) closeables.get(i).close();
         if (events != null) events.close();
+        fatal.assertNone();
     }
 
     private Properties props(String workerId, String... destinations) {
@@ -80,7 +83,7 @@ class WorkerPipelineTest {
     }
 
     private Worker start(Properties p, PrometheusRegistry registry) throws InterruptedException {
-        Worker w = new Worker(WorkerConfig.fromProperties(p), events.topics, events.bootstrap, registry);
+        Worker w = new Worker(WorkerConfig.fromProperties(p), events.topics, events.bootstrap, registry, fatal);
         closeables.add(w);
         w.start();
         assertThat(w.awaitReady(WAIT)).as("worker joined its groups").isTrue();
@@ -377,7 +380,7 @@ class WorkerPipelineTest {
         }
         List<SyncReport> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
         Worker w = new Worker(WorkerConfig.fromProperties(props("w2", dest)), events.topics, events.bootstrap,
-            new PrometheusRegistry(), reports::add);
+            new PrometheusRegistry(), reports::add, fatal);
         closeables.add(w);
         w.start();
         await().atMost(WAIT).untilAsserted(() -> assertThat(events.uncommitted(dest)).isZero());
@@ -453,5 +456,28 @@ class WorkerPipelineTest {
         Map<String, PipelineStatus> status = worker.status();
         assertThat(status.get(ok).breakerState()).isEqualTo("CLOSED");
         assertThat(agent.okPaths()).hasSize(20);
+    }
+
+    @Test
+    void aPipelineThreadThatDiesEndsTheProcessInsteadOfLeavingAHalfDeadWorker() throws Exception {
+        String dest = Events.uniqueDestination("dies");
+        agent(TestAgent::allOk);
+        RecordingFatalErrorHandler mine = new RecordingFatalErrorHandler();
+        // an Error thrown on the pipeline thread, like an OutOfMemoryError would be
+        Worker w = new Worker(WorkerConfig.fromProperties(props("w-dies", dest)), events.topics, events.bootstrap,
+            new PrometheusRegistry(), report -> {
+                throw new Error("simulated failure on the pipeline thread");
+            }, mine);
+        closeables.add(w);
+        w.start();
+        assertThat(w.awaitReady(WAIT)).isTrue();
+
+        events.event("h1", "data", "a", FileOp.MODIFY);
+
+        await().atMost(WAIT).until(() -> !mine.reports().isEmpty());
+        assertThat(mine.reports()).singleElement().satisfies(r -> {
+            assertThat(r.component()).isEqualTo("worker w-dies: pipeline of destination " + dest);
+            assertThat(r.cause()).hasMessage("simulated failure on the pipeline thread");
+        });
     }
 }

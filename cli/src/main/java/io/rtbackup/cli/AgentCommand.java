@@ -3,6 +3,8 @@ package io.rtbackup.cli;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.rtbackup.agent.Agent;
 import io.rtbackup.agent.AgentConfig;
+import io.rtbackup.process.ExitingFatalErrorHandler;
+import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.topics.Topics;
 import java.nio.file.Path;
 import java.util.Properties;
@@ -40,7 +42,9 @@ final class AgentCommand implements Callable<Integer> {
         AgentConfig cfg = AgentConfig.from(props, System.getenv());
         PrometheusRegistry registry = new PrometheusRegistry();
         MetricsEndpoint metrics = MetricsEndpoint.start(registry, metricsHost, cfg.metricsPort(), null);
-        Agent agent = Agent.create(cfg, Topics.withPrefix(topicPrefix), registry);
+        FatalErrorHandler fatal = ExitingFatalErrorHandler.forThisJvm("rtb agent " + cfg.capture().hostId(),
+            Rtb.FATAL_EXIT_GRACE);
+        Agent agent = Agent.create(cfg, Topics.withPrefix(topicPrefix), registry, fatal);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             agent.close();

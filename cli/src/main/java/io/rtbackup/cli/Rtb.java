@@ -1,5 +1,6 @@
 package io.rtbackup.cli;
 
+import java.time.Duration;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,6 +10,12 @@ import picocli.CommandLine.Command;
     subcommands = {UpCommand.class, AgentCommand.class, WorkerCommand.class, BrokerCommand.class, AclCommand.class,
         VerifyCommand.class, StatusCommand.class, RestoreCommand.class, PruneCommand.class, CommandLine.HelpCommand.class})
 public final class Rtb {
+
+    /**
+     * How long a long-running role (agent, worker, up) may take to stop cleanly after a part gave up before the
+     * JVM is halted: longer than the agent's own stop (executor grace plus capture and publisher).
+     */
+    static final Duration FATAL_EXIT_GRACE = Duration.ofSeconds(90);
 
     public static void main(String[] args) {
         System.exit(run(args));

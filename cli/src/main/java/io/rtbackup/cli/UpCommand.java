@@ -5,6 +5,8 @@ import io.rtbackup.agent.Agent;
 import io.rtbackup.agent.AgentConfig;
 import io.rtbackup.broker.BrokerSettings;
 import io.rtbackup.broker.EmbeddedKafkaBroker;
+import io.rtbackup.process.ExitingFatalErrorHandler;
+import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.schema.SyncOutcome;
 import io.rtbackup.status.StatusHttpHandler;
 import io.rtbackup.status.StatusReader;
@@ -149,10 +151,12 @@ final class UpCommand implements Callable<Integer> {
         List<String> destinationNames = List.copyOf(destinations.keySet());
         MetricsEndpoint metrics = MetricsEndpoint.start(registry, metricsHost, metricsPort, statusReader == null ? null
             : new StatusHttpHandler(() -> statusReader.read(destinationNames), "rtb up: " + host, Duration.ofSeconds(2)));
+        // one process: agent or worker giving up ends both, and the next rtb up starts them afresh
+        FatalErrorHandler fatal = ExitingFatalErrorHandler.forThisJvm("rtb up " + host, Rtb.FATAL_EXIT_GRACE);
         Worker worker = new Worker(workerConfig, topics, broker.bootstrapServers(), registry, report -> {
             if (!initial.onReport(report)) out.println(line(report));
-        });
-        Agent agent = Agent.create(agentConfig, topics, registry);
+        }, fatal);
+        Agent agent = Agent.create(agentConfig, topics, registry, fatal);
 
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -2,6 +2,7 @@ package io.rtbackup.cli;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.rtbackup.kafka.KafkaAccessErrors;
+import io.rtbackup.process.ExitingFatalErrorHandler;
 import io.rtbackup.status.StatusHttpHandler;
 import io.rtbackup.status.StatusReader;
 import io.rtbackup.topics.TopicProvisioner;
@@ -18,7 +19,6 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -33,13 +33,12 @@ import picocli.CommandLine.Spec;
  *
  * <p>The worker id names the worker's place in each destination's consumer group: a worker restarted under the
  * same id takes its place over at once. Two live workers with one id do not share: the later one takes over, and
- * the earlier one exits with status {@value #EXIT_FENCED}.
+ * the earlier one ends as any worker that cannot go on does: non-zero (70, {@code ExitingFatalErrorHandler}),
+ * naming the id.
  */
 @Command(name = "worker", mixinStandardHelpOptions = true,
     description = "Run a backup worker: coalesce events, route them to destinations, issue sync commands.")
 final class WorkerCommand implements Callable<Integer> {
-    /** Exit status of a worker whose id another live worker took over. */
-    static final int EXIT_FENCED = 3;
     static final String METRICS_PORT = "metrics.port";
     static final String METRICS_HOST = "metrics.host";
     /** Kafka turned the worker away (login or ACLs); the message names the settings to check. */
@@ -112,7 +111,8 @@ final class WorkerCommand implements Callable<Integer> {
             Map<String, String> client = new LinkedHashMap<>(cfg.kafka());
             client.put("bootstrap.servers", bootstrap);
             TopicProvisioner.ensure(client, topics);
-            worker = new Worker(cfg, topics, bootstrap, registry);
+            worker = new Worker(cfg, topics, bootstrap, registry,
+                ExitingFatalErrorHandler.forThisJvm("rtb worker " + cfg.workerId(), Rtb.FATAL_EXIT_GRACE));
         } catch (RuntimeException e) {
             metrics.close();
             if (statusReader != null) statusReader.close();
@@ -130,13 +130,7 @@ final class WorkerCommand implements Callable<Integer> {
             stopped.countDown();
         }, "rtb-worker-shutdown"));
         worker.start();
-        while (!stopped.await(1, TimeUnit.SECONDS)) {
-            if (worker.fenced()) {
-                System.err.println("rtb worker: another worker started with worker.id " + cfg.workerId()
-                    + " and took over; exiting (give every worker its own id)");
-                return EXIT_FENCED;
-            }
-        }
+        stopped.await();
         return 0;
     }
 

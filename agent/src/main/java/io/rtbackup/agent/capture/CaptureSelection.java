@@ -5,6 +5,7 @@ import io.rtbackup.agent.capture.fanotify.FanotifySource;
 import io.rtbackup.agent.capture.inotify.InotifySource;
 import io.rtbackup.agent.capture.scan.ScanSource;
 import io.rtbackup.agent.config.CaptureConfig.SourceChoice;
+import io.rtbackup.process.FatalErrorHandler;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,14 +37,16 @@ public final class CaptureSelection {
     /**
      * kmod (when {@code kmod} is not null), fanotify, inotify, scan.
      *
-     * @param kmod creates the kernel-module source; null when this build has none
+     * @param kmod  creates the kernel-module source; null when this build has none
+     * @param fatal given to each source: told when a change can be neither delivered nor covered by a rescan
      */
-    public static CaptureSelection standard(Supplier<CaptureSource> kmod, Duration scanInterval) {
+    public static CaptureSelection standard(Supplier<CaptureSource> kmod, Duration scanInterval,
+            FatalErrorHandler fatal) {
         List<Candidate> list = new ArrayList<>();
         if (kmod != null) list.add(new Candidate(SourceChoice.KMOD, kmod));
-        list.add(new Candidate(SourceChoice.FANOTIFY, FanotifySource::new));
-        list.add(new Candidate(SourceChoice.INOTIFY, InotifySource::new));
-        list.add(new Candidate(SourceChoice.SCAN, () -> new ScanSource(scanInterval)));
+        list.add(new Candidate(SourceChoice.FANOTIFY, () -> new FanotifySource(fatal)));
+        list.add(new Candidate(SourceChoice.INOTIFY, () -> new InotifySource(fatal)));
+        list.add(new Candidate(SourceChoice.SCAN, () -> new ScanSource(scanInterval, fatal)));
         return new CaptureSelection(list);
     }
 

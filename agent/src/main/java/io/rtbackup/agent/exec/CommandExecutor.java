@@ -8,6 +8,7 @@ import io.rtbackup.agent.exec.ValidationResult.Rejected;
 import io.rtbackup.agent.exec.ValidationResult.Unavailable;
 import io.rtbackup.agent.rsync.RsyncStats;
 import io.rtbackup.agent.rsync.RsyncVersion;
+import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.schema.AvroCodec;
 import io.rtbackup.schema.SyncCommand;
 import io.rtbackup.schema.SyncOutcome;
@@ -65,6 +66,9 @@ import org.slf4j.LoggerFactory;
  * Starting from the end would be sound too (the worker retries), but slower to recover. Commands older than
  * {@code exec.command-max-age-s} are answered FAILED without running rsync: after a long outage the worker has
  * long since retried them under new ids, so re-running each of them would only repeat work.
+ *
+ * <p>An unexpected error in the poll loop is handed to the {@link FatalErrorHandler}: an agent whose executor
+ * stopped would keep capturing while no command ever ran again, so the process ends and is restarted instead.
  */
 public final class CommandExecutor implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CommandExecutor.class);
@@ -85,6 +89,7 @@ public final class CommandExecutor implements AutoCloseable {
     private final ExecConfig config;
     private final ExecMetrics metrics;
     private final Clock clock;
+    private final FatalErrorHandler fatal;
     private final AvroCodec<SyncCommand> commandCodec = AvroCodec.syncCommands();
     private final AvroCodec<SyncResult> resultCodec = AvroCodec.syncResults();
     private final Map<String, ThreadPoolExecutor> pools = new HashMap<>();
@@ -104,10 +109,12 @@ public final class CommandExecutor implements AutoCloseable {
     /**
      * Takes ownership of {@code consumer} (configured as by {@link #consumerProperties}), {@code producer} and
      * {@code replicator}; closes them on {@link #close()}.
+     *
+     * @param fatal told when the poll loop fails unexpectedly (the loop stops right after)
      */
     public CommandExecutor(String hostId, Topics topics, Consumer<byte[], byte[]> consumer,
             Producer<byte[], byte[]> producer, CommandValidator validator, Replicator replicator, ExecConfig config,
-            PrometheusRegistry registry, Clock clock) {
+            PrometheusRegistry registry, Clock clock, FatalErrorHandler fatal) {
         if (!hostId.equals(validator.hostId())) {
             throw new IllegalArgumentException("validator is for host '" + validator.hostId() + "', not '" + hostId + "'");
         }
@@ -122,6 +129,7 @@ public final class CommandExecutor implements AutoCloseable {
         this.config = config;
         this.metrics = new ExecMetrics(registry);
         this.clock = clock;
+        this.fatal = fatal;
         for (Destination d : config.destinations().values()) {
             AtomicInteger n = new AtomicInteger();
             ThreadPoolExecutor pool = new ThreadPoolExecutor(d.maxConcurrent(), d.maxConcurrent(), 0, TimeUnit.SECONDS,
@@ -136,13 +144,17 @@ public final class CommandExecutor implements AutoCloseable {
 
     /** The production wiring: Kafka clients from {@code kafka} settings (bootstrap.servers at least) and rsync. */
     public static CommandExecutor create(String hostId, Topics topics, Map<String, Object> kafka,
-            Map<String, byte[]> roots, ExecConfig config, PrometheusRegistry registry) {
-        return create(hostId, topics, kafka, roots, config, registry, new RsyncRunner(config.rsyncPath()));
+            Map<String, byte[]> roots, ExecConfig config, PrometheusRegistry registry, FatalErrorHandler fatal) {
+        return create(hostId, topics, kafka, roots, config, registry, new RsyncRunner(config.rsyncPath()), fatal);
     }
 
-    /** As {@link #create(String, Topics, Map, Map, ExecConfig, PrometheusRegistry)}, running rsync with {@code runner}. */
+    /**
+     * As {@link #create(String, Topics, Map, Map, ExecConfig, PrometheusRegistry, FatalErrorHandler)}, running
+     * rsync with {@code runner}.
+     */
     public static CommandExecutor create(String hostId, Topics topics, Map<String, Object> kafka,
-            Map<String, byte[]> roots, ExecConfig config, PrometheusRegistry registry, RsyncRunner runner) {
+            Map<String, byte[]> roots, ExecConfig config, PrometheusRegistry registry, RsyncRunner runner,
+            FatalErrorHandler fatal) {
         RsyncVersion.check(config.rsyncPath());
         CommandValidator validator = new CommandValidator(hostId, roots, config.destinations());
         Map<String, Object> c = new HashMap<>(kafka);
@@ -150,7 +162,7 @@ public final class CommandExecutor implements AutoCloseable {
         Map<String, Object> p = new HashMap<>(kafka);
         p.putAll(producerProperties(hostId));
         return new CommandExecutor(hostId, topics, new KafkaConsumer<>(c), new KafkaProducer<>(p), validator,
-            runner, config, registry, Clock.systemUTC());
+            runner, config, registry, Clock.systemUTC(), fatal);
     }
 
     /** Consumer settings the executor relies on (to merge over connection settings). */
@@ -186,7 +198,8 @@ public final class CommandExecutor implements AutoCloseable {
 
     /** Runs the poll loop on a thread of its own. */
     public CommandExecutor start() {
-        Thread t = new Thread(this::run, "rtb-agent-exec-" + hostId);
+        // an Error escaping run() would otherwise end the executor silently
+        Thread t = new Thread(fatal.guard("command executor of host " + hostId, this::run), "rtb-agent-exec-" + hostId);
         thread = t;
         t.start();
         return this;
@@ -221,7 +234,9 @@ public final class CommandExecutor implements AutoCloseable {
         } catch (WakeupException e) {
             // close() during start-up
         } catch (RuntimeException e) {
-            log.error("host {}: command executor stopped by an unexpected error", hostId, e);
+            // No command would run again while capture goes on: end the process so that it is restarted (the
+            // commands not finished stay uncommitted and run again then).
+            fatal.fatal("command executor of host " + hostId, e);
         } finally {
             shutdown();
             stopped.countDown();
@@ -295,8 +310,9 @@ public final class CommandExecutor implements AutoCloseable {
             cmd = commandCodec.decode(rec.value());
         } catch (UndecodableRecordException e) {
             metrics.undecodable();
-            log.warn("host {}: skipping undecodable command at {} offset {}: {}", hostId, partition, offset,
-                e.getMessage());
+            // Nothing is lost here: no result answers it, so the worker's missing-result retry reissues the work.
+            log.warn("host {}: undecodable command at {} offset {} not run; the worker reissues it when no result "
+                + "arrives: {}", hostId, partition, offset, e.getMessage());
             return;
         }
         pending.add(offset);

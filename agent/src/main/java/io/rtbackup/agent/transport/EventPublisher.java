@@ -8,6 +8,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
 import io.rtbackup.agent.event.CapturedEvent;
 import io.rtbackup.agent.event.EventSink;
+import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.schema.AvroCodec;
 import io.rtbackup.schema.CaptureSource;
 import io.rtbackup.schema.FileEvent;
@@ -40,8 +41,10 @@ import org.slf4j.LoggerFactory;
  * Publishes captured events to the events topic. Capture never waits for Kafka: events go into a bounded buffer
  * that one sender thread drains into an idempotent producer (acks=all, lz4, short linger). When the buffer is
  * full or Kafka gives up on a record, the event's root is marked as having lost events; a {@code RESCAN} of that
- * root is published, and the mark is cleared only when Kafka acknowledged a rescan after the loss. Nothing is
- * dropped without a rescan covering it.
+ * root is published, and the mark is cleared only when Kafka acknowledged a rescan after the loss. An event that
+ * cannot be encoded is such a loss too. Nothing is dropped without a rescan covering it; when not even the
+ * rescan can be encoded, or the sender thread fails in any other unexpected way, the {@link FatalErrorHandler}
+ * ends the process (the next start-up rescan covers the roots).
  *
  * <p>Key = host id, NUL, root id, NUL, path bytes: one path always lands on one partition.
  */
@@ -58,6 +61,7 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     private final ArrayBlockingQueue<CapturedEvent> queue;
     private final Duration retryBackoff;
     private final PublishListener listener;
+    private final FatalErrorHandler fatal;
 
     /** Roots that lost events, with the loss that a later acknowledged rescan must follow. */
     private final ConcurrentHashMap<String, Loss> lost = new ConcurrentHashMap<>();
@@ -87,15 +91,17 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     /**
      * @param producer     a producer configured with {@link #producerProperties}; closed by {@link #close()}
      * @param bufferEvents events held while Kafka is slow or away; beyond that the root is rescanned instead
+     * @param fatal        told when the sender thread fails in a way no rescan covers (it stops right after)
      */
     public EventPublisher(String hostId, Topics topics, Producer<byte[], byte[]> producer, int bufferEvents,
-            PrometheusRegistry registry) {
-        this(hostId, topics, producer, bufferEvents, registry, PublishListener.NONE);
+            PrometheusRegistry registry, FatalErrorHandler fatal) {
+        this(hostId, topics, producer, bufferEvents, registry, PublishListener.NONE, fatal);
     }
 
     public EventPublisher(String hostId, Topics topics, Producer<byte[], byte[]> producer, int bufferEvents,
-            PrometheusRegistry registry, PublishListener listener) {
+            PrometheusRegistry registry, PublishListener listener, FatalErrorHandler fatal) {
         this.listener = listener;
+        this.fatal = fatal;
         this.hostId = hostId;
         this.hostKey = hostId.getBytes(StandardCharsets.UTF_8);
         this.topic = topics.events();
@@ -150,7 +156,7 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     public synchronized void start() {
         if (running) return;
         running = true;
-        sender = new Thread(this::sendLoop, "rtb-publisher");
+        sender = new Thread(fatal.guard("event publisher of host " + hostId, this::sendLoop), "rtb-publisher");
         sender.setDaemon(true);
         sender.start();
     }
@@ -209,7 +215,14 @@ public final class EventPublisher implements EventSink, AutoCloseable {
                 drainToLost("the publisher was interrupted");
                 return;
             } catch (RuntimeException e) {
-                log.error("publisher loop hit an unexpected error; continuing", e);
+                // Events of single paths become rescans in trySend; what gets here (a rescan that cannot be
+                // encoded, a bug in the loop) leaves no way to cover the loss from inside this process.
+                fatal.fatal("event publisher of host " + hostId, e);
+                if (held != null) markLost(held.rootId(), held.source(), "the publisher failed");
+                running = false;
+                accepting = false;
+                drainToLost("the publisher failed");
+                return;
             }
         }
     }
@@ -233,15 +246,23 @@ public final class EventPublisher implements EventSink, AutoCloseable {
         }
     }
 
-    /** Hands one event to the producer; false when the producer would not take it now. */
+    /**
+     * Hands one event to the producer; false when the producer would not take it now. An event that cannot be
+     * encoded is lost and its root rescanned; a rescan that cannot be encoded throws.
+     */
     private boolean trySend(CapturedEvent ev, boolean rescanAfterLoss) {
-        long s = seq.getAndIncrement();
-        // the all-args constructor: the builder's per-field default handling costs more than the encoding
-        FileEvent fe = new FileEvent(hostId, ev.rootId(), ByteBuffer.wrap(ev.path()), ev.op(), ev.directory(),
-                ev.otherPath() == null ? null : ByteBuffer.wrap(ev.otherPath()), ev.source(), s, ev.timeNs(), null,
-                null, ev.inode() < 0 ? null : ev.inode());
-        byte[] value = codec.encode(fe);
-        byte[] key = key(ev);
+        byte[] value;
+        byte[] key;
+        try {
+            value = encode(ev);
+            key = key(ev);
+        } catch (RuntimeException e) {
+            if (rescanAfterLoss) throw e;
+            log.error("host {} root {}: event {} cannot be encoded; a RESCAN of the root covers it", hostId,
+                    ev.rootId(), ev, e);
+            markLost(ev.rootId(), ev.source(), "an event could not be encoded: " + e);
+            return true;
+        }
         long sentNs = System.nanoTime();
         try {
             inFlight.incrementAndGet();
@@ -289,6 +310,15 @@ public final class EventPublisher implements EventSink, AutoCloseable {
         if (e instanceof RetriableException) return false; // keep it and try again
         markLost(ev.rootId(), ev.source(), e.getClass().getSimpleName() + ": " + e.getMessage());
         return true;
+    }
+
+    private byte[] encode(CapturedEvent ev) {
+        long s = seq.getAndIncrement();
+        // the all-args constructor: the builder's per-field default handling costs more than the encoding
+        FileEvent fe = new FileEvent(hostId, ev.rootId(), ByteBuffer.wrap(ev.path()), ev.op(), ev.directory(),
+                ev.otherPath() == null ? null : ByteBuffer.wrap(ev.otherPath()), ev.source(), s, ev.timeNs(), null,
+                null, ev.inode() < 0 ? null : ev.inode());
+        return codec.encode(fe);
     }
 
     private byte[] key(CapturedEvent ev) {

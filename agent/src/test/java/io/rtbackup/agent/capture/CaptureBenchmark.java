@@ -12,6 +12,7 @@ import io.rtbackup.broker.EmbeddedKafkaBroker;
 import io.rtbackup.broker.KafkaBroker;
 import io.rtbackup.fs.ByteFs;
 import io.rtbackup.fs.BytePaths;
+import io.rtbackup.testkit.RecordingFatalErrorHandler;
 import io.rtbackup.testkit.TempDirs;
 import io.rtbackup.topics.TopicProvisioner;
 import io.rtbackup.topics.Topics;
@@ -52,6 +53,7 @@ public final class CaptureBenchmark {
         long[] latencies = new long[files * 8 + 1000];
         AtomicInteger latencyCount = new AtomicInteger();
         AtomicLong acks = new AtomicLong();
+        RecordingFatalErrorHandler fatal = new RecordingFatalErrorHandler();
         try (TempDirs tmp = TempDirs.create("rtb-bench")) {
             // what this machine manages without any capture running, for comparison
             byte[] plain = tmp.newDir("plain");
@@ -76,9 +78,9 @@ public final class CaptureBenchmark {
                         acks.incrementAndGet();
                         int i = latencyCount.getAndIncrement();
                         if (i < latencies.length) latencies[i] = latencyNs;
-                    });
+                    }, fatal);
             try (CapturePipeline pipeline = new CapturePipeline(config,
-                    CaptureSelection.standard(null, config.scanInterval()), publisher, registry)) {
+                    CaptureSelection.standard(null, config.scanInterval(), fatal), publisher, registry, fatal)) {
                 pipeline.start();
                 // warm-up: a few hundred operations outside the measurement
                 for (int i = 0; i < 300; i++) ByteFs.write(BytePaths.join(root, b("warm" + i)), b("w"));
@@ -141,6 +143,7 @@ public final class CaptureBenchmark {
         } finally {
             broker.close();
         }
+        fatal.assertNone(); // a part that gave up would make the numbers meaningless
         System.exit(0);
     }
 

@@ -3,32 +3,38 @@ package io.rtbackup.agent.capture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.rtbackup.agent.event.CapturedEvent;
 import io.rtbackup.agent.capture.normalise.ExcludeMatcher;
 import io.rtbackup.agent.capture.normalise.Normaliser;
+import io.rtbackup.agent.event.CapturedEvent;
 import io.rtbackup.fs.ByteFs;
 import io.rtbackup.fs.BytePaths;
 import io.rtbackup.fs.ErrnoException;
+import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.schema.FileOp;
 import io.rtbackup.testkit.HostileNames;
+import io.rtbackup.testkit.RecordingFatalErrorHandler;
+import io.rtbackup.testkit.TempDirs;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Predicate;
-import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
  * File operations on a real tree under a real root, run against one capture source (through the normaliser,
  * without merging), checking that each operation yields the expected normalised events with the right relative
- * paths. Shared by the fanotify, inotify and scan tests.
+ * paths. Shared by the fanotify, inotify and scan tests. No part may give up: {@link #close()} fails when one
+ * reported a fatal error.
  */
 public final class CaptureScenario implements AutoCloseable {
 
@@ -41,16 +47,18 @@ public final class CaptureScenario implements AutoCloseable {
     private final Duration timeout;
     private final CountDownLatch gate = new CountDownLatch(1);
     private final AtomicBoolean stalled = new AtomicBoolean();
+    private final RecordingFatalErrorHandler fatal = new RecordingFatalErrorHandler();
 
-    public CaptureScenario(byte[] root, Supplier<CaptureSource> sources, Duration timeout)
+    /** @param sources creates the source under test, given the fatal-error handler to report to */
+    public CaptureScenario(byte[] root, Function<FatalErrorHandler, CaptureSource> sources, Duration timeout)
             throws CaptureUnavailableException {
         this.root = root;
         this.timeout = timeout;
         WatchedRoot watched = new WatchedRoot(ROOT_ID, root);
         this.normaliser = new Normaliser(List.of(new Normaliser.Root(watched, ExcludeMatcher.none())),
-                Duration.ZERO, this::collect, new PrometheusRegistry());
+                Duration.ZERO, this::collect, new PrometheusRegistry(), fatal);
         normaliser.start();
-        this.source = sources.get();
+        this.source = sources.apply(fatal);
         ChangeSink sink = normaliser.sinkFor(source.kind());
         source.start(List.of(watched), change -> {
             if (stalled.get()) awaitGate();
@@ -278,5 +286,50 @@ public final class CaptureScenario implements AutoCloseable {
         gate.countDown();
         source.close();
         normaliser.close();
+        fatal.assertNone();
+    }
+
+    /**
+     * Starts a source straight onto a sink that throws on every change to a file named {@code rejected} (a
+     * downstream bug): the source must report an overflow of that file's directory instead of dropping the
+     * change, keep delivering the other changes, and not give up.
+     *
+     * @param ready waits until the source sees changes made from now on (the scan's baseline pass)
+     */
+    public static void aRejectedChangeBecomesARescanOfItsDirectory(Function<FatalErrorHandler, CaptureSource> sources,
+            Consumer<CaptureSource> ready, Duration timeout) throws Exception {
+        RecordingFatalErrorHandler fatal = new RecordingFatalErrorHandler();
+        List<RawChange> got = new CopyOnWriteArrayList<>();
+        try (TempDirs tmp = TempDirs.create("rtb-rejected")) {
+            byte[] root = tmp.newDir("root");
+            byte[] sub = BytePaths.join(root, b("sub"));
+            ByteFs.mkdir(sub);
+            CaptureSource source = sources.apply(fatal);
+            try {
+                source.start(List.of(new WatchedRoot(ROOT_ID, root)), change -> {
+                    if (change instanceof RawChange.PathChange c && Arrays.equals(BytePaths.name(c.path()),
+                            b("rejected"))) {
+                        throw new IllegalStateException("downstream bug");
+                    }
+                    got.add(change);
+                });
+                ready.accept(source);
+                ByteFs.write(BytePaths.join(sub, b("rejected")), b("x"));
+                ByteFs.write(BytePaths.join(root, b("accepted")), b("x"));
+                long deadline = System.nanoTime() + timeout.toNanos();
+                while (!(got.stream().anyMatch(c -> c instanceof RawChange.Overflow o && Arrays.equals(o.scope(), sub))
+                        && got.stream().anyMatch(c -> c instanceof RawChange.PathChange p
+                                && Arrays.equals(BytePaths.name(p.path()), b("accepted"))))) {
+                    if (System.nanoTime() > deadline) {
+                        throw new AssertionError("no overflow of " + BytePaths.show(sub) + " and change of 'accepted'"
+                                + " within " + timeout + "; got " + got);
+                    }
+                    Thread.sleep(10);
+                }
+            } finally {
+                source.close();
+            }
+        }
+        fatal.assertNone();
     }
 }

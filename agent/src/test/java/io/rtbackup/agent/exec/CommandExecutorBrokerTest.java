@@ -38,6 +38,8 @@ import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import io.rtbackup.testkit.RecordingFatalErrorHandler;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,6 +47,13 @@ import org.junit.jupiter.api.io.TempDir;
 /** Commands written to the real commands topic come back as results on the real results topic. */
 @ExtendWith(KafkaBrokerExtension.class)
 class CommandExecutorBrokerTest {
+    private final RecordingFatalErrorHandler fatal = new RecordingFatalErrorHandler();
+
+    @AfterEach
+    void noComponentGaveUp() {
+        fatal.assertNone();
+    }
+
     private static final String HOST = "agent-host-1";
     private static final String REPLY_TO = "worker-7";
 
@@ -75,7 +84,7 @@ class CommandExecutorBrokerTest {
              KafkaConsumer<byte[], byte[]> results = resultsConsumer(bootstrap, topics)) {
             List<SyncCommand> expected = new ArrayList<>();
             SyncCommand ok;
-            try (CommandExecutor executor = CommandExecutor.create(HOST, topics, kafka, roots, config, registry).start()) {
+            try (CommandExecutor executor = CommandExecutor.create(HOST, topics, kafka, roots, config, registry, fatal).start()) {
                 assertThat(executor.awaitReady(Duration.ofSeconds(60))).as("executor ready").isTrue();
 
                 byte[] key = HOST.getBytes(StandardCharsets.UTF_8);
@@ -144,7 +153,7 @@ class CommandExecutorBrokerTest {
             producer.send(new ProducerRecord<>(topics.commands(), HOST.getBytes(StandardCharsets.UTF_8),
                 commands.encode(whileDown))).get();
             try (CommandExecutor again = CommandExecutor.create(HOST, topics, kafka, roots, config,
-                    new PrometheusRegistry()).start()) {
+                    new PrometheusRegistry(), fatal).start()) {
                 assertThat(again.awaitReady(Duration.ofSeconds(60))).isTrue();
                 Map<String, SyncResult> got = awaitResults(results, 1);
                 assertThat(got).containsOnlyKeys(whileDown.getCommandId());

@@ -61,6 +61,7 @@ class CommandExecutorTest {
     private final AvroCodec<SyncCommand> commands = AvroCodec.syncCommands();
     private final AvroCodec<SyncResult> results = AvroCodec.syncResults();
     private long nextOffset;
+    private final List<String> fatalErrors = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** MockConsumer returns at once when empty; pace it like a real poll so the loop does not spin. */
     static final class PacedMockConsumer extends MockConsumer<byte[], byte[]> {
@@ -142,7 +143,8 @@ class CommandExecutorTest {
         CommandValidator validator = new CommandValidator(HOST,
             Map.of("r", tmp.resolve("root").toString().getBytes(StandardCharsets.US_ASCII)), config.destinations());
         executor = new CommandExecutor(HOST, TOPICS, consumer, producer, validator, replicator, config,
-            new PrometheusRegistry(), Clock.systemUTC()).start();
+            new PrometheusRegistry(), Clock.systemUTC(), (component, e) -> fatalErrors.add(component + ": " + e))
+            .start();
         assertThat(executor.awaitReady(Duration.ofSeconds(10))).isTrue();
     }
 
@@ -247,5 +249,17 @@ class CommandExecutorTest {
         assertThat(got.get(expired.getCommandId()).getError()).contains("expired");
         assertThat(producer.history()).allSatisfy(r -> assertThat(r.key()).isEqualTo(b("test-worker")));
         await().atMost(Duration.ofSeconds(10)).until(() -> committed() == 4);
+    }
+
+    @Test
+    void anUnexpectedErrorInThePollLoopEndsTheProcessInsteadOfLeavingTheAgentWithoutAnExecutor() throws Exception {
+        start(new FakeReplicator(job -> ok()));
+        consumer.schedulePollTask(() -> {
+            throw new IllegalStateException("bug in the poll loop");
+        });
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> !fatalErrors.isEmpty());
+        assertThat(fatalErrors).singleElement().asString()
+            .contains("command executor of host " + HOST).contains("bug in the poll loop");
     }
 }

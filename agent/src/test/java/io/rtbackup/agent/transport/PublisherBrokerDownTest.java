@@ -14,6 +14,7 @@ import io.rtbackup.fs.BytePaths;
 import io.rtbackup.schema.AvroCodec;
 import io.rtbackup.schema.FileEvent;
 import io.rtbackup.schema.FileOp;
+import io.rtbackup.testkit.RecordingFatalErrorHandler;
 import io.rtbackup.testkit.TempDirs;
 import io.rtbackup.topics.TopicProvisioner;
 import io.rtbackup.topics.Topics;
@@ -33,6 +34,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,6 +46,13 @@ import org.junit.jupiter.api.io.TempDir;
 class PublisherBrokerDownTest {
 
     private static final AvroCodec<FileEvent> CODEC = AvroCodec.fileEvents();
+
+    private final RecordingFatalErrorHandler fatal = new RecordingFatalErrorHandler();
+
+    @AfterEach
+    void noPartGaveUp() {
+        fatal.assertNone();
+    }
 
     @Test
     void changesWhileTheBrokerIsDownAreCoveredAfterItReturns(@TempDir Path brokerDir) throws Exception {
@@ -66,7 +75,7 @@ class PublisherBrokerDownTest {
             p.setProperty("kafka.reconnect.backoff.max.ms", "500");
             CaptureConfig config = CaptureConfig.fromProperties(p);
             PrometheusRegistry registry = new PrometheusRegistry();
-            try (CapturePipeline pipeline = CapturePipeline.create(config, topics, null, registry)) {
+            try (CapturePipeline pipeline = CapturePipeline.create(config, topics, null, registry, fatal)) {
                 pipeline.start();
                 ByteFs.write(BytePaths.join(root, b("before")), b("x"));
                 try (KafkaConsumer<byte[], byte[]> c = consumer(broker, topics)) {
@@ -132,7 +141,7 @@ class PublisherBrokerDownTest {
             p.setProperty("kafka.reconnect.backoff.max.ms", "300");
             PrometheusRegistry registry = new PrometheusRegistry();
             try (CapturePipeline pipeline = CapturePipeline.create(CaptureConfig.fromProperties(p), topics, null,
-                    registry)) {
+                    registry, fatal)) {
                 pipeline.start();
                 // each file is two events (create, close-write): 40 fit the buffer of 50
                 for (int i = 0; i < 20; i++) ByteFs.write(BytePaths.join(root, b("early" + i)), b("x"));

@@ -88,7 +88,8 @@ public final class ResultListener implements Runnable {
                 } catch (WakeupException e) {
                     throw e;
                 } catch (RuntimeException e) {
-                    // Without this loop every command would time out; keep reading.
+                    // Retried: results skipped by a failed batch are covered by the pipelines' result timeout,
+                    // which reissues their commands; without this loop every command would time out.
                     log.error("worker {}: reading results failed, retrying in 1 s: {}", workerId, e.toString(), e);
                     sleepQuietly();
                 }
@@ -96,6 +97,7 @@ public final class ResultListener implements Runnable {
         } catch (WakeupException e) {
             if (running) throw e;
         } catch (RuntimeException e) {
+            // the Worker reports this thread's end as fatal: no command of this worker could complete any more
             log.error("worker {}: results listener stopped: {}", workerId, e.toString(), e);
             throw e;
         } finally {
@@ -109,8 +111,9 @@ public final class ResultListener implements Runnable {
             result = codec.decode(r.value());
         } catch (UndecodableRecordException e) {
             metrics.undecodableResults.inc();
-            log.warn("worker {}: skipping undecodable record {}-{}@{}: {}", workerId, r.topic(), r.partition(),
-                r.offset(), e.getMessage());
+            // Nothing is lost: the command it may answer gets no result, and the pipeline's result timeout retries it.
+            log.warn("worker {}: undecodable record {}-{}@{} not used; a command it answered is retried when its "
+                + "result times out: {}", workerId, r.topic(), r.partition(), r.offset(), e.getMessage());
             return;
         }
         if (!workerId.equals(result.getReplyTo())) return;

@@ -8,6 +8,7 @@ import io.rtbackup.agent.AgentConfig;
 import io.rtbackup.broker.KafkaBroker;
 import io.rtbackup.cli.Rtb;
 import io.rtbackup.fs.BytePaths;
+import io.rtbackup.testkit.RecordingFatalErrorHandler;
 import io.rtbackup.testkit.RsyncDaemon;
 import io.rtbackup.testkit.TempDirs;
 import io.rtbackup.testkit.TreeDiff;
@@ -49,6 +50,8 @@ final class Fleet implements AutoCloseable {
     final KafkaBroker broker;
     final List<SyncReport> reports = new CopyOnWriteArrayList<>();
     final PrometheusRegistry registry = new PrometheusRegistry();
+    /** No part may give up during a test: {@link #close()} fails when one did. */
+    final RecordingFatalErrorHandler fatal = new RecordingFatalErrorHandler();
     Agent agent;
     Worker worker;
 
@@ -157,13 +160,13 @@ final class Fleet implements AutoCloseable {
     final Properties workerOverrides = new Properties();
 
     Fleet startAgent() throws Exception {
-        agent = Agent.create(AgentConfig.from(agentProperties(), agentEnv()), topics, registry).start();
+        agent = Agent.create(AgentConfig.from(agentProperties(), agentEnv()), topics, registry, fatal).start();
         return this;
     }
 
     Fleet startWorker() throws InterruptedException {
         worker = new Worker(WorkerConfig.fromProperties(workerProperties("w-" + UUID.randomUUID())), topics,
-            broker.bootstrapServers(), registry, reports::add);
+            broker.bootstrapServers(), registry, reports::add, fatal);
         worker.start();
         if (!worker.awaitReady(Duration.ofSeconds(60))) throw new AssertionError("worker not ready in 60 s");
         return this;
@@ -237,5 +240,6 @@ final class Fleet implements AutoCloseable {
         d1.close();
         d2.close();
         tmp.close();
+        fatal.assertNone();
     }
 }

@@ -10,6 +10,7 @@ import io.rtbackup.cli.Rtb;
 import io.rtbackup.fs.BytePaths;
 import io.rtbackup.testkit.ExternalCommand;
 import io.rtbackup.testkit.HostileNames;
+import io.rtbackup.testkit.RecordingFatalErrorHandler;
 import io.rtbackup.testkit.RsyncDaemon;
 import io.rtbackup.testkit.TempDirs;
 import io.rtbackup.testkit.TreeDiff;
@@ -45,6 +46,8 @@ class NetnsFleetTest {
     private static final Duration CONVERGE = Duration.ofSeconds(180);
     private static final int DAEMON_PORT = 8730;
 
+    private final RecordingFatalErrorHandler fatal = new RecordingFatalErrorHandler();
+
     @Test
     void threeHostsReachTwoServersAndACutOffServerCatchesUpAfterTheLinkHeals() throws Exception {
         try (Net net = Net.create(); TempDirs tmp = TempDirs.create("rtb-netns")) {
@@ -77,7 +80,8 @@ class NetnsFleetTest {
                     p.setProperty("destination.d1.routes", "*:*");
                     p.setProperty("destination.d2.routes", "*:*");
                     p.setProperty("breaker.open-wait-ms", "3000");
-                    Worker worker = new Worker(WorkerConfig.fromProperties(p), topics, bootstrap, new PrometheusRegistry());
+                    Worker worker = new Worker(WorkerConfig.fromProperties(p), topics, bootstrap, new PrometheusRegistry(),
+                        fatal);
                     workers.add(worker);
                     worker.start();
                 }
@@ -144,6 +148,7 @@ class NetnsFleetTest {
                 for (Worker w : workers) w.close();
                 for (RsyncDaemon s : servers) s.close();
             }
+            fatal.assertNone();
         }
     }
 

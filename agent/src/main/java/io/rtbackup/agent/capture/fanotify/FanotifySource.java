@@ -7,10 +7,12 @@ import com.sun.jna.Native;
 import io.rtbackup.agent.capture.CaptureSource;
 import io.rtbackup.agent.capture.CaptureUnavailableException;
 import io.rtbackup.agent.capture.ChangeSink;
+import io.rtbackup.agent.capture.LossReportingSink;
 import io.rtbackup.agent.capture.RawChange;
 import io.rtbackup.agent.capture.ReadAheadQueue;
 import io.rtbackup.agent.capture.WatchedRoot;
 import io.rtbackup.schema.FileOp;
+import io.rtbackup.process.FatalErrorHandler;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * ({@link HandleResolver}: directory handle -> path, cached) and kept only when they fall under a
  * root. The kernel queue is bounded; when it overflows the kernel says so and this source reports an
  * {@link RawChange.Overflow}. The bytes read are decoded by {@link FanotifyRecordDecoder}; an event it calls
- * malformed is reported as an overflow too (a rescan covers whatever it was).
+ * malformed is reported as an overflow too (a rescan covers whatever it was), and so is a read whose processing
+ * failed; a change the sink rejects becomes a rescan of its directory ({@link LossReportingSink}).
  */
 public final class FanotifySource implements CaptureSource {
 
@@ -38,6 +41,7 @@ public final class FanotifySource implements CaptureSource {
 
     private final int cacheCapacity;
     private final long readAheadBytes;
+    private final FatalErrorHandler fatal;
     private final AtomicLong unresolved = new AtomicLong();
     private final AtomicLong eventsRead = new AtomicLong();
     private volatile boolean running;
@@ -47,18 +51,21 @@ public final class FanotifySource implements CaptureSource {
     private Thread reader;
     private Thread processor;
 
-    public FanotifySource() {
-        this(65_536, 16L << 20);
+    /** @param fatal told when not even a rescan covering a rejected change can be delivered */
+    public FanotifySource(FatalErrorHandler fatal) {
+        this(65_536, 16L << 20, fatal);
     }
 
     /**
      * @param cacheCapacity  directory handles whose paths are remembered
      * @param readAheadBytes raw events held in user space while processing lags behind the kernel queue; 0 for
      *     none (one thread reads and processes, and only the kernel queue buffers)
+     * @param fatal          told when not even a rescan covering a rejected change can be delivered
      */
-    public FanotifySource(int cacheCapacity, long readAheadBytes) {
+    public FanotifySource(int cacheCapacity, long readAheadBytes, FatalErrorHandler fatal) {
         this.cacheCapacity = cacheCapacity;
         this.readAheadBytes = readAheadBytes;
+        this.fatal = fatal;
     }
 
     @Override
@@ -141,11 +148,12 @@ public final class FanotifySource implements CaptureSource {
         roots = rootPaths;
         running = true;
         ReadAheadQueue ahead = readAheadBytes > 0 ? new ReadAheadQueue(readAheadBytes) : null;
-        Reader r = new Reader(sink, ahead);
-        reader = new Thread(r::drainLoop, "rtb-capture-fanotify");
+        Reader r = new Reader(new LossReportingSink(name(), sink, fatal), ahead);
+        reader = new Thread(fatal.guard("fanotify capture reader", r::drainLoop), "rtb-capture-fanotify");
         reader.setDaemon(true);
         if (ahead != null) {
-            processor = new Thread(r::processLoop, "rtb-capture-fanotify-events");
+            processor = new Thread(fatal.guard("fanotify capture processor", r::processLoop),
+                    "rtb-capture-fanotify-events");
             processor.setDaemon(true);
             processor.start();
         }
@@ -214,12 +222,21 @@ public final class FanotifySource implements CaptureSource {
                         deliver(new RawChange.Overflow(null, 0, nowNs()));
                         continue;
                     }
-                    parse(chunk);
+                    process(chunk);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+        }
+
+        /** Parses and delivers one read; a failure loses what it held, so every root is rescanned. */
+        private void process(byte[] chunk) {
+            try {
+                parse(chunk);
             } catch (RuntimeException e) {
-                log.error("fanotify event processing failed; reporting an overflow", e);
+                resolver.clear();
+                log.error("fanotify: processing a {}-byte read failed; requesting a rescan of every root",
+                        chunk.length, e);
                 deliver(new RawChange.Overflow(null, 0, nowNs()));
             }
         }
@@ -259,7 +276,7 @@ public final class FanotifySource implements CaptureSource {
                 if (ahead != null) {
                     ahead.offer(chunk);
                 } else {
-                    parse(chunk);
+                    process(chunk);
                 }
             }
         }
@@ -376,11 +393,7 @@ public final class FanotifySource implements CaptureSource {
         }
 
         private void deliver(RawChange change) {
-            try {
-                sink.accept(change);
-            } catch (RuntimeException e) {
-                log.error("capture sink rejected a change; continuing", e);
-            }
+            sink.accept(change); // a LossReportingSink: a rejected change becomes a rescan there
         }
 
         private void sleepQuietly() {

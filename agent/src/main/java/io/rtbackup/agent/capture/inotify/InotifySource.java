@@ -7,6 +7,7 @@ import com.sun.jna.Native;
 import io.rtbackup.agent.capture.CaptureSource;
 import io.rtbackup.agent.capture.CaptureUnavailableException;
 import io.rtbackup.agent.capture.ChangeSink;
+import io.rtbackup.agent.capture.LossReportingSink;
 import io.rtbackup.agent.capture.RawChange;
 import io.rtbackup.agent.capture.ReadAheadQueue;
 import io.rtbackup.agent.capture.WatchedRoot;
@@ -15,6 +16,7 @@ import io.rtbackup.fs.BytePaths;
 import io.rtbackup.fs.ErrnoException;
 import io.rtbackup.fs.Stat;
 import io.rtbackup.schema.FileOp;
+import io.rtbackup.process.FatalErrorHandler;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -44,6 +46,7 @@ public final class InotifySource implements CaptureSource {
             | InotifyLib.IN_ONLYDIR | InotifyLib.IN_DONT_FOLLOW | InotifyLib.IN_EXCL_UNLINK;
 
     private final long readAheadBytes;
+    private final FatalErrorHandler fatal;
     private volatile boolean running;
     private int fd = -1;
     private Thread reader;
@@ -57,16 +60,20 @@ public final class InotifySource implements CaptureSource {
     private boolean limitLogged;
     private volatile int watchCount;
 
-    public InotifySource() {
-        this(16L << 20);
+    /** @param fatal told when not even a rescan covering a rejected change can be delivered */
+    public InotifySource(FatalErrorHandler fatal) {
+        this(16L << 20, fatal);
     }
 
     /**
      * @param readAheadBytes raw events held in user space while processing lags behind the kernel queue; 0 for
      *     none (one thread reads and processes, and only the kernel queue buffers)
+     * @param fatal          told when not even a rescan covering a rejected change can be delivered, or a
+     *     reader thread fails while handling a loss
      */
-    public InotifySource(long readAheadBytes) {
+    public InotifySource(long readAheadBytes, FatalErrorHandler fatal) {
         this.readAheadBytes = readAheadBytes;
+        this.fatal = fatal;
     }
 
     @Override
@@ -94,7 +101,7 @@ public final class InotifySource implements CaptureSource {
                     + (errno == InotifyLib.EMFILE ? " (fs.inotify.max_user_instances reached)" : ""));
         }
         fd = f;
-        this.sink = sink;
+        this.sink = new LossReportingSink(name(), sink, fatal);
         this.roots = List.copyOf(watched);
         long t0 = System.nanoTime();
         for (WatchedRoot root : watched) {
@@ -108,10 +115,11 @@ public final class InotifySource implements CaptureSource {
         }
         running = true;
         ReadAheadQueue ahead = readAheadBytes > 0 ? new ReadAheadQueue(readAheadBytes) : null;
-        reader = new Thread(() -> drainLoop(ahead), "rtb-capture-inotify");
+        reader = new Thread(fatal.guard("inotify capture reader", () -> drainLoop(ahead)), "rtb-capture-inotify");
         reader.setDaemon(true);
         if (ahead != null) {
-            processor = new Thread(() -> processLoop(ahead), "rtb-capture-inotify-events");
+            processor = new Thread(fatal.guard("inotify capture processor", () -> processLoop(ahead)),
+                    "rtb-capture-inotify-events");
             processor.setDaemon(true);
             processor.start();
         }
@@ -237,8 +245,13 @@ public final class InotifySource implements CaptureSource {
                 Thread.currentThread().interrupt();
                 return;
             } catch (RuntimeException e) {
-                log.error("inotify reader hit an unexpected error; reporting an overflow and continuing", e);
-                deliver(new RawChange.Overflow(null, 0, nowNs()));
+                // what the failed read held is covered by a rescan of every root; the next read goes on
+                log.error("inotify reader hit an unexpected error; requesting a rescan of every root", e);
+                if (ahead != null) {
+                    ahead.markLost(); // the processing thread rescans and re-watches, in order
+                } else {
+                    lost();
+                }
             }
         }
         if (ahead == null) flushPendingMove();
@@ -261,8 +274,9 @@ public final class InotifySource implements CaptureSource {
                 Thread.currentThread().interrupt();
                 return;
             } catch (RuntimeException e) {
-                log.error("inotify event processing failed; reporting an overflow and continuing", e);
-                deliver(new RawChange.Overflow(null, 0, nowNs()));
+                // what the failed chunk held (maybe a new directory to watch) is covered by lost()
+                log.error("inotify event processing failed; requesting a rescan of every root", e);
+                lost();
             }
         }
         flushPendingMove();
@@ -424,11 +438,7 @@ public final class InotifySource implements CaptureSource {
     }
 
     private void deliver(RawChange change) {
-        try {
-            sink.accept(change);
-        } catch (RuntimeException e) {
-            log.error("capture sink rejected a change; continuing", e);
-        }
+        sink.accept(change); // a LossReportingSink: a rejected change becomes a rescan there
     }
 
     private static long nowNs() {

@@ -4,10 +4,12 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.rtbackup.agent.capture.CaptureUnavailableException;
 import io.rtbackup.agent.capture.RawChange;
 import io.rtbackup.agent.capture.WatchedRoot;
+import io.rtbackup.process.ExitingFatalErrorHandler;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Paths;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -62,7 +64,9 @@ public final class KmodDump {
         }
         CountDownLatch enough = new CountDownLatch(maxEvents == Integer.MAX_VALUE ? 1 : maxEvents);
         AtomicInteger seen = new AtomicInteger();
-        try (KmodSource source = new KmodSource(device, new PrometheusRegistry())) {
+        // printing never rejects a change; should it, the dump ends non-zero like the agent would
+        try (KmodSource source = new KmodSource(device, new PrometheusRegistry(),
+                ExitingFatalErrorHandler.forThisJvm("KmodDump", Duration.ofSeconds(10)))) {
             source.start(roots, change -> {
                 synchronized (out) {
                     out.println(describe(change));

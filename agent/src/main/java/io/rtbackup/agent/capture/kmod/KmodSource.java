@@ -5,8 +5,10 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.rtbackup.agent.capture.CaptureSource;
 import io.rtbackup.agent.capture.CaptureUnavailableException;
 import io.rtbackup.agent.capture.ChangeSink;
+import io.rtbackup.agent.capture.LossReportingSink;
 import io.rtbackup.agent.capture.RawChange;
 import io.rtbackup.agent.capture.WatchedRoot;
+import io.rtbackup.process.FatalErrorHandler;
 import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
@@ -16,7 +18,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Capture through the rtbackup kernel module: configures {@code /dev/rtbackup} with the roots, switches
  * capture on, and turns the records it reads into {@link RawChange}s on its own thread. {@link #close()}
- * switches capture off again, which removes the module's hook.
+ * switches capture off again, which removes the module's hook. A device error, a record that cannot be decoded
+ * and any other failure while reading become a rescan of every root; a change the sink rejects becomes a rescan
+ * of its directory ({@link LossReportingSink}).
  */
 public final class KmodSource implements CaptureSource {
     private static final Logger log = LoggerFactory.getLogger(KmodSource.class);
@@ -27,25 +31,28 @@ public final class KmodSource implements CaptureSource {
     private final Counter records;
     private final Counter protocolErrors;
     private final Counter lostEvents;
+    private final FatalErrorHandler fatal;
     private final Object lifecycle = new Object();
     private KmodDevice device;
     private Thread reader;
     private volatile boolean running;
 
-    public KmodSource(String devicePath, KmodMetrics metrics) {
+    /** @param fatal told when not even a rescan covering a rejected change can be delivered */
+    public KmodSource(String devicePath, KmodMetrics metrics, FatalErrorHandler fatal) {
         this.devicePath = devicePath;
+        this.fatal = fatal;
         this.records = metrics.records();
         this.protocolErrors = metrics.protocolErrors();
         this.lostEvents = metrics.lostEvents();
     }
 
     /** For a single instance: registers the metrics in {@code registry}. */
-    public KmodSource(String devicePath, PrometheusRegistry registry) {
-        this(devicePath, KmodMetrics.register(registry));
+    public KmodSource(String devicePath, PrometheusRegistry registry, FatalErrorHandler fatal) {
+        this(devicePath, KmodMetrics.register(registry), fatal);
     }
 
-    public KmodSource(KmodMetrics metrics) {
-        this(KmodDevice.DEFAULT_PATH, metrics);
+    public KmodSource(KmodMetrics metrics, FatalErrorHandler fatal) {
+        this(KmodDevice.DEFAULT_PATH, metrics, fatal);
     }
 
     @Override
@@ -98,11 +105,17 @@ public final class KmodSource implements CaptureSource {
             }
             device = dev;
             running = true;
-            reader = new Thread(() -> readLoop(dev, sink), "rtb-kmod-reader");
+            ChangeSink out = guarded(sink);
+            reader = new Thread(fatal.guard("kmod capture reader", () -> readLoop(dev, out)), "rtb-kmod-reader");
             reader.setDaemon(true);
             reader.start();
             log.info("kmod capture started on {} for {} root(s)", devicePath, roots.size());
         }
+    }
+
+    /** The sink the reader delivers into: {@code sink} behind a {@link LossReportingSink}. */
+    ChangeSink guarded(ChangeSink sink) {
+        return new LossReportingSink(name(), sink, fatal);
     }
 
     private void readLoop(KmodDevice dev, ChangeSink sink) {
@@ -119,7 +132,10 @@ public final class KmodSource implements CaptureSource {
                 sink.accept(new RawChange.Overflow(null, 0, System.currentTimeMillis() * 1_000_000L));
                 sleepQuietly();
             } catch (RuntimeException e) {
-                log.error("kmod capture: change sink failed; continuing", e);
+                // the chunk being turned into changes is (partly) lost: cover it, then read on
+                log.error("kmod capture: handling a read failed; requesting a rescan of every root", e);
+                protocolErrors.inc();
+                sink.accept(new RawChange.Overflow(null, 0, System.currentTimeMillis() * 1_000_000L));
             }
         }
     }

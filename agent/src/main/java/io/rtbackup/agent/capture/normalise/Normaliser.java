@@ -9,6 +9,7 @@ import io.rtbackup.agent.capture.WatchedRoot;
 import io.rtbackup.agent.event.CapturedEvent;
 import io.rtbackup.agent.event.EventSink;
 import io.rtbackup.fs.BytePaths;
+import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.schema.CaptureSource;
 import io.rtbackup.schema.FileOp;
 import java.time.Duration;
@@ -28,6 +29,10 @@ import org.slf4j.LoggerFactory;
  * matches an exclude glob, merge bursts of {@code MODIFY} on one path into one event per window (a close-write
  * ends the burst at once; delete, move and everything else are never delayed), split a rename into move-from +
  * move-to carrying both names, and turn a source's overflow into one {@code RESCAN} per affected root.
+ *
+ * <p>A merged event that downstream rejects when its window ends is replaced by a {@code RESCAN} of its
+ * directory; when that is rejected too, the {@link FatalErrorHandler} ends the process. (On the sources' threads
+ * a rejection goes back to the source, whose {@code LossReportingSink} does the same.)
  */
 public final class Normaliser implements AutoCloseable {
 
@@ -50,11 +55,15 @@ public final class Normaliser implements AutoCloseable {
     private final Counter merged;
     private final Counter excluded;
     private final Counter overflows;
+    private final FatalErrorHandler fatal;
     private final LinkedHashMap<PendingKey, Pending> pending = new LinkedHashMap<>();
     private Thread flusher;
     private volatile boolean running;
 
-    public Normaliser(List<Root> roots, Duration mergeWindow, EventSink out, PrometheusRegistry registry) {
+    /** @param fatal told when a merged event and the rescan replacing it were both rejected downstream */
+    public Normaliser(List<Root> roots, Duration mergeWindow, EventSink out, PrometheusRegistry registry,
+            FatalErrorHandler fatal) {
+        this.fatal = fatal;
         this.roots = List.copyOf(roots);
         this.rootPaths = this.roots.stream().map(r -> r.root().absolutePath()).toArray(byte[][]::new);
         this.windowNs = mergeWindow.toNanos();
@@ -78,7 +87,7 @@ public final class Normaliser implements AutoCloseable {
         if (running) return;
         running = true;
         if (windowNs > 0) {
-            flusher = new Thread(this::flushLoop, "rtb-normaliser-flush");
+            flusher = new Thread(fatal.guard("capture normaliser flusher", this::flushLoop), "rtb-normaliser-flush");
             flusher.setDaemon(true);
             flusher.start();
         }
@@ -234,7 +243,16 @@ public final class Normaliser implements AutoCloseable {
             Pending p = it.next();
             if (p.deadline - now > 0) break; // insertion order = deadline order
             it.remove();
-            emit(p.event);
+            try {
+                emit(p.event);
+            } catch (RuntimeException e) {
+                CapturedEvent ev = p.event;
+                byte[] dir = BytePaths.parent(ev.path());
+                log.error("releasing merged event {} failed; publishing a RESCAN of {}:{} instead", ev, ev.rootId(),
+                        dir.length == 0 ? "/" : BytePaths.show(dir), e);
+                emit(new CapturedEvent(ev.rootId(), dir, FileOp.RESCAN, true, null, ev.source(), ev.timeNs(),
+                        CapturedEvent.NO_INODE)); // throws on to flushLoop, which ends the process
+            }
         }
     }
 
@@ -247,7 +265,9 @@ public final class Normaliser implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
-                log.error("releasing merged events failed; continuing", e);
+                // not even the rescan replacing a merged event got through: nothing here can cover the loss
+                fatal.fatal("capture normaliser flusher", e);
+                return;
             }
         }
     }

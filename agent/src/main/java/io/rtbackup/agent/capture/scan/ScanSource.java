@@ -3,10 +3,12 @@ package io.rtbackup.agent.capture.scan;
 import io.rtbackup.agent.capture.BytesKey;
 import io.rtbackup.agent.capture.CaptureSource;
 import io.rtbackup.agent.capture.ChangeSink;
+import io.rtbackup.agent.capture.LossReportingSink;
 import io.rtbackup.agent.capture.RawChange;
 import io.rtbackup.agent.capture.WatchedRoot;
 import io.rtbackup.fs.ByteFs;
 import io.rtbackup.fs.BytePaths;
+import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.schema.FileOp;
 import java.io.IOException;
 import java.time.Duration;
@@ -29,20 +31,24 @@ import org.slf4j.LoggerFactory;
  * reported as a rename; a renamed directory is one rename, not one per file below it.
  *
  * <p>The first pass only records the baseline: what changed before it is covered by the pipeline's start-up
- * rescan.
+ * rescan. A pass that fails midway requests a rescan of every root and the next pass runs as usual; a change
+ * the sink rejects becomes a rescan of its directory ({@link LossReportingSink}).
  */
 public final class ScanSource implements CaptureSource {
 
     private static final Logger log = LoggerFactory.getLogger(ScanSource.class);
 
     private final Duration interval;
+    private final FatalErrorHandler fatal;
     private final AtomicLong passes = new AtomicLong();
     private volatile boolean running;
     private Thread thread;
     private final CountDownLatch stopped = new CountDownLatch(1);
 
-    public ScanSource(Duration interval) {
+    /** @param fatal told when not even a rescan covering a rejected change can be delivered */
+    public ScanSource(Duration interval, FatalErrorHandler fatal) {
         this.interval = interval;
+        this.fatal = fatal;
     }
 
     @Override
@@ -65,7 +71,8 @@ public final class ScanSource implements CaptureSource {
         if (running) throw new IllegalStateException("scan source already started");
         running = true;
         List<WatchedRoot> copy = List.copyOf(roots);
-        thread = new Thread(() -> loop(copy, sink), "rtb-capture-scan");
+        ChangeSink out = new LossReportingSink(name(), sink, fatal);
+        thread = new Thread(fatal.guard("scan capture", () -> loop(copy, out)), "rtb-capture-scan");
         thread.setDaemon(true);
         thread.start();
     }
@@ -74,20 +81,24 @@ public final class ScanSource implements CaptureSource {
         Map<WatchedRoot, Map<BytesKey, Entry>> previous = new HashMap<>();
         try {
             while (running) {
-                for (WatchedRoot root : roots) {
-                    Map<BytesKey, Entry> now = walk(root, sink);
-                    if (now == null) continue;
-                    Map<BytesKey, Entry> before = previous.put(root, now);
-                    if (before != null) diff(root.absolutePath(), before, now, sink);
+                try {
+                    for (WatchedRoot root : roots) {
+                        Map<BytesKey, Entry> now = walk(root, sink);
+                        if (now == null) continue;
+                        Map<BytesKey, Entry> before = previous.put(root, now);
+                        if (before != null) diff(root.absolutePath(), before, now, sink);
+                    }
+                } catch (RuntimeException e) {
+                    // what this pass had not reported yet is covered by the rescan; the next pass retries
+                    log.error("scan source: a pass failed; requesting a rescan of every root, next pass in {} ms",
+                            interval.toMillis(), e);
+                    sink.accept(new RawChange.Overflow(null, 0, nowNs()));
                 }
                 passes.incrementAndGet();
                 if (stopped.await(interval.toMillis(), TimeUnit.MILLISECONDS)) return;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
-            log.error("scan source failed; requesting a rescan of every root", e);
-            deliver(sink, new RawChange.Overflow(null, 0, nowNs()));
         }
     }
 
@@ -103,7 +114,7 @@ public final class ScanSource implements CaptureSource {
             return out;
         } catch (IOException e) {
             log.warn("scanning root {} failed: {}; requesting a rescan of it", root, e.getMessage());
-            deliver(sink, new RawChange.Overflow(root.absolutePath(), 0, nowNs()));
+            sink.accept(new RawChange.Overflow(root.absolutePath(), 0, nowNs()));
             return null;
         }
     }
@@ -141,7 +152,7 @@ public final class ScanSource implements CaptureSource {
                 consumed.add(oldKey);
                 byte[] expectedOld = insideRenamed(k.bytes, renamedDirs);
                 if (expectedOld == null || !Arrays.equals(expectedOld, oldKey.bytes)) {
-                    deliver(sink, new RawChange.Rename(BytePaths.join(root, oldKey.bytes), abs, cur.isDir(), t));
+                    sink.accept(new RawChange.Rename(BytePaths.join(root, oldKey.bytes), abs, cur.isDir(), t));
                     if (cur.isDir()) renamedDirs.add(new byte[][] {oldKey.bytes, k.bytes});
                 }
                 reportChanged(abs, old, cur, t, sink);
@@ -149,7 +160,7 @@ public final class ScanSource implements CaptureSource {
             }
             FileOp op = cur.isDir() ? FileOp.MKDIR : cur.type() == 0120000 ? FileOp.SYMLINK
                     : cur.nlink > 1 ? FileOp.LINK : FileOp.CREATE;
-            deliver(sink, new RawChange.PathChange(op, abs, cur.isDir(), t, cur.ino));
+            sink.accept(new RawChange.PathChange(op, abs, cur.isDir(), t, cur.ino));
         }
         List<BytesKey> gone = new ArrayList<>();
         for (Map.Entry<BytesKey, Entry> e : before.entrySet()) {
@@ -162,7 +173,7 @@ public final class ScanSource implements CaptureSource {
         for (BytesKey k : gone) {
             Entry old = before.get(k);
             if (now.containsKey(k)) continue; // replaced in place: the create above already covers the path
-            deliver(sink, new RawChange.PathChange(old.isDir() ? FileOp.RMDIR : FileOp.DELETE,
+            sink.accept(new RawChange.PathChange(old.isDir() ? FileOp.RMDIR : FileOp.DELETE,
                     BytePaths.join(root, k.bytes), old.isDir(), t, old.ino));
         }
     }
@@ -181,10 +192,10 @@ public final class ScanSource implements CaptureSource {
 
     private static void reportChanged(byte[] abs, Entry old, Entry cur, long t, ChangeSink sink) {
         if (!cur.isDir() && (old.size != cur.size || old.mtimeNs != cur.mtimeNs)) {
-            deliver(sink, new RawChange.PathChange(FileOp.MODIFY, abs, false, t, cur.ino));
+            sink.accept(new RawChange.PathChange(FileOp.MODIFY, abs, false, t, cur.ino));
         }
         if (old.mode != cur.mode || old.uid != cur.uid || old.gid != cur.gid) {
-            deliver(sink, new RawChange.PathChange(FileOp.ATTRIB, abs, cur.isDir(), t, cur.ino));
+            sink.accept(new RawChange.PathChange(FileOp.ATTRIB, abs, cur.isDir(), t, cur.ino));
         }
     }
 
@@ -201,14 +212,6 @@ public final class ScanSource implements CaptureSource {
             t.join(10_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void deliver(ChangeSink sink, RawChange change) {
-        try {
-            sink.accept(change);
-        } catch (RuntimeException e) {
-            log.error("capture sink rejected a change; continuing", e);
         }
     }
 

@@ -56,7 +56,7 @@ class FanotifySourceTest {
     void aStalledReaderOverflowsTheKernelQueueAndGetsARescan() throws Exception {
         // no read-ahead: the thread that reads the kernel queue is the one stalled in delivery
         try (TempDirs tmp = TempDirs.create("rtb-fan-ovf");
-                CaptureScenario s = new CaptureScenario(tmp.newDir("root"), () -> new FanotifySource(1024, 0),
+                CaptureScenario s = new CaptureScenario(tmp.newDir("root"), f -> new FanotifySource(1024, 0, f),
                         Duration.ofSeconds(30))) {
             s.stormWhileStalled(20_000);
         }
@@ -66,10 +66,16 @@ class FanotifySourceTest {
     void aStalledProcessorOverflowsTheReadAheadAndGetsARescan() throws Exception {
         // the kernel queue keeps being drained; the bounded user-space buffer is what overflows
         try (TempDirs tmp = TempDirs.create("rtb-fan-ovf2");
-                CaptureScenario s = new CaptureScenario(tmp.newDir("root"), () -> new FanotifySource(1024, 64 * 1024),
+                CaptureScenario s = new CaptureScenario(tmp.newDir("root"), f -> new FanotifySource(1024, 64 * 1024, f),
                         Duration.ofSeconds(30))) {
             s.stormWhileStalled(20_000);
             assertThat(s.source()).isInstanceOf(FanotifySource.class);
         }
+    }
+
+    @Test
+    void aChangeThePipelineRejectsBecomesARescanOfItsDirectory() throws Exception {
+        CaptureScenario.aRejectedChangeBecomesARescanOfItsDirectory(FanotifySource::new, source -> { },
+                Duration.ofSeconds(10));
     }
 }

@@ -54,7 +54,7 @@ class InotifySourceTest {
     @Test
     void aStalledReaderOverflowsTheKernelQueueAndGetsARescan() throws Exception {
         try (TempDirs tmp = TempDirs.create("rtb-ino-ovf");
-                CaptureScenario s = new CaptureScenario(tmp.newDir("root"), () -> new InotifySource(0),
+                CaptureScenario s = new CaptureScenario(tmp.newDir("root"), f -> new InotifySource(0, f),
                         Duration.ofSeconds(30))) {
             s.stormWhileStalled(20_000);
         }
@@ -63,9 +63,15 @@ class InotifySourceTest {
     @Test
     void aStalledProcessorOverflowsTheReadAheadAndGetsARescan() throws Exception {
         try (TempDirs tmp = TempDirs.create("rtb-ino-ovf2");
-                CaptureScenario s = new CaptureScenario(tmp.newDir("root"), () -> new InotifySource(64 * 1024),
+                CaptureScenario s = new CaptureScenario(tmp.newDir("root"), f -> new InotifySource(64 * 1024, f),
                         Duration.ofSeconds(30))) {
             s.stormWhileStalled(20_000);
         }
+    }
+
+    @Test
+    void aChangeThePipelineRejectsBecomesARescanOfItsDirectory() throws Exception {
+        CaptureScenario.aRejectedChangeBecomesARescanOfItsDirectory(InotifySource::new, source -> { },
+                Duration.ofSeconds(10));
     }
 }

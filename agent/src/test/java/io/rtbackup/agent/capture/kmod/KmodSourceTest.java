@@ -7,6 +7,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.rtbackup.agent.capture.CaptureUnavailableException;
 import io.rtbackup.agent.capture.RawChange;
 import io.rtbackup.agent.capture.WatchedRoot;
+import io.rtbackup.testkit.RecordingFatalErrorHandler;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -14,9 +15,11 @@ import org.junit.jupiter.api.Test;
 /** What can be checked on a host without the module: the absent device and the delivery path. */
 class KmodSourceTest {
 
+    private final RecordingFatalErrorHandler fatal = new RecordingFatalErrorHandler();
+
     @Test
     void absentDeviceIsOneClearUnavailableError() {
-        KmodSource source = new KmodSource("/dev/rtbackup-does-not-exist", new PrometheusRegistry());
+        KmodSource source = new KmodSource("/dev/rtbackup-does-not-exist", new PrometheusRegistry(), fatal);
 
         assertThatThrownBy(() -> source.start(List.of(WatchedRoot.of("r", "/tmp")), c -> {}))
                 .isInstanceOf(CaptureUnavailableException.class)
@@ -28,7 +31,7 @@ class KmodSourceTest {
     @Test
     void garbageFromTheDeviceBecomesARescanOfEveryRootAndCounts() {
         PrometheusRegistry registry = new PrometheusRegistry();
-        KmodSource source = new KmodSource("/dev/null", registry);
+        KmodSource source = new KmodSource("/dev/null", registry, fatal);
         List<RawChange> got = new ArrayList<>();
 
         source.deliver(new byte[] {1, 2, 3, 4, 5, 6, 7, 8}, got::add);
@@ -40,7 +43,7 @@ class KmodSourceTest {
 
     @Test
     void deliversDecodedRecordsInOrder() {
-        KmodSource source = new KmodSource("/dev/null", new PrometheusRegistry());
+        KmodSource source = new KmodSource("/dev/null", new PrometheusRegistry(), fatal);
         List<RawChange> got = new ArrayList<>();
         byte[] chunk = KmodRecordDecoderTest.concat(
                 KmodRecordDecoderTest.record(KmodOp.CREATE.code(), 0, 1, KmodRecordDecoderTest.bytes("/r/a"), new byte[0]),
@@ -51,5 +54,31 @@ class KmodSourceTest {
         assertThat(got).hasSize(2);
         assertThat(got.get(0)).isInstanceOf(RawChange.PathChange.class);
         assertThat(got.get(1)).isInstanceOfSatisfying(RawChange.Overflow.class, o -> assertThat(o.dropped()).isEqualTo(9));
+    }
+
+    @Test
+    void aChangeThePipelineRejectsBecomesARescanOfItsDirectory() {
+        KmodSource source = new KmodSource("/dev/null", new PrometheusRegistry(), fatal);
+        List<RawChange> got = new ArrayList<>();
+        byte[] chunk = KmodRecordDecoderTest.concat(
+                KmodRecordDecoderTest.record(KmodOp.CREATE.code(), 0, 1, KmodRecordDecoderTest.bytes("/r/sub/rejected"),
+                        new byte[0]),
+                KmodRecordDecoderTest.record(KmodOp.CREATE.code(), 0, 2, KmodRecordDecoderTest.bytes("/r/accepted"),
+                        new byte[0]));
+
+        // the sink the reader thread delivers into, as start() makes it
+        source.deliver(chunk, source.guarded(change -> {
+            if (change instanceof RawChange.PathChange p && new String(p.path()).endsWith("rejected")) {
+                throw new IllegalStateException("downstream bug");
+            }
+            got.add(change);
+        }));
+
+        assertThat(got).hasSize(2);
+        assertThat(got.get(0)).isInstanceOfSatisfying(RawChange.Overflow.class,
+                o -> assertThat(new String(o.scope())).isEqualTo("/r/sub"));
+        assertThat(got.get(1)).isInstanceOfSatisfying(RawChange.PathChange.class,
+                p -> assertThat(new String(p.path())).isEqualTo("/r/accepted"));
+        fatal.assertNone();
     }
 }

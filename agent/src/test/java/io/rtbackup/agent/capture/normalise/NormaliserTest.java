@@ -10,6 +10,7 @@ import io.rtbackup.agent.event.CapturedEvent;
 import io.rtbackup.agent.event.EventSink;
 import io.rtbackup.schema.CaptureSource;
 import io.rtbackup.schema.FileOp;
+import io.rtbackup.testkit.RecordingFatalErrorHandler;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -22,6 +23,7 @@ class NormaliserTest {
 
     private final List<CapturedEvent> out = new CopyOnWriteArrayList<>();
     private Normaliser normaliser;
+    private final RecordingFatalErrorHandler fatal = new RecordingFatalErrorHandler();
 
     private static byte[] b(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
@@ -31,7 +33,7 @@ class NormaliserTest {
         normaliser = new Normaliser(List.of(
                 new Normaliser.Root(WatchedRoot.of("home", "/srv/home"), new ExcludeMatcher(List.of("*.swp"))),
                 new Normaliser.Root(WatchedRoot.of("etc", "/etc"), ExcludeMatcher.none())),
-                window, out::add, new PrometheusRegistry());
+                window, out::add, new PrometheusRegistry(), fatal);
         normaliser.start();
         return normaliser.sinkFor(CaptureSource.FANOTIFY);
     }
@@ -39,6 +41,7 @@ class NormaliserTest {
     @AfterEach
     void close() {
         if (normaliser != null) normaliser.close();
+        fatal.assertNone();
     }
 
     private static RawChange change(FileOp op, String path) {
@@ -112,5 +115,42 @@ class NormaliserTest {
         sink.accept(new RawChange.Rescan(b("/opt"), 1));
         assertThat(shown()).containsExactly("RESCAN home:deep/dir", "RESCAN home:");
         assertThat(out).allMatch(e -> e.source() == CaptureSource.FANOTIFY);
+    }
+
+    @Test
+    void aMergedEventRejectedWhenItsWindowEndsBecomesARescanOfItsDirectory() throws Exception {
+        List<CapturedEvent> got = new CopyOnWriteArrayList<>();
+        normaliser = new Normaliser(List.of(new Normaliser.Root(WatchedRoot.of("home", "/srv/home"),
+                ExcludeMatcher.none())), Duration.ofMillis(50), e -> {
+                    if (e.op() == FileOp.MODIFY) throw new IllegalStateException("downstream bug");
+                    got.add(e);
+                }, new PrometheusRegistry(), fatal);
+        normaliser.start();
+        normaliser.sinkFor(CaptureSource.FANOTIFY).accept(change(FileOp.MODIFY, "/srv/home/a/log"));
+
+        long t0 = System.nanoTime();
+        while (got.isEmpty() && System.nanoTime() - t0 < 5_000_000_000L) Thread.sleep(5);
+        assertThat(got).singleElement().satisfies(e -> {
+            assertThat(e.op()).isEqualTo(FileOp.RESCAN);
+            assertThat(e.rootId()).isEqualTo("home");
+            assertThat(new String(e.path(), StandardCharsets.UTF_8)).isEqualTo("a");
+        });
+        assertThat(normaliser.pendingCount()).isZero();
+    }
+
+    @Test
+    void whenEvenTheRescanIsRejectedTheFlusherEndsTheProcess() throws Exception {
+        RecordingFatalErrorHandler mine = new RecordingFatalErrorHandler();
+        try (Normaliser n = new Normaliser(List.of(new Normaliser.Root(WatchedRoot.of("home", "/srv/home"),
+                ExcludeMatcher.none())), Duration.ofMillis(50), e -> {
+                    throw new IllegalStateException("downstream bug");
+                }, new PrometheusRegistry(), mine)) {
+            n.start();
+            n.sinkFor(CaptureSource.FANOTIFY).accept(change(FileOp.MODIFY, "/srv/home/log"));
+            long t0 = System.nanoTime();
+            while (mine.reports().isEmpty() && System.nanoTime() - t0 < 5_000_000_000L) Thread.sleep(5);
+            assertThat(mine.reports()).singleElement()
+                    .satisfies(r -> assertThat(r.component()).contains("normaliser"));
+        }
     }
 }

@@ -9,14 +9,22 @@ import org.junit.jupiter.api.Test;
 class ScanSourceTest {
 
     private static CaptureScenario scenario(TempDirs tmp) throws Exception {
-        CaptureScenario s = new CaptureScenario(tmp.newDir("root"), () -> new ScanSource(Duration.ofMillis(30)),
+        CaptureScenario s = new CaptureScenario(tmp.newDir("root"), f -> new ScanSource(Duration.ofMillis(30), f),
                 Duration.ofSeconds(10));
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (((ScanSource) s.source()).passes() < 1) {
-            if (System.nanoTime() > deadline) throw new AssertionError("no baseline scan within 5 s");
-            Thread.sleep(5);
-        }
+        awaitBaseline(s.source());
         return s;
+    }
+
+    private static void awaitBaseline(io.rtbackup.agent.capture.CaptureSource source) {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (((ScanSource) source).passes() < 1) {
+            if (System.nanoTime() > deadline) throw new AssertionError("no baseline scan within 5 s");
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        }
     }
 
     @Test
@@ -31,5 +39,11 @@ class ScanSourceTest {
         try (TempDirs tmp = TempDirs.create("rtb-scan-ren"); CaptureScenario s = scenario(tmp)) {
             s.renameDirectoryWhileFilesChange(Duration.ofMillis(900));
         }
+    }
+
+    @Test
+    void aChangeThePipelineRejectsBecomesARescanOfItsDirectory() throws Exception {
+        CaptureScenario.aRejectedChangeBecomesARescanOfItsDirectory(f -> new ScanSource(Duration.ofMillis(30), f), ScanSourceTest::awaitBaseline,
+                Duration.ofSeconds(10));
     }
 }
