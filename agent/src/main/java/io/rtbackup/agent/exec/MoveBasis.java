@@ -36,8 +36,8 @@ import java.util.Optional;
  *   and uses it as the delta basis; a second {@code --fuzzy} lets it match a file renamed as well as moved by size
  *   and mtime there; a link under another link's name goes to a further layer {@code <n>} (its own
  *   {@code --copy-dest});</li>
- *   <li>new names go first and old names (now missing, so deleted) in a second pass, so the basis still exists
- *   when it is needed; the farm is deleted afterwards.</li>
+ *   <li>new names go first and old names (now missing, so deleted) in the deletion pass after them, so the basis
+ *   still exists when it is needed; the farm is deleted afterwards.</li>
  * </ol>
  *
  * <p>The daemon must run with {@code use chroot = yes} (already required for exact symlinks) so the farm's
@@ -106,24 +106,13 @@ final class MoveBasis {
     }
 
     /**
-     * The run's passes with the farm in use: new names first (with {@code --copy-dest} and a second
-     * {@code --fuzzy} where the pass fuzzes at all), the missing old names after them.
+     * The run's passes with the farm in use: each pass that transfers listed paths gets {@code --copy-dest} and a
+     * second {@code --fuzzy} where it fuzzes at all; the deletion pass ({@link RsyncPlanner}) already comes after it,
+     * so the old names still exist while they serve as basis.
      */
     static List<Pass> apply(Farm farm, List<Pass> passes) {
         List<Pass> out = new ArrayList<>();
-        List<Pass> deletions = new ArrayList<>();
-        for (Pass p : passes) {
-            if (p.stdin() == null) {
-                out.add(p);
-                continue;
-            }
-            List<ListedPath> present = new ArrayList<>();
-            List<ListedPath> missing = new ArrayList<>();
-            for (ListedPath l : p.stdin()) (l.presence() == Presence.MISSING ? missing : present).add(l);
-            if (!present.isEmpty()) out.add(new Pass(withBasis(farm, p.args()), present));
-            if (!missing.isEmpty()) deletions.add(new Pass(p.args(), missing));
-        }
-        out.addAll(deletions);
+        for (Pass p : passes) out.add(p.listsPaths() ? new Pass(withBasis(farm, p.args()), p.stdin()) : p);
         return out;
     }
 

@@ -166,7 +166,7 @@ public final class RsyncRunner implements Replicator {
             return Optional.empty();
         }
         if (farm.isEmpty()) return farm;
-        PassResult up = runPass(job, new Pass(farm.get().uploadArgs(), null), env, deadline);
+        PassResult up = runPass(job, new Pass(farm.get().uploadArgs(), RsyncStdin.NONE), env, deadline);
         if (up.outcome != SyncOutcome.OK) {
             log.info("command {} destination={}: cannot place the rename link farm ({}); renamed paths go without a "
                 + "delta basis", job.commandId(), job.destination().name(), up.error);
@@ -179,7 +179,7 @@ public final class RsyncRunner implements Replicator {
     }
 
     private void removeFarm(ReplicationJob job, MoveBasis.Farm farm, Map<String, String> env, long deadline) {
-        PassResult r = runPass(job, new Pass(farm.removeArgs(), null), env,
+        PassResult r = runPass(job, new Pass(farm.removeArgs(), RsyncStdin.NONE), env,
             Math.max(deadline, System.nanoTime() + job.destination().ioTimeout().toNanos()));
         if (r.outcome != SyncOutcome.OK) {
             log.warn("command {} destination={}: cannot remove the rename link farm {} on the destination ({}); it "
@@ -208,8 +208,7 @@ public final class RsyncRunner implements Replicator {
 
     private PassResult runPass(ReplicationJob job, Pass pass, Map<String, String> env, long deadlineNanos) {
         if (closed) return new PassResult(SyncOutcome.FAILED, -1, RsyncStats.NONE, "agent is shutting down");
-        RsyncStdin stdin = pass.stdin() == null ? RsyncStdin.NONE
-            : new RsyncStdin.FileList(pass.stdin().stream().map(ListedPath::rawPath).toList());
+        RsyncStdin stdin = pass.stdin();
         RsyncResult r;
         try {
             r = launcher.run("rsync-" + job.commandId(), pass.args(), env, stdin,
