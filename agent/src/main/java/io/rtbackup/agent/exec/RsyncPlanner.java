@@ -52,6 +52,8 @@ import java.util.Optional;
  *   deletion pass runs after the pass of present paths, so a renamed file's old copy is still there as a basis.</li>
  *   <li>{@code --info=del1}: one "deleting" line per deleted entry, which {@link RsyncResult#stats()} counts
  *   (rsync 3.2.7's {@code --stats} reports no deletions for a push to a daemon).</li>
+ *   <li>Renamed paths ({@link MoveBasis}): a basis pass per new directory before the others, with
+ *   {@code --copy-dest} at the old directories, puts them in place from the replica's old copies.</li>
  *   <li>{@code --mkpath}: the destination's {@code <prefix>/<host>/<root>} directories are created on first
  *   use.</li>
  *   <li>Kept versions (destination {@code keep-versions=true}): {@code --backup --backup-dir=<dir>}, where
@@ -67,19 +69,25 @@ final class RsyncPlanner {
     /**
      * One rsync invocation: its arguments and what goes to its stdin ({@link RsyncStdin#NONE}, the listed paths of a
      * transfer as an {@link RsyncStdin.FileList}, or the rules of a deletion pass as an {@link RsyncStdin.Selection}).
+     * {@code basis}: a basis pass, which only saves bandwidth (the passes after it transfer the same paths anyway),
+     * so its failure does not fail the run.
      */
-    record Pass(List<String> args, RsyncStdin stdin) {
-        /** Whether this pass transfers listed paths (the passes a rename's delta basis helps). */
-        boolean listsPaths() {
-            return stdin instanceof RsyncStdin.FileList;
+    record Pass(List<String> args, RsyncStdin stdin, boolean basis) {
+        Pass(List<String> args, RsyncStdin stdin) {
+            this(args, stdin, false);
         }
+
     }
 
     private RsyncPlanner() {
     }
 
-    /** The invocations for {@code job} against {@code endpoint}; {@code stamp}: the run's version dir, if kept. */
-    static List<Pass> plan(ReplicationJob job, RsyncEndpoint endpoint, Optional<VersionStamp> stamp) {
+    /**
+     * The invocations for {@code job} against {@code endpoint}; {@code stamp}: the run's version dir, if kept;
+     * {@code moved}: the job's renamed paths that get a basis pass ahead of the others.
+     */
+    static List<Pass> plan(ReplicationJob job, RsyncEndpoint endpoint, Optional<VersionStamp> stamp,
+            List<MoveBasis.Relocation> moved) {
         if (job.selection() instanceof FullRoot) {
             RsyncArgs a = common(job, endpoint, stamp);
             a.add("--delete");
@@ -97,7 +105,8 @@ final class RsyncPlanner {
             (p.presence() == Presence.MISSING ? missing : present).add(p.rawPath());
         }
         boolean fuzzy = !((Paths) job.selection()).hardLinks();
-        List<Pass> passes = new ArrayList<>(2);
+        List<Pass> passes = new ArrayList<>();
+        for (MoveBasis.Relocation r : moved) passes.add(basisPass(job, endpoint, stamp, fuzzy, r));
         if (!present.isEmpty()) {
             passes.add(new Pass(listArgs(job, endpoint, stamp, fuzzy), new RsyncStdin.FileList(present)));
         }
@@ -126,6 +135,31 @@ final class RsyncPlanner {
         a.add("--partial-dir=" + PARTIAL_DIR);
         if (fuzzy) a.add("--fuzzy");
         return build(a, job);
+    }
+
+    /**
+     * A basis pass ({@link MoveBasis}): {@code <root>/<newDir>/} into the replica's {@code <newDir>/}, the whole
+     * directory or the listed names in it, with {@code --copy-dest} at each old directory (absolute, see
+     * {@link RsyncEndpoint#directoryOption}) and, where the run fuzzes, {@code --fuzzy --fuzzy} (the second looks
+     * in the basis dirs too). With the quick check, a file whose old copy has the same size and mtime is copied
+     * on the destination without any data on the wire; the listed pass after it then finds it in place. No
+     * {@code --delete}: the listed pass and the deletion pass do that.
+     */
+    private static Pass basisPass(ReplicationJob job, RsyncEndpoint endpoint, Optional<VersionStamp> stamp,
+            boolean fuzzy, MoveBasis.Relocation r) {
+        RsyncArgs a = common(job, endpoint, stamp);
+        a.add("-r");
+        if (r.names().isPresent()) a.filesFromStdin();
+        String base = job.remoteDir().isEmpty() ? "" : job.remoteDir() + "/";
+        for (String old : r.oldDirs()) {
+            a.add("--copy-dest=" + RsyncEndpoint.directoryOption(job.destination().target(), base + old));
+        }
+        if (fuzzy) a.add("--fuzzy", "--fuzzy");
+        String dir = r.newDir().isEmpty() ? "" : "/" + r.newDir();
+        List<String> args = a.build(job.rootPath() + dir + "/",
+            job.destination().target().argument(r.newDir().isEmpty() ? job.remoteDir() : base + r.newDir()));
+        RsyncStdin stdin = r.names().<RsyncStdin>map(RsyncStdin.FileList::new).orElse(RsyncStdin.NONE);
+        return new Pass(args, stdin, true);
     }
 
     /**
