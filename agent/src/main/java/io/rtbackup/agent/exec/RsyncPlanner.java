@@ -58,7 +58,7 @@ import java.util.Optional;
  *   use.</li>
  *   <li>Kept versions (destination {@code keep-versions=true}): {@code --backup --backup-dir=<dir>}, where
  *   {@code <dir>} is one version dir per run outside the mirrored tree ({@link VersionLayout}), stamped when the
- *   run starts. Both passes of a run share it. rsync moves every file it would overwrite or delete (also the
+ *   run starts. All passes of a run share it. rsync moves every file it would overwrite or delete (also the
  *   contents of a deleted directory) there, creating the dir only when there is one.</li>
  * </ul>
  */
