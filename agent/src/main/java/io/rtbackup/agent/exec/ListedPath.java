@@ -25,11 +25,6 @@ public record ListedPath(byte[] path, Presence presence) {
         return path.clone();
     }
 
-    /** The parent directory relative to the root; empty for a top-level name. */
-    byte[] parent() {
-        return BytePaths.parent(path);
-    }
-
     byte[] rawPath() {
         return path;
     }

@@ -2,54 +2,47 @@ package io.rtbackup.agent.exec;
 
 import io.rtbackup.agent.exec.ListedPath.Presence;
 import io.rtbackup.agent.exec.ReplicationJob.Paths;
-import io.rtbackup.agent.exec.RsyncPlanner.Pass;
 import io.rtbackup.agent.moves.RecentMoves;
-import io.rtbackup.agent.rsync.RsyncArgs;
-import io.rtbackup.agent.rsync.RsyncEndpoint;
-import io.rtbackup.fs.ByteFs;
 import io.rtbackup.fs.BytePaths;
-import io.rtbackup.fs.ErrnoException;
-import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
- * Lets a renamed path travel as a delta against the replica's copy under its old name. rsync only finds a basis
- * in the file's own destination directory ({@code --fuzzy}), so a file moved to another directory, or a renamed
- * directory, would be sent in full. For the paths of a run that this agent saw renamed ({@link RecentMoves}):
- *
- * <ol>
- *   <li>a small "link farm" goes to the destination beside the replica, {@code <parent>/.rtb-moves/<command>/<n>/}:
- *   for a renamed directory, a symlink at its new name pointing at the replica's old directory; for a file moved
- *   between directories, a symlink at its new directory pointing at the old one;</li>
- *   <li>the run passes {@code --copy-dest=../.rtb-moves/<command>/<n>}: for a file the replica lacks, the receiver
- *   looks up the same relative name in the farm, which resolves (through the directory symlink) to the old copy,
- *   and uses it as the delta basis; a second {@code --fuzzy} lets it match a file renamed as well as moved by size
- *   and mtime there; a link under another link's name goes to a further layer {@code <n>} (its own
- *   {@code --copy-dest});</li>
- *   <li>new names go first and old names (now missing, so deleted) in a second pass, so the basis still exists
- *   when it is needed; the farm is deleted afterwards.</li>
- * </ol>
- *
- * <p>The daemon must run with {@code use chroot = yes} (already required for exact symlinks) so the farm's
- * symlinks resolve inside the module. Any failure here only costs bandwidth: the run goes ahead without a basis.
+ * Which renamed paths of a run can travel as a delta against the replica's copy under their old name, and where
+ * that copy is. rsync only finds a basis in the file's own destination directory ({@code --fuzzy}), so a file moved
+ * to another directory, or a renamed directory, would be sent in full. For the present paths of a run that this
+ * agent saw renamed ({@link RecentMoves}), grouped by the directory they now live in, a {@link Relocation} says
+ * which old directories hold their earlier copies:
+ * <ul>
+ *   <li>a renamed directory D (was O): all of D, with O as basis (each file finds its old copy under the same
+ *   name below it);</li>
+ *   <li>files moved into D from other directories O1..On: their names in D, with O1..On as bases (at most
+ *   {@value #MAX_BASES}, rsync's limit); a file renamed as well as moved is matched there by {@code --fuzzy}.</li>
+ * </ul>
+ * {@link RsyncPlanner} turns each into a basis pass ({@code --copy-dest}) that runs before the run's own passes, so
+ * the old copies still exist when they serve as basis. The directory names go into rsync arguments, so only plain
+ * names qualify ({@link #plain}); anything else is simply sent without a basis, which costs bandwidth, not
+ * correctness. Pure: it reads neither the source nor the destination.
  */
 final class MoveBasis {
-    static final String FARM_DIR = ".rtb-moves";
-    private static final int MAX_LAYERS = 8;
+    /** rsync accepts at most 20 --copy-dest/--compare-dest/--link-dest directories. */
+    static final int MAX_BASES = 20;
 
-    /** What a run needs: the farm to upload (local dir), the option that points at it, and how to remove it. */
-    record Farm(Path localDir, List<String> uploadArgs, List<String> copyDestOptions, List<String> removeArgs,
-                int entries) {
+    /**
+     * Present paths under {@code newDir} (root-relative, "" for the root) whose earlier copies are in
+     * {@code oldDirs} (root-relative): the whole directory when {@code names} is empty, else those names in it.
+     */
+    record Relocation(String newDir, List<String> oldDirs, Optional<List<byte[]>> names) {
+        Relocation {
+            oldDirs = List.copyOf(oldDirs);
+            names = names.map(List::copyOf);
+        }
     }
 
     private final RecentMoves moves;
@@ -58,165 +51,76 @@ final class MoveBasis {
         this.moves = moves;
     }
 
-    /**
-     * The farm for {@code job}, built locally, or empty when none of its paths was renamed lately (or the remote
-     * dir has no parent to put the farm in). Its upload and removal run against {@code endpoint} like the run itself.
-     */
-    Optional<Farm> prepare(ReplicationJob job, RsyncEndpoint endpoint) throws IOException {
-        if (!(job.selection() instanceof Paths paths)) return Optional.empty();
-        String remoteDir = job.remoteDir();
-        if (remoteDir.isEmpty()) return Optional.empty();
-        List<Map<ByteBuffer, byte[]>> layers = links(job.rootId(), paths.paths());
-        if (layers.isEmpty()) return Optional.empty();
-
-        int slash = remoteDir.lastIndexOf('/');
-        String parent = slash < 0 ? "" : remoteDir.substring(0, slash);
-        String mirrorName = remoteDir.substring(slash + 1);
-        String id = farmId(job.commandId());
-        Path local = Files.createTempDirectory("rtb-moves-");
-        byte[] localRoot = BytePaths.utf8(local.toString());
-        List<String> copyDest = new ArrayList<>();
-        int entries = 0;
-        try {
-            byte[] farm = BytePaths.join(localRoot, BytePaths.utf8(id));
-            ByteFs.mkdir(farm);
-            for (int i = 0; i < layers.size(); i++) {
-                byte[] layer = BytePaths.join(farm, BytePaths.utf8(Integer.toString(i)));
-                ByteFs.mkdir(layer);
-                for (Map.Entry<ByteBuffer, byte[]> e : layers.get(i).entrySet()) {
-                    byte[] at = bytes(e.getKey());
-                    byte[] dir = BytePaths.parent(at);
-                    if (dir.length > 0) ByteFs.mkdirs(BytePaths.join(layer, dir));
-                    ByteFs.symlink(target(at, mirrorName, e.getValue()), BytePaths.join(layer, at));
-                    entries++;
+    /** The relocations of {@code job}'s renamed paths, a directory's before the files moved into it. */
+    List<Relocation> relocations(ReplicationJob job) {
+        if (!(job.selection() instanceof Paths paths)) return List.of();
+        Map<String, Set<String>> wholeDirs = new LinkedHashMap<>();
+        Map<String, Set<String>> fileBases = new LinkedHashMap<>();
+        Map<String, List<byte[]>> fileNames = new LinkedHashMap<>();
+        for (ListedPath l : paths.paths()) {
+            if (l.presence() != Presence.REGULAR && l.presence() != Presence.DIRECTORY) continue;
+            byte[] path = l.rawPath();
+            Optional<byte[]> from = moves.from(job.rootId(), path);
+            if (from.isEmpty()) continue;
+            if (l.presence() == Presence.DIRECTORY) {
+                Optional<String> d = plain(path);
+                Optional<String> o = plain(from.get());
+                if (d.isPresent() && o.isPresent() && !d.get().isEmpty() && !o.get().isEmpty()) {
+                    wholeDirs.computeIfAbsent(d.get(), k -> new LinkedHashSet<>()).add(o.get());
                 }
-                copyDest.add("--copy-dest=../" + FARM_DIR + "/" + id + "/" + i);
-            }
-            Files.createDirectory(local.resolve("empty"));
-        } catch (ErrnoException | RuntimeException e) {
-            deleteLocal(local);
-            throw new IOException("cannot build the rename link farm in " + local + ": " + e.getMessage(), e);
-        }
-        String farmsDir = parent.isEmpty() ? FARM_DIR : parent + "/" + FARM_DIR;
-        List<String> upload = RsyncArgs.to(endpoint).add("-rl").mkpath()
-            .build(local.resolve(id) + "/", job.destination().target().argument(farmsDir + "/" + id));
-        List<String> remove = RsyncArgs.to(endpoint).add("-r", "--delete", "--include=/" + id + "/***", "--exclude=*")
-            .build(local.resolve("empty") + "/", job.destination().target().argument(farmsDir));
-        return Optional.of(new Farm(local, upload, List.copyOf(copyDest), remove, entries));
-    }
-
-    /**
-     * The run's passes with the farm in use: new names first (with {@code --copy-dest} and a second
-     * {@code --fuzzy} where the pass fuzzes at all), the missing old names after them.
-     */
-    static List<Pass> apply(Farm farm, List<Pass> passes) {
-        List<Pass> out = new ArrayList<>();
-        List<Pass> deletions = new ArrayList<>();
-        for (Pass p : passes) {
-            if (p.stdin() == null) {
-                out.add(p);
                 continue;
             }
-            List<ListedPath> present = new ArrayList<>();
-            List<ListedPath> missing = new ArrayList<>();
-            for (ListedPath l : p.stdin()) (l.presence() == Presence.MISSING ? missing : present).add(l);
-            if (!present.isEmpty()) out.add(new Pass(withBasis(farm, p.args()), present));
-            if (!missing.isEmpty()) deletions.add(new Pass(p.args(), missing));
+            Optional<String> d = plain(BytePaths.parent(path));
+            Optional<String> o = plain(BytePaths.parent(from.get()));
+            // same directory: --fuzzy finds the old name already
+            if (d.isEmpty() || o.isEmpty() || d.get().equals(o.get())) continue;
+            fileBases.computeIfAbsent(d.get(), k -> new LinkedHashSet<>()).add(o.get());
+            fileNames.computeIfAbsent(d.get(), k -> new ArrayList<>()).add(BytePaths.name(path));
         }
-        out.addAll(deletions);
+        List<Relocation> out = new ArrayList<>();
+        for (Map.Entry<String, Set<String>> e : wholeDirs.entrySet()) {
+            if (under(e.getKey(), wholeDirs, false)) continue; // the enclosing directory's pass covers it
+            // files moved into the renamed directory itself find their old copies in their own old dirs
+            Set<String> bases = new LinkedHashSet<>(e.getValue());
+            bases.addAll(fileBases.getOrDefault(e.getKey(), Set.of()));
+            out.add(new Relocation(e.getKey(), first(bases), Optional.empty()));
+        }
+        for (Map.Entry<String, Set<String>> e : fileBases.entrySet()) {
+            if (under(e.getKey(), wholeDirs, true)) continue;
+            out.add(new Relocation(e.getKey(), first(e.getValue()), Optional.of(fileNames.get(e.getKey()))));
+        }
         return out;
     }
 
-    private static List<String> withBasis(Farm farm, List<String> args) {
-        // the last two arguments are source and destination
-        List<String> a = new ArrayList<>(args.subList(0, args.size() - 2));
-        a.addAll(farm.copyDestOptions());
-        if (a.contains("--fuzzy")) a.add("--fuzzy");
-        a.addAll(args.subList(args.size() - 2, args.size()));
-        return a;
-    }
-
-    /**
-     * Layers of farm entries (root-relative, where the link goes) to the old root-relative path each points at;
-     * no entry lies under another of its layer.
-     */
-    private List<Map<ByteBuffer, byte[]>> links(String rootId, List<ListedPath> listed) {
-        Map<ByteBuffer, byte[]> wanted = new LinkedHashMap<>();
-        for (ListedPath l : listed) {
-            if (l.presence() != Presence.REGULAR && l.presence() != Presence.DIRECTORY) continue;
-            byte[] path = l.rawPath();
-            Optional<byte[]> m = moves.from(rootId, path);
-            if (m.isEmpty()) continue;
-            byte[] from = m.get();
-            if (l.presence() == Presence.DIRECTORY) {
-                wanted.putIfAbsent(ByteBuffer.wrap(path), from);
-            } else {
-                byte[] newDir = BytePaths.parent(path);
-                byte[] oldDir = BytePaths.parent(from);
-                // same directory: --fuzzy finds the old name already; the root itself cannot be a link
-                if (newDir.length == 0 || Arrays.equals(newDir, oldDir)) continue;
-                wanted.putIfAbsent(ByteBuffer.wrap(newDir), oldDir);
-            }
-        }
-        // A link stands for everything below it, so an entry under another one goes to the next layer (each layer
-        // is its own --copy-dest dir; rsync takes up to 20): shallowest first.
-        List<ByteBuffer> order = new ArrayList<>(wanted.keySet());
-        order.sort(Comparator.comparingInt(ByteBuffer::remaining));
-        List<Map<ByteBuffer, byte[]>> layers = new ArrayList<>();
-        for (ByteBuffer k : order) {
-            byte[] p = bytes(k);
-            Map<ByteBuffer, byte[]> home = null;
-            for (Map<ByteBuffer, byte[]> layer : layers) {
-                if (!hasAncestorIn(p, layer)) {
-                    home = layer;
-                    break;
-                }
-            }
-            if (home == null) {
-                if (layers.size() == MAX_LAYERS) continue; // rare: sent without a basis
-                home = new LinkedHashMap<>();
-                layers.add(home);
-            }
-            home.put(k, wanted.get(k));
-        }
-        return layers;
-    }
-
-    private static boolean hasAncestorIn(byte[] path, Map<ByteBuffer, byte[]> layer) {
-        for (byte[] a = BytePaths.parent(path); a.length > 0; a = BytePaths.parent(a)) {
-            if (layer.containsKey(ByteBuffer.wrap(a))) return true;
+    /** Whether {@code dir} lies below (or, with {@code orSame}, is) a key of {@code dirs}. */
+    private static boolean under(String dir, Map<String, ?> dirs, boolean orSame) {
+        if (orSame && dirs.containsKey(dir)) return true;
+        for (int i = dir.indexOf('/'); i >= 0; i = dir.indexOf('/', i + 1)) {
+            if (dirs.containsKey(dir.substring(0, i))) return true;
         }
         return false;
     }
 
-    /** From the link at {@code at} (inside <parent>/.rtb-moves/<id>/<layer>/) up to <parent>, then into the replica. */
-    static byte[] target(byte[] at, String mirrorName, byte[] old) {
-        int depth = 1;
-        for (byte b : at) if (b == '/') depth++;
-        StringBuilder up = new StringBuilder();
-        for (int i = 1; i < depth; i++) up.append("../");
-        up.append("../../../").append(mirrorName);
-        byte[] base = up.toString().getBytes(StandardCharsets.US_ASCII);
-        return old.length == 0 ? base : BytePaths.join(base, old);
+    private static List<String> first(Set<String> bases) {
+        return bases.stream().limit(MAX_BASES).toList();
     }
 
-    private static String farmId(String commandId) {
-        StringBuilder sb = new StringBuilder();
-        for (char c : commandId.toCharArray()) if (Character.isLetterOrDigit(c) || c == '-') sb.append(c);
-        return sb.length() == 0 ? "run" : sb.toString();
-    }
-
-    private static byte[] bytes(ByteBuffer b) {
-        byte[] out = new byte[b.remaining()];
-        b.duplicate().get(out);
-        return out;
-    }
-
-    static void deleteLocal(Path local) {
-        try {
-            ByteFs.deleteTree(BytePaths.utf8(local.toString()));
-        } catch (ErrnoException e) {
-            // a temp dir of symlinks; the OS cleans /tmp eventually
+    /**
+     * The path as a string when every byte is a letter, digit, space or one of {@code ._-+,=@%~/} and no component
+     * is empty, "." or "..": such a name means the same to every rsync argument parser (no wildcard, no
+     * backslash, no ':' that could read as a host, nothing the JVM's argument encoding could alter).
+     */
+    static Optional<String> plain(byte[] path) {
+        for (byte b : path) {
+            boolean ok = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9')
+                || " ._-+,=@%~/".indexOf(b) >= 0;
+            if (!ok) return Optional.empty();
         }
+        String s = new String(path, StandardCharsets.US_ASCII);
+        if (s.isEmpty()) return Optional.of(s);
+        for (String c : s.split("/", -1)) {
+            if (c.isEmpty() || c.equals(".") || c.equals("..")) return Optional.empty();
+        }
+        return Optional.of(s);
     }
 }

@@ -5,14 +5,13 @@ import io.rtbackup.agent.exec.ReplicationJob.FullRoot;
 import io.rtbackup.agent.exec.ReplicationJob.Paths;
 import io.rtbackup.agent.rsync.RsyncArgs;
 import io.rtbackup.agent.rsync.RsyncEndpoint;
+import io.rtbackup.agent.rsync.RsyncResult;
+import io.rtbackup.agent.rsync.RsyncStdin;
 import io.rtbackup.agent.versions.VersionLayout;
 import io.rtbackup.agent.versions.VersionStamp;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * The rsync invocations (push, delta) that replicate one {@link ReplicationJob}, in the order they must run: each
@@ -26,8 +25,15 @@ import java.util.Set;
  *   names in the same directory).</li>
  *   <li>Listed paths: {@code --files-from=- --from0} (implies {@code --relative}), {@code -r} (a listed directory
  *   is replicated with its contents: a renamed directory arrives whole), {@code --delete} (a listed directory's
- *   extraneous entries go; implied parent directories are not touched), {@code --delete-missing-args --force}
- *   (a missing path is deleted on the destination, recursively for a directory).</li>
+ *   extraneous entries go; implied parent directories are not touched), {@code --force}.</li>
+ *   <li>Missing paths go in a pass of their own that transfers the root recursively with {@code --delete --force},
+ *   narrowed by include rules on stdin ({@link RsyncStdin.Selection}) to the missing paths, what is below them and
+ *   the directories leading to them, and {@code --exclude=*} for everything else: the sender has nothing under a
+ *   selected name, so the receiver deletes it as extraneous (recursively for a directory), and every other entry
+ *   is excluded and so protected from {@code --delete}. Not {@code --delete-missing-args}: since the hardening of
+ *   the receiver's file-list checks (Debian's 3.2.7-1+deb12u6 has it) a missing listed path whose name holds a
+ *   '/' (every listed path is sent as {@code ./path}, see {@link RsyncStdin.FileList}) is refused as "invalid file
+ *   mode 00" and the run fails with a protocol error; only rsync 3.5.0 accepts it again.</li>
  *   <li>{@code --ignore-times} for listed paths: rsync's quick check compares size and mtime, so a same-size
  *   rewrite with an equal (or, across filesystems, truncated) timestamp would be skipped. Every listed path was
  *   reported changed, so it always goes through the delta algorithm; an unchanged file costs checksums, not
@@ -42,15 +48,17 @@ import java.util.Set;
  *   exclude/protect rules for the directory name, so a source entry named exactly like it is not replicated;
  *   the name is chosen to make that unlikely.</li>
  *   <li>{@code --fuzzy} (listed runs without hard-linked files; see {@link #listArgs}): a new name
- *   (rename, save-via-temp-file) finds a similar file in the same destination
- *   directory as its delta basis. rsync processes a deletion of a missing listed path in file-list order, so a
- *   batch with a renamed file's old and new name would delete the basis first; such batches run in two passes,
- *   present paths first, deletions second.</li>
+ *   (rename, save-via-temp-file) finds a similar file in the same destination directory as its delta basis. The
+ *   deletion pass runs after the pass of present paths, so a renamed file's old copy is still there as a basis.</li>
+ *   <li>{@code --info=del1}: one "deleting" line per deleted entry, which {@link RsyncResult#stats()} counts
+ *   (rsync 3.2.7's {@code --stats} reports no deletions for a push to a daemon).</li>
+ *   <li>Renamed paths ({@link MoveBasis}): a basis pass per new directory before the others, with
+ *   {@code --copy-dest} at the old directories, puts them in place from the replica's old copies.</li>
  *   <li>{@code --mkpath}: the destination's {@code <prefix>/<host>/<root>} directories are created on first
  *   use.</li>
  *   <li>Kept versions (destination {@code keep-versions=true}): {@code --backup --backup-dir=<dir>}, where
  *   {@code <dir>} is one version dir per run outside the mirrored tree ({@link VersionLayout}), stamped when the
- *   run starts. Both passes of a run share it. rsync moves every file it would overwrite or delete (also the
+ *   run starts. All passes of a run share it. rsync moves every file it would overwrite or delete (also the
  *   contents of a deleted directory) there, creating the dir only when there is one.</li>
  * </ul>
  */
@@ -58,15 +66,28 @@ final class RsyncPlanner {
     /** Relative name of rsync's partial directory on the destination (per destination directory). */
     static final String PARTIAL_DIR = ".rtb-partial~";
 
-    /** One rsync invocation: its arguments and the paths that go to its stdin (null: nothing, stdin closed at once). */
-    record Pass(List<String> args, List<ListedPath> stdin) {
+    /**
+     * One rsync invocation: its arguments and what goes to its stdin ({@link RsyncStdin#NONE}, the listed paths of a
+     * transfer as an {@link RsyncStdin.FileList}, or the rules of a deletion pass as an {@link RsyncStdin.Selection}).
+     * {@code basis}: a basis pass, which only saves bandwidth (the passes after it transfer the same paths anyway),
+     * so its failure does not fail the run.
+     */
+    record Pass(List<String> args, RsyncStdin stdin, boolean basis) {
+        Pass(List<String> args, RsyncStdin stdin) {
+            this(args, stdin, false);
+        }
+
     }
 
     private RsyncPlanner() {
     }
 
-    /** The invocations for {@code job} against {@code endpoint}; {@code stamp}: the run's version dir, if kept. */
-    static List<Pass> plan(ReplicationJob job, RsyncEndpoint endpoint, Optional<VersionStamp> stamp) {
+    /**
+     * The invocations for {@code job} against {@code endpoint}; {@code stamp}: the run's version dir, if kept;
+     * {@code moved}: the job's renamed paths that get a basis pass ahead of the others.
+     */
+    static List<Pass> plan(ReplicationJob job, RsyncEndpoint endpoint, Optional<VersionStamp> stamp,
+            List<MoveBasis.Relocation> moved) {
         if (job.selection() instanceof FullRoot) {
             RsyncArgs a = common(job, endpoint, stamp);
             a.add("--delete");
@@ -76,34 +97,23 @@ final class RsyncPlanner {
             // No --partial-dir: with the quick check an unchanged file is not transferred, so a partial file an
             // interrupted run left for it would never be used nor removed; without the option (which protects
             // the directory from --delete) the whole-root run deletes such leftovers as extraneous.
-            return List.of(new Pass(build(a, job), null));
+            return List.of(new Pass(build(a, job), RsyncStdin.NONE));
         }
-        List<ListedPath> all = ((Paths) job.selection()).paths();
-        List<ListedPath> present = new ArrayList<>();
-        List<ListedPath> missing = new ArrayList<>();
-        for (ListedPath p : all) (p.presence() == Presence.MISSING ? missing : present).add(p);
+        List<byte[]> present = new ArrayList<>();
+        List<byte[]> missing = new ArrayList<>();
+        for (ListedPath p : ((Paths) job.selection()).paths()) {
+            (p.presence() == Presence.MISSING ? missing : present).add(p.rawPath());
+        }
         boolean fuzzy = !((Paths) job.selection()).hardLinks();
-        if (needsTwoPasses(present, missing)) {
-            return List.of(new Pass(listArgs(job, endpoint, stamp, fuzzy), present),
-                new Pass(listArgs(job, endpoint, stamp, fuzzy), missing));
+        List<Pass> passes = new ArrayList<>();
+        for (MoveBasis.Relocation r : moved) passes.add(basisPass(job, endpoint, stamp, fuzzy, r));
+        if (!present.isEmpty()) {
+            passes.add(new Pass(listArgs(job, endpoint, stamp, fuzzy), new RsyncStdin.FileList(present)));
         }
-        return List.of(new Pass(listArgs(job, endpoint, stamp, fuzzy), all));
-    }
-
-    /**
-     * Two passes only pay off when a deletion could remove a delta basis: a missing path and a present regular
-     * file in the same directory (a rename within a directory, or a save through a temporary file).
-     */
-    static boolean needsTwoPasses(List<ListedPath> present, List<ListedPath> missing) {
-        if (present.isEmpty() || missing.isEmpty()) return false;
-        Set<ByteBuffer> dirsWithDeletions = new HashSet<>();
-        for (ListedPath m : missing) dirsWithDeletions.add(ByteBuffer.wrap(m.parent()));
-        for (ListedPath p : present) {
-            if (p.presence() == Presence.REGULAR && dirsWithDeletions.contains(ByteBuffer.wrap(p.parent()))) {
-                return true;
-            }
+        if (!missing.isEmpty()) {
+            passes.add(new Pass(deletionArgs(job, endpoint, stamp), new RsyncStdin.Selection(missing)));
         }
-        return false;
+        return List.copyOf(passes);
     }
 
     /**
@@ -119,11 +129,49 @@ final class RsyncPlanner {
         RsyncArgs a = common(job, endpoint, stamp);
         a.add("-r");
         a.filesFromStdin();
-        a.add("--ignore-times", "--delete", "--delete-missing-args", "--force");
+        a.add("--ignore-times", "--delete", "--force");
         // Listed runs always transfer their files (--ignore-times), so a partial file left by an interrupted run
         // is used and removed by the next run of the same path.
         a.add("--partial-dir=" + PARTIAL_DIR);
         if (fuzzy) a.add("--fuzzy");
+        return build(a, job);
+    }
+
+    /**
+     * A basis pass ({@link MoveBasis}): {@code <root>/<newDir>/} into the replica's {@code <newDir>/}, the whole
+     * directory or the listed names in it, with {@code --copy-dest} at each old directory (absolute, see
+     * {@link RsyncEndpoint#directoryOption}) and, where the run fuzzes, {@code --fuzzy --fuzzy} (the second looks
+     * in the basis dirs too). With the quick check, a file whose old copy has the same size and mtime is copied
+     * on the destination without any data on the wire; the listed pass after it then finds it in place. No
+     * {@code --delete}: the listed pass and the deletion pass do that.
+     */
+    private static Pass basisPass(ReplicationJob job, RsyncEndpoint endpoint, Optional<VersionStamp> stamp,
+            boolean fuzzy, MoveBasis.Relocation r) {
+        RsyncArgs a = common(job, endpoint, stamp);
+        a.add("-r");
+        if (r.names().isPresent()) a.filesFromStdin();
+        String base = job.remoteDir().isEmpty() ? "" : job.remoteDir() + "/";
+        for (String old : r.oldDirs()) {
+            a.add("--copy-dest=" + RsyncEndpoint.directoryOption(job.destination().target(), base + old));
+        }
+        if (fuzzy) a.add("--fuzzy", "--fuzzy");
+        String dir = r.newDir().isEmpty() ? "" : "/" + r.newDir();
+        List<String> args = a.build(job.rootPath() + dir + "/",
+            job.destination().target().argument(r.newDir().isEmpty() ? job.remoteDir() : base + r.newDir()));
+        RsyncStdin stdin = r.names().<RsyncStdin>map(RsyncStdin.FileList::new).orElse(RsyncStdin.NONE);
+        return new Pass(args, stdin, true);
+    }
+
+    /**
+     * The deletion pass (see the class comment). Kept versions: {@code --backup} moves what it deletes into the
+     * run's version dir like any other deletion. No {@code --partial-dir}: nothing is transferred but the
+     * directories leading to the missing paths.
+     */
+    private static List<String> deletionArgs(ReplicationJob job, RsyncEndpoint endpoint,
+            Optional<VersionStamp> stamp) {
+        RsyncArgs a = common(job, endpoint, stamp);
+        a.add("-r", "--delete", "--force");
+        a.selectFromStdin();
         return build(a, job);
     }
 
@@ -133,7 +181,7 @@ final class RsyncPlanner {
         // mtime needs re-setting after entries were created in it; at whole-second precision a directory created
         // within the second of its source's mtime keeps the creation time.
         a.add("--modify-window=-1");
-        a.add("--stats", "--no-human-readable");
+        a.add("--stats", "--no-human-readable", "--info=del1");
         a.mkpath();
         stamp.ifPresent(s -> a.add("--backup",
             "--backup-dir=" + VersionLayout.backupDir(job.destination().target(), job.remoteDir(), s)));

@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Replicates a {@link ReplicationJob} with rsync: the passes {@link RsyncPlanner} lays out, run one after the other
  * through an {@link RsyncLauncher} (renamed paths first get a delta basis from {@link MoveBasis}), into one report.
+ * A basis pass that fails only costs bandwidth and does not change the outcome.
  * <ul>
  *   <li>One run at a time per replica tree (see {@link #replicate}).</li>
  *   <li>A run that loses a {@code --mkpath} race to another agent creating the same directory (EEXIST, exit 11)
@@ -128,65 +129,30 @@ public final class RsyncRunner implements Replicator {
             return ReplicationReport.failedToRun("cannot read the password of destination '" + dest.name() + "': "
                 + e.getMessage(), Duration.ofNanos(System.nanoTime() - start));
         }
-        List<Pass> passes = RsyncPlanner.plan(job, endpoint, versionStamp(job));
+        List<Pass> passes = RsyncPlanner.plan(job, endpoint, versionStamp(job), moveBasis.relocations(job));
         RsyncStats stats = RsyncStats.NONE;
-        Optional<MoveBasis.Farm> farm = renameFarm(job, endpoint, env, deadline);
-        if (farm.isPresent()) passes = MoveBasis.apply(farm.get(), passes);
         SyncOutcome outcome = SyncOutcome.OK;
         int exitCode = 0;
         List<String> errors = new ArrayList<>();
-        try {
-            for (Pass pass : passes) {
-                PassResult r = runPass(job, pass, env, deadline);
-                stats = stats.plus(r.stats);
-                if (r.error != null) errors.add(r.error);
-                if (r.outcome != SyncOutcome.OK) {
-                    exitCode = r.exitCode;
-                    outcome = worse(outcome, r.outcome);
-                }
-                if (r.outcome == SyncOutcome.FAILED) break;
+        for (Pass pass : passes) {
+            PassResult r = runPass(job, pass, env, deadline);
+            stats = stats.plus(r.stats);
+            if (pass.basis() && r.outcome != SyncOutcome.OK) {
+                // only bandwidth is lost: the passes after it transfer the same paths
+                log.info("command {} destination={}: a renamed path goes without its old copy as delta basis: {}",
+                    job.commandId(), job.destination().name(), r.error);
+                continue;
             }
-        } finally {
-            farm.ifPresent(f -> removeFarm(job, f, env, deadline));
+            if (r.error != null) errors.add(r.error);
+            if (r.outcome != SyncOutcome.OK) {
+                exitCode = r.exitCode;
+                outcome = worse(outcome, r.outcome);
+            }
+            if (r.outcome == SyncOutcome.FAILED) break;
         }
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         return new ReplicationReport(outcome, exitCode, stats, took,
             errors.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", errors)));
-    }
-
-    /** Uploads the link farm for renamed paths; empty when there is none or it could not be put in place. */
-    private Optional<MoveBasis.Farm> renameFarm(ReplicationJob job, RsyncEndpoint endpoint, Map<String, String> env,
-            long deadline) {
-        Optional<MoveBasis.Farm> farm;
-        try {
-            farm = moveBasis.prepare(job, endpoint);
-        } catch (IOException e) {
-            log.info("command {} destination={}: renamed paths go without a delta basis: {}", job.commandId(),
-                job.destination().name(), e.getMessage());
-            return Optional.empty();
-        }
-        if (farm.isEmpty()) return farm;
-        PassResult up = runPass(job, new Pass(farm.get().uploadArgs(), null), env, deadline);
-        if (up.outcome != SyncOutcome.OK) {
-            log.info("command {} destination={}: cannot place the rename link farm ({}); renamed paths go without a "
-                + "delta basis", job.commandId(), job.destination().name(), up.error);
-            MoveBasis.deleteLocal(farm.get().localDir());
-            return Optional.empty();
-        }
-        log.debug("command {} destination={}: {} renamed path(s) use their old copies as delta basis",
-            job.commandId(), job.destination().name(), farm.get().entries());
-        return farm;
-    }
-
-    private void removeFarm(ReplicationJob job, MoveBasis.Farm farm, Map<String, String> env, long deadline) {
-        PassResult r = runPass(job, new Pass(farm.removeArgs(), null), env,
-            Math.max(deadline, System.nanoTime() + job.destination().ioTimeout().toNanos()));
-        if (r.outcome != SyncOutcome.OK) {
-            log.warn("command {} destination={}: cannot remove the rename link farm {} on the destination ({}); it "
-                + "holds only symlinks and can be deleted by hand", job.commandId(), job.destination().name(),
-                farm.copyDestOptions(), r.error);
-        }
-        MoveBasis.deleteLocal(farm.localDir());
     }
 
     /** The version dir of a run starting now, when the destination keeps versions. */
@@ -200,7 +166,8 @@ public final class RsyncRunner implements Replicator {
     List<Pass> plan(ReplicationJob job) {
         return RsyncPlanner.plan(job, RsyncEndpoint.of(rsyncPath, job.destination()),
             job.destination().versions().keep()
-                ? Optional.of(VersionStamp.of(clock.instant(), job.commandId())) : Optional.empty());
+                ? Optional.of(VersionStamp.of(clock.instant(), job.commandId())) : Optional.empty(),
+            moveBasis.relocations(job));
     }
 
     private record PassResult(SyncOutcome outcome, int exitCode, RsyncStats stats, String error) {
@@ -208,8 +175,7 @@ public final class RsyncRunner implements Replicator {
 
     private PassResult runPass(ReplicationJob job, Pass pass, Map<String, String> env, long deadlineNanos) {
         if (closed) return new PassResult(SyncOutcome.FAILED, -1, RsyncStats.NONE, "agent is shutting down");
-        RsyncStdin stdin = pass.stdin() == null ? RsyncStdin.NONE
-            : new RsyncStdin.FileList(pass.stdin().stream().map(ListedPath::rawPath).toList());
+        RsyncStdin stdin = pass.stdin();
         RsyncResult r;
         try {
             r = launcher.run("rsync-" + job.commandId(), pass.args(), env, stdin,

@@ -66,6 +66,17 @@ public final class RsyncArgs {
     }
 
     /**
+     * Include rules come NUL-separated on stdin, and everything they do not include is excluded
+     * ({@code --from0 --include-from=- --exclude=*}); pair it with an {@link RsyncStdin.Selection}.
+     */
+    public RsyncArgs selectFromStdin() {
+        args.add("--from0");
+        args.add("--include-from=-");
+        args.add("--exclude=*");
+        return this;
+    }
+
+    /**
      * {@code --mkpath}: the destination's missing parent directories are created. It needs rsync &gt;= 3.2.3 on
      * both ends, which {@link RsyncVersion#check} makes sure of locally at start-up.
      */

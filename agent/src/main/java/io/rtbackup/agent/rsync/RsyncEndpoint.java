@@ -2,7 +2,9 @@ package io.rtbackup.agent.rsync;
 
 import io.rtbackup.agent.config.ExecConfig.DaemonTarget;
 import io.rtbackup.agent.config.ExecConfig.Destination;
+import io.rtbackup.agent.config.ExecConfig.LocalTarget;
 import io.rtbackup.agent.config.ExecConfig.Password;
+import io.rtbackup.agent.config.ExecConfig.Target;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -49,6 +51,24 @@ public record RsyncEndpoint(String rsyncPath, boolean daemon, Duration ioTimeout
         return daemon
             ? List.of("--no-motd", "--timeout=" + seconds, "--contimeout=" + seconds)
             : List.of("--no-motd", "--timeout=" + seconds);
+    }
+
+    /**
+     * The value of a directory-valued option ({@code --backup-dir}, {@code --copy-dest}) naming {@code relativeDir}
+     * under {@code target}: always absolute. For a daemon module rsync resolves an absolute path inside the
+     * module, with {@code use chroot = yes} (the module is the root) or without (rsync sanitizes it to the module);
+     * a relative {@code ../x} works only with chroot (without, the daemon strips the ".."), and a relative basis
+     * dir fails rsync's verification of every file delta'd against it on Debian 12's 3.2.7-1+deb12u6 (checked:
+     * "failed verification -- update discarded"; absolute works). For a local directory it is the absolute path.
+     */
+    public static String directoryOption(Target target, String relativeDir) {
+        String prefix = target instanceof DaemonTarget d ? "/" + (d.prefix().isEmpty() ? "" : d.prefix() + "/")
+            : withSlash(((LocalTarget) target).directory());
+        return prefix + relativeDir;
+    }
+
+    private static String withSlash(String dir) {
+        return dir.endsWith("/") ? dir : dir + "/";
     }
 
     /**

@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Runs rsync processes: one {@link #run} starts one process from an argument list (never a shell) with extra
  * environment entries, writes its {@link RsyncStdin} from a thread of its own (so a full pipe never blocks the
- * wait), collects stdout (up to a limit) and stderr (its beginning and its last lines) and waits for the exit
+ * wait), collects stdout (its beginning up to a limit, its end, and a count of deletion lines) and stderr (its beginning and its last lines) and waits for the exit
  * within a time limit. A process that outlives its limit, or whose waiting thread is interrupted, is killed with
  * every process it forked ({@link #killTree}); so are all running ones on {@link #close()}, after which no new
  * process starts. Safe for concurrent use.
@@ -34,6 +34,8 @@ public final class RsyncLauncher implements AutoCloseable {
     public static final int STDERR_TAIL_LINES = 8;
     /** For {@code stdoutLimit}: keep all of stdout (listings, which callers parse whole). */
     public static final int ALL_OUTPUT = Integer.MAX_VALUE;
+    /** Bytes of stdout always kept from its end. */
+    public static final int STDOUT_TAIL_BYTES = 16 * 1024;
     /** For {@code timeout}: no wall-clock limit (rsync's own {@code --timeout} still bounds inactivity). */
     public static final Duration NO_TIME_LIMIT = Duration.ofNanos(Long.MAX_VALUE);
     private static final Duration TERM_GRACE = Duration.ofSeconds(2);
@@ -53,7 +55,7 @@ public final class RsyncLauncher implements AutoCloseable {
      */
     public RsyncResult run(String label, List<String> args, Map<String, String> environment, RsyncStdin stdin,
             Duration timeout, int stdoutLimit) throws IOException {
-        if (closed) return new RsyncResult(Ending.INTERRUPTED, -1, new byte[0], "", List.of(), timeout);
+        if (closed) return new RsyncResult(Ending.INTERRUPTED, -1, new byte[0], new byte[0], 0, "", List.of(), timeout);
         long deadline = timeout.equals(NO_TIME_LIMIT) ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
         ProcessBuilder pb = new ProcessBuilder(args);
         pb.environment().putAll(environment);
@@ -61,9 +63,9 @@ public final class RsyncLauncher implements AutoCloseable {
         live.add(proc);
         try {
             if (closed) killTree(proc); // close() ran between the check above and add()
-            ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+            StdoutSink stdout = new StdoutSink(stdoutLimit);
             StderrSink stderr = new StderrSink();
-            Thread out = pump(label + "-out", () -> copyLimited(proc.getInputStream(), stdout, stdoutLimit));
+            Thread out = pump(label + "-out", () -> stdout.read(proc.getInputStream()));
             Thread err = pump(label + "-err", () -> stderr.read(proc.getErrorStream()));
             Thread in = pump(label + "-in", () -> feed(proc.getOutputStream(), stdin));
             Ending ending;
@@ -79,11 +81,7 @@ public final class RsyncLauncher implements AutoCloseable {
                 ending = Ending.INTERRUPTED;
             }
             int code = ending == Ending.EXITED ? proc.exitValue() : -1;
-            byte[] bytes;
-            synchronized (stdout) {
-                bytes = stdout.toByteArray();
-            }
-            return new RsyncResult(ending, code, bytes, stderr.head(), stderr.tail(), timeout);
+            return stdout.result(ending, code, stderr.head(), stderr.tail(), timeout);
         } finally {
             live.remove(proc);
         }
@@ -152,13 +150,53 @@ public final class RsyncLauncher implements AutoCloseable {
         }
     }
 
-    private static void copyLimited(InputStream in, ByteArrayOutputStream sink, int limit) throws IOException {
-        byte[] buf = new byte[8192];
-        int n;
-        while ((n = in.read(buf)) >= 0) {
-            synchronized (sink) {
-                if (sink.size() < limit) sink.write(buf, 0, Math.min(n, limit - sink.size()));
+    /**
+     * stdout's beginning (up to the caller's limit), its last {@value #STDOUT_TAIL_BYTES} bytes (where the
+     * {@code --stats} summary is, however long the output before it) and the number of lines that start with
+     * {@code "deleting "} ({@code --info=del1}: one per entry the receiver deleted), counted over all of it.
+     */
+    private static final class StdoutSink {
+        private static final byte[] DELETING = "deleting ".getBytes(StandardCharsets.US_ASCII);
+
+        private final int limit;
+        private final ByteArrayOutputStream head = new ByteArrayOutputStream();
+        private final byte[] tail = new byte[STDOUT_TAIL_BYTES];
+        private long total;
+        private long deletions;
+        /** Bytes of the current line matched against DELETING so far; -1 once it cannot match. */
+        private int matched;
+
+        StdoutSink(int limit) {
+            this.limit = limit;
+        }
+
+        void read(InputStream in) throws IOException {
+            byte[] buf = new byte[8192];
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                synchronized (this) {
+                    if (head.size() < limit) head.write(buf, 0, Math.min(n, limit - head.size()));
+                    for (int i = 0; i < n; i++) take(buf[i]);
+                }
             }
+        }
+
+        private void take(byte b) {
+            tail[(int) (total++ % tail.length)] = b;
+            if (b == '\n') {
+                matched = 0;
+            } else if (matched >= 0 && matched < DELETING.length) {
+                matched = b == DELETING[matched] ? matched + 1 : -1;
+                if (matched == DELETING.length) deletions++;
+            }
+        }
+
+        synchronized RsyncResult result(Ending ending, int code, String stderrHead, List<String> stderrTail,
+                Duration timeout) {
+            int kept = (int) Math.min(total, tail.length);
+            byte[] last = new byte[kept];
+            for (int i = 0; i < kept; i++) last[i] = tail[(int) ((total - kept + i) % tail.length)];
+            return new RsyncResult(ending, code, head.toByteArray(), last, deletions, stderrHead, stderrTail, timeout);
         }
     }
 

@@ -6,13 +6,15 @@ import java.util.List;
 
 /**
  * How one rsync process ended and what it printed. {@code exitCode} is rsync's exit code when it
- * {@link Ending#EXITED}, -1 otherwise. {@code stdout} is raw (up to the limit the caller set); {@code stderr} is its
+ * {@link Ending#EXITED}, -1 otherwise. {@code stdout} is raw (up to the limit the caller set), {@code stdoutTail} its
+ * last {@link RsyncLauncher#STDOUT_TAIL_BYTES} bytes, {@code deletionLines} how many of its lines start with
+ * {@code "deleting "} (names in them are escaped, see {@link RsyncEndpoint}); {@code stderr} is its
  * beginning (up to {@link RsyncLauncher#STDERR_HEAD_CHARS} characters, every byte one ISO-8859-1 character) and
  * {@code stderrTail} its last non-blank lines (up to {@link RsyncLauncher#STDERR_TAIL_LINES}), where rsync's
  * summary of a failure is.
  */
-public record RsyncResult(Ending ending, int exitCode, byte[] stdout, String stderr, List<String> stderrTail,
-        Duration timeout) {
+public record RsyncResult(Ending ending, int exitCode, byte[] stdout, byte[] stdoutTail, long deletionLines,
+        String stderr, List<String> stderrTail, Duration timeout) {
     /** Longest stderr excerpt in an error message, counted from its end. */
     static final int ERROR_MAX_CHARS = 2000;
 
@@ -40,9 +42,14 @@ public record RsyncResult(Ending ending, int exitCode, byte[] stdout, String std
         return new String(stdout, StandardCharsets.ISO_8859_1);
     }
 
-    /** The {@code --stats} summary in stdout (zeros for what is absent). */
+    /**
+     * The {@code --stats} summary at the end of stdout (zeros for what is absent), its deleted count corrected by
+     * the deletion lines of {@code --info=del1}: pushing to a daemon, rsync 3.2.7's client reports
+     * "Number of deleted files: 0" although the daemon deleted and the client printed each deletion.
+     */
     public RsyncStats stats() {
-        return RsyncStats.parse(stdoutText());
+        RsyncStats s = RsyncStats.parse(new String(stdoutTail, StandardCharsets.ISO_8859_1));
+        return s.filesDeleted() >= deletionLines ? s : s.withFilesDeleted(deletionLines);
     }
 
     /**

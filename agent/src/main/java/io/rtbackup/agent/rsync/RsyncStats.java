@@ -21,6 +21,10 @@ public record RsyncStats(long filesTransferred, long filesDeleted, long bytesSen
             find(LITERAL, stdout), find(MATCHED, stdout));
     }
 
+    public RsyncStats withFilesDeleted(long n) {
+        return new RsyncStats(filesTransferred, n, bytesSent, literalBytes, matchedBytes);
+    }
+
     public RsyncStats plus(RsyncStats o) {
         return new RsyncStats(filesTransferred + o.filesTransferred, filesDeleted + o.filesDeleted,
             bytesSent + o.bytesSent, literalBytes + o.literalBytes, matchedBytes + o.matchedBytes);

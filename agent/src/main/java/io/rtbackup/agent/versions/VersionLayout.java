@@ -1,8 +1,7 @@
 package io.rtbackup.agent.versions;
 
-import io.rtbackup.agent.config.ExecConfig.DaemonTarget;
-import io.rtbackup.agent.config.ExecConfig.LocalTarget;
 import io.rtbackup.agent.config.ExecConfig.Target;
+import io.rtbackup.agent.rsync.RsyncEndpoint;
 
 /**
  * Where a destination keeps versions. The mirror of a root is {@code <prefix>/<remoteDir>/} (remoteDir is
@@ -10,12 +9,9 @@ import io.rtbackup.agent.config.ExecConfig.Target;
  * {@code <prefix>/.rtb-versions/<remoteDir>/<stamp>/}, a sibling tree of the mirrors: a full sync's
  * {@code --delete} works inside the mirror and never reaches it, and reading the mirror never descends into it.
  *
- * <p>The {@code --backup-dir} argument is an absolute path: for a daemon module rsync resolves it inside the
- * module, whether the module runs with {@code use chroot = yes} (the module is the root) or without (rsync
- * sanitizes the path to the module), so {@code /<prefix>/.rtb-versions/...} lands in the module's prefix. A
- * relative {@code ../../.rtb-versions} would work only with chroot: without it the daemon strips the "..",
- * which would put the versions inside the mirror (checked against a real daemon in VersionsRsyncTest).
- * For a local directory the argument is that directory's absolute path.
+ * <p>The {@code --backup-dir} argument is an absolute path ({@link RsyncEndpoint#directoryOption}), so
+ * {@code /<prefix>/.rtb-versions/...} lands in the module's prefix (checked against a real daemon in
+ * VersionsRsyncTest).
  */
 public final class VersionLayout {
     /** The versions tree's name under the destination prefix. */
@@ -36,11 +32,6 @@ public final class VersionLayout {
 
     /** The value of {@code --backup-dir} for a sync into {@code remoteDir} stamped {@code stamp}. */
     public static String backupDir(Target target, String remoteDir, VersionStamp stamp) {
-        String rel = VERSIONS_DIR + "/" + remoteDir + "/" + stamp.name();
-        if (target instanceof DaemonTarget d) {
-            return "/" + (d.prefix().isEmpty() ? "" : d.prefix() + "/") + rel;
-        }
-        String dir = ((LocalTarget) target).directory();
-        return (dir.endsWith("/") ? dir : dir + "/") + rel;
+        return RsyncEndpoint.directoryOption(target, VERSIONS_DIR + "/" + remoteDir + "/" + stamp.name());
     }
 }

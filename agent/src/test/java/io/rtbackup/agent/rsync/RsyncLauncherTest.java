@@ -77,6 +77,19 @@ class RsyncLauncherTest {
     }
 
     @Test
+    void deletionLinesAndTheSummaryAreReadPastTheStdoutLimit() throws Exception {
+        // 3.2.7's client prints each deletion a daemon made but sums them up as 0; lines that merely contain
+        // "deleting " do not count
+        RsyncResult r = sh("i=0; while [ $i -lt 30000 ]; do echo \"deleting dir/f$i\"; i=$((i+1)); done; "
+            + "echo 'xdeleting no'; echo ' deleting no'; echo 'deletin'; printf '\\nNumber of deleted files: 0\\n"
+            + "Total bytes sent: 77\\n'", Duration.ofSeconds(30), 1000);
+        assertThat(r.stdout()).hasSize(1000);
+        assertThat(r.deletionLines()).isEqualTo(30000);
+        assertThat(r.stats().filesDeleted()).isEqualTo(30000);
+        assertThat(r.stats().bytesSent()).isEqualTo(77);
+    }
+
+    @Test
     void aProcessPastItsLimitIsKilledWithEverythingItForked() throws Exception {
         String marker = "rtb-launcher-test-" + System.nanoTime();
         RsyncResult r = sh("sleep 30 & sleep 31; echo " + marker, Duration.ofMillis(300), RsyncLauncher.ALL_OUTPUT);
