@@ -29,8 +29,7 @@ public final class Rtb {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = Rtb.class.getPackage().getImplementationVersion();
-            return new String[] {"rtb " + (v == null ? "development build" : v)};
+            return new String[] {BuildInfo.ofThisBuild().describe()};
         }
     }
 }

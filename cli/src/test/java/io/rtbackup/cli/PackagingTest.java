@@ -198,7 +198,7 @@ class PackagingTest {
 
     @Test
     void systemdUnitsRunRealSubcommandsWithTheirHardening() throws IOException {
-        for (String file : List.of("rtbackup-agent.service", "rtbackup-worker.service")) {
+        for (String file : List.of("rtbackup-agent.service", "rtbackup-worker.service", "rtbackup-broker.service")) {
             Map<String, List<String>> u = unit(file);
             assertThat(one(u, "ProtectSystem")).as(file).isEqualTo("strict");
             assertThat(one(u, "PrivateTmp")).as(file).isEqualTo("yes");
@@ -217,6 +217,29 @@ class PackagingTest {
         assertThat(one(worker, "DynamicUser")).isEqualTo("yes");
         assertThat(one(worker, "CapabilityBoundingSet")).isEmpty();
         assertThat(one(worker, "AmbientCapabilities")).isEmpty();
+    }
+
+    @Test
+    void brokerAndPerUserUpUnitsRunRealSubcommands() throws IOException {
+        Map<String, List<String>> broker = unit("rtbackup-broker.service");
+        ParseResult b = execStart(broker);
+        assertThat(b.commandSpec().name()).isEqualTo("broker");
+        String state = one(broker, "StateDirectory");
+        assertThat(b.matchedOptionValue("--state-dir", (Path) null)).hasToString("/var/lib/" + state);
+        assertThat(one(broker, "ReadWritePaths")).isEqualTo("/var/lib/" + state);
+        assertThat(one(broker, "DynamicUser")).isEqualTo("yes");
+        assertThat(one(broker, "CapabilityBoundingSet")).isEmpty();
+
+        // the user unit passes its arguments as an @file, which rtb (picocli) expands: the shipped example parses
+        Map<String, List<String>> up = unit("rtbackup-up.service");
+        List<String> argv = List.of(one(up, "ExecStart").split("\\s+"));
+        assertThat(argv.subList(0, 2)).containsExactly("/usr/bin/rtb", "up");
+        assertThat(argv.get(2)).isEqualTo("@" + one(up, "ConditionPathExists"));
+        ParseResult sub = parseRtb(List.of("up", "@" + REPO.resolve("examples/up.args")));
+        assertThat(sub.commandSpec().name()).isEqualTo("up");
+        List<Path> sources = sub.matchedOptionValue("--source", List.<Path>of());
+        assertThat(sources).isNotEmpty().allMatch(Path::isAbsolute);
+        assertThat(sub.matchedOptionValue("--dest", List.<String>of())).isNotEmpty();
     }
 
     @Test
