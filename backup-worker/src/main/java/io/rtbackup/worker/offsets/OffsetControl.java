@@ -197,6 +197,30 @@ public final class OffsetControl implements ConsumerRebalanceListener {
         forget(parts, "revoked");
     }
 
+    /**
+     * After a failure that may have left consumed events unaccounted for (records polled but never handed on):
+     * commits what is done, forgets every assigned partition's outstanding work as a revocation would, and seeks
+     * each back to its committed offset, so what was not done is read again. Throws if Kafka cannot be asked.
+     */
+    public void rewindAssigned(String why) {
+        Set<TopicPartition> parts = consumer.assignment();
+        if (parts.isEmpty()) return;
+        commitNow(parts);
+        forget(parts, why);
+        Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(parts, COMMIT_TIMEOUT);
+        List<TopicPartition> noOffset = new ArrayList<>();
+        for (TopicPartition tp : parts) {
+            OffsetAndMetadata c = committed.get(tp);
+            if (c == null) {
+                noOffset.add(tp);
+            } else {
+                consumer.seek(tp, c.offset());
+                lastCommitted.put(tp.partition(), c.offset());
+            }
+        }
+        startFromBeginning(noOffset, NO_OFFSET);
+    }
+
     @Override
     public void onPartitionsLost(Collection<TopicPartition> parts) {
         if (!parts.isEmpty()) forget(parts, "lost");

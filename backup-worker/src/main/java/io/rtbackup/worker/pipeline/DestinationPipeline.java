@@ -154,9 +154,12 @@ public final class DestinationPipeline implements Runnable {
                     fenced = true;
                     running = false;
                 } catch (RuntimeException e) {
-                    // Keep going: a broker hiccup or one bad interaction must not stop replication for good.
-                    log.error("destination {}: pipeline iteration failed, continuing in 1 s: {}", name, e.toString(), e);
+                    // Records polled in the failed round may never have reached the tracker: read every assigned
+                    // partition again from its last commit (a failure of that ends the pipeline, i.e. the process).
+                    log.error("destination {}: pipeline round failed; replaying from the last committed offsets in 1 s: "
+                        + "{}", name, e.toString(), e);
                     sleepQuietly(1000);
+                    offsets.rewindAssigned("replayed after a failed round");
                 }
             }
         } finally {

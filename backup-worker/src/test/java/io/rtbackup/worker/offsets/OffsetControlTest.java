@@ -187,6 +187,27 @@ class OffsetControlTest {
     }
 
     @Test
+    void aRewindCommitsWhatIsDoneAndReadsTheRestAgain() {
+        assignCommittedAtZero(P0, P1);
+        consume(P0, 0, 4);
+        consume(P1, 0, 2);
+        offsets.done(0, 0);
+        offsets.done(0, 1);
+        // records 3..4 of P0 and all of P1 were polled but (say) never handed on before the round failed
+
+        offsets.rewindAssigned("test");
+
+        assertThat(committed(P0)).as("what was done is kept").isEqualTo(2L);
+        assertThat(gone).containsExactly(Set.of(0, 1));
+        assertThat(consumer.position(P0)).as("the rest is read again").isEqualTo(2L);
+        assertThat(consumer.position(P1)).isEqualTo(0L);
+        consume(P0, 2, 4);
+        for (long o = 2; o <= 4; o++) offsets.done(0, o);
+        offsets.commitAssigned();
+        assertThat(committed(P0)).isEqualTo(5L);
+    }
+
+    @Test
     void lostPartitionsAreForgottenWithoutACommit() {
         assignCommittedAtZero(P0);
         consume(P0, 0, 1);
