@@ -44,9 +44,8 @@ import org.slf4j.LoggerFactory;
  * quarantined. A result for a command that is not out (late after a timeout, or a duplicate) means nothing.
  *
  * <p>Lifecycle of a batch: {@link #first} (or, for a parked batch or a retry, {@link #takeDueRetry}) gives the next
- * attempt, {@link #sent} records
- * the command, one of {@link #onResult}, {@link #onSendFailed}, {@link #expire} ends it. A batch is the ledger's
- * until a {@link Verdict.Synced} or {@link Verdict.GiveUp}.
+ * attempt, {@link #sent} records the command, one of {@link #onResult}, {@link #onSendFailed}, {@link #expire} ends
+ * it. A batch is the ledger's until a {@link Verdict.Synced} or {@link Verdict.GiveUp}.
  *
  * <p>Single-threaded (the pipeline thread); time comes from the injected monotonic clock.
  */
