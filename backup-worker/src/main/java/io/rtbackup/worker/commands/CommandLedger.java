@@ -3,9 +3,11 @@ package io.rtbackup.worker.commands;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.retry.Retry;
 import io.rtbackup.schema.SyncCommand;
+import io.rtbackup.schema.SyncOutcome;
 import io.rtbackup.schema.SyncResult;
 import io.rtbackup.worker.coalesce.Batch;
 import io.rtbackup.worker.resilience.DestinationGuard;
+import io.rtbackup.worker.resilience.HostQuarantine;
 import io.rtbackup.worker.transport.DeadLetter;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,8 +16,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.PriorityQueue;
+import java.util.TreeSet;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,15 +31,21 @@ import org.slf4j.LoggerFactory;
  *       the retry policy's attempts are used.</li>
  *   <li>REJECTED by the agent: given up at once (retrying cannot help).</li>
  *   <li>FAILED, no result within the timeout (full syncs get a longer one), or not delivered to Kafka: never given up,
- *       as the batch's events would be lost; retried with backoff, then every max backoff until it succeeds (the
- *       breaker, not the retry count, limits how hard a dead destination is tried).</li>
+ *       as the batch's events would be lost; retried until it succeeds.</li>
  * </ul>
- * The {@link DestinationGuard} is told each outcome (breaker, bulkhead) and admits each retry. A result for a command
- * that is not out (late after a timeout, or a duplicate) means nothing.
+ * Each failure counts against whoever it belongs to ({@link FailureOwner}). The destination's (a FAILED result
+ * with a destination exit code) goes to the {@link DestinationGuard}'s breaker and the batch backs off on its own
+ * retry policy, then every max backoff (the breaker, not the retry count, limits how hard a dead destination is
+ * tried). The host's (no result in time, a host-side FAILED) quarantines the host ({@link HostQuarantine}): its slot
+ * is released, the breaker is not told, and its batches wait for the host's backoff, one command of the host at a
+ * time. A host never holds more than {@link DestinationGuard#perHostSlots()} of the destination's slots: a host
+ * that stops answering holds at most that many until their results time out. Batches beyond that wait here
+ * ("parked") until the host's turn. While the breaker is half-open, the probe is a batch of a host that is not
+ * quarantined. A result for a command that is not out (late after a timeout, or a duplicate) means nothing.
  *
- * <p>Lifecycle of a batch: {@link #first} (or {@link #takeDueRetry}) gives the next attempt, {@link #sent} records
- * the command, one of {@link #onResult}, {@link #onSendFailed}, {@link #expire} ends it. A batch is the ledger's
- * until a {@link Verdict.Synced} or {@link Verdict.GiveUp}.
+ * <p>Lifecycle of a batch: {@link #first} (or, for a parked batch or a retry, {@link #takeDueRetry}) gives the next
+ * attempt, {@link #sent} records the command, one of {@link #onResult}, {@link #onSendFailed}, {@link #expire} ends
+ * it. A batch is the ledger's until a {@link Verdict.Synced} or {@link Verdict.GiveUp}.
  *
  * <p>Single-threaded (the pipeline thread); time comes from the injected monotonic clock.
  */
@@ -60,46 +69,89 @@ public final class CommandLedger {
     private record Out(Attempt attempt, long deadlineNs) {
     }
 
-    /** @param destinationDown the wait is for the destination to answer again (not a source-side partial) */
-    private record Wait(Batch batch, int attempt, long dueNs, boolean destinationDown) {
+    /** What a waiting batch waits for. */
+    private enum Cause {
+        /** The destination to answer again: brought forward when it does. */
+        DESTINATION,
+        /** Its host to answer again (quarantine): brought forward when it does. */
+        HOST,
+        /** Its own backoff after a source-side partial. */
+        PARTIAL,
+        /** A free slot among its host's share (a new batch): due at once, goes when the host may send. */
+        HOST_SHARE
+    }
+
+    private record Wait(Batch batch, int attempt, long dueNs, Cause cause, long seq) {
+        String host() {
+            return batch.key().host();
+        }
     }
 
     private final String destination;
     private final DestinationGuard guard;
+    private final HostQuarantine quarantine;
     private final long resultTimeoutNs;
     private final long fullSyncResultTimeoutNs;
     private final LongSupplier nanos;
     private final Map<String, Out> out = new HashMap<>();
-    private final PriorityQueue<Wait> waits = new PriorityQueue<>(Comparator.comparingLong(Wait::dueNs));
+    private final Map<String, Integer> outPerHost = new HashMap<>();
+    private final TreeSet<Wait> waits = new TreeSet<>(Comparator.comparingLong(Wait::dueNs).thenComparingLong(Wait::seq));
     private final Map<Long, Backoff> backoffs = new HashMap<>();
+    private long waitSeq;
 
-    public CommandLedger(String destination, DestinationGuard guard, Duration resultTimeout,
+    public CommandLedger(String destination, DestinationGuard guard, HostQuarantine quarantine, Duration resultTimeout,
                          Duration fullSyncResultTimeout, LongSupplier nanoClock) {
         this.destination = destination;
         this.guard = guard;
+        this.quarantine = quarantine;
         this.resultTimeoutNs = resultTimeout.toNanos();
         this.fullSyncResultTimeoutNs = fullSyncResultTimeout.toNanos();
         this.nanos = nanoClock;
     }
 
-    /** A new batch, already admitted by the guard: its first attempt. */
-    public Next first(Batch batch) {
+    /**
+     * A new batch, already admitted by the guard: its first attempt, or empty when its host is quarantined or
+     * holds its share of the slots. The batch is then parked here (the guard's permit is given back) and goes out
+     * through {@link #takeDueRetry} when its host may send again.
+     */
+    public Optional<Next> first(Batch batch) {
         backoffs.put(batch.id(), new Backoff(guard.newRetryContext()));
-        return new Next(batch, 1);
+        String host = batch.key().host();
+        if (hostMaySend(host, nanos.getAsLong())) return Optional.of(new Next(batch, 1));
+        guard.neutral();
+        log.debug("destination {}: {} waits for its host {} ({})", destination, batch, host,
+            quarantine.isQuarantined(host) ? "quarantined" : "holds its share of the slots");
+        waits.add(new Wait(batch, 1, nanos.getAsLong(), Cause.HOST_SHARE, waitSeq++));
+        return Optional.empty();
     }
 
     /**
-     * The oldest waiting retry, if it is due and the guard admits it. While the breaker is half-open, the oldest one
-     * is due at once: it is the probe the breaker asks for, rather than waiting for its own (maybe long) backoff.
+     * The earliest waiting batch that is due, whose host may send and that the guard admits. While the breaker is
+     * half-open, the earliest one of a host that is not quarantined is due at once: it is the probe the breaker
+     * asks for, rather than waiting for its own (maybe long) backoff. A batch of a quarantined host (which may be
+     * down, and would only make the probe time out) is the probe only when no other host's batch waits, so a
+     * destination serving that host alone still gets probed.
      */
     public Optional<Next> takeDueRetry() {
-        Wait w = waits.peek();
-        if (w == null) return Optional.empty();
+        if (waits.isEmpty()) return Optional.empty();
+        long now = nanos.getAsLong();
         boolean probing = guard.breakerState() == CircuitBreaker.State.HALF_OPEN;
-        if (w.dueNs() > nanos.getAsLong() && !probing) return Optional.empty();
-        if (!guard.tryAdmit()) return Optional.empty();
-        waits.poll();
-        return Optional.of(new Next(w.batch(), w.attempt()));
+        Wait pick = null;
+        Wait quarantinedProbe = null;
+        for (Wait w : waits) {
+            boolean live = !quarantine.isQuarantined(w.host());
+            if (!probing && w.dueNs() > now) break;
+            if (!hostMaySend(w.host(), now)) continue;
+            if (!probing || live) {
+                pick = w;
+                break;
+            }
+            if (quarantinedProbe == null && w.dueNs() <= now) quarantinedProbe = w;
+        }
+        if (pick == null && !hasLiveHostWait()) pick = quarantinedProbe;
+        if (pick == null || !guard.tryAdmit()) return Optional.empty();
+        waits.remove(pick);
+        return Optional.of(new Next(pick.batch(), pick.attempt()));
     }
 
     /** The command of {@code next} was handed to the producer; its result is due within the result timeout. */
@@ -108,12 +160,13 @@ public final class CommandLedger {
         Attempt a = new Attempt(command.getCommandId(), next.batch(), next.attempt(), command, now);
         long timeout = next.batch().fullSync() ? fullSyncResultTimeoutNs : resultTimeoutNs;
         out.put(a.commandId(), new Out(a, now + timeout));
+        outPerHost.merge(next.batch().key().host(), 1, Integer::sum);
         return a;
     }
 
     /** What a result means; empty when its command is not out. */
     public Optional<Verdict> onResult(SyncResult r) {
-        Out o = out.remove(r.getCommandId());
+        Out o = takeOut(r.getCommandId());
         if (o == null) {
             log.debug("destination {}: result for command {} that is not in flight (late after a timeout, or a "
                 + "duplicate); ignored", destination, r.getCommandId());
@@ -122,6 +175,13 @@ public final class CommandLedger {
         Attempt a = o.attempt();
         Backoff b = backoffs.get(a.batch().id());
         String reason = r.getError() != null ? r.getError() : "rsync exit code " + r.getExitCode();
+        String host = a.batch().key().host();
+        if (r.getOutcome() == SyncOutcome.FAILED && FailureOwner.of(r) == FailureOwner.HOST) {
+            guard.neutral();
+            return Optional.of(hostFailed(a, "failed", "failed on host " + host + " (" + reason + ")"));
+        }
+        // Any other answer shows the host working.
+        if (quarantine.answered(host)) retryNowWhatWaitsForTheHost(host);
         switch (r.getOutcome()) {
             case OK -> {
                 guard.succeeded(r.getDurationMs());
@@ -138,7 +198,7 @@ public final class CommandLedger {
                     return Optional.of(giveUp(a, "partial", DeadLetter.KIND_PARTIAL_COMMAND,
                         "still partial after " + a.number() + " attempt(s): " + reason, r));
                 }
-                return Optional.of(retryLater(a, "partial", delay, "partial (" + reason + ")", false));
+                return Optional.of(retryLater(a, "partial", delay, "partial (" + reason + ")", Cause.PARTIAL));
             }
             case REJECTED -> {
                 guard.neutral();
@@ -154,13 +214,16 @@ public final class CommandLedger {
 
     /** The producer could not deliver the command ({@code why}, for messages); empty when it is not out. */
     public Optional<Verdict> onSendFailed(String commandId, String why) {
-        Out o = out.remove(commandId);
+        Out o = takeOut(commandId);
         if (o == null) return Optional.empty();
         guard.neutral();
         return Optional.of(failed(o.attempt(), "send_failed", why));
     }
 
-    /** Ends every attempt whose result is overdue (the agent is down, or the result was lost). */
+    /**
+     * Ends every attempt whose result is overdue: the host is down, stopped or cut off (or the result was lost).
+     * That is the host's failure, never the destination's: a destination that fails still lets agents answer.
+     */
     public List<Verdict> expire() {
         if (out.isEmpty()) return List.of();
         long now = nanos.getAsLong();
@@ -168,11 +231,11 @@ public final class CommandLedger {
         for (Out o : out.values()) if (o.deadlineNs() <= now) expired.add(o);
         List<Verdict> verdicts = new ArrayList<>();
         for (Out o : expired) {
-            out.remove(o.attempt().commandId());
+            takeOut(o.attempt().commandId());
             long waitedMs = (now - o.attempt().issuedNs()) / 1_000_000;
-            guard.destinationFailed(waitedMs, "no result");
-            verdicts.add(failed(o.attempt(), "timeout", "no result within " + waitedMs
-                + " ms (agent down or result lost)"));
+            guard.neutral();
+            verdicts.add(hostFailed(o.attempt(), "timeout", "no result within " + waitedMs
+                + " ms (host " + o.attempt().batch().key().host() + " down or cut off, or the result was lost)"));
         }
         return verdicts;
     }
@@ -192,10 +255,64 @@ public final class CommandLedger {
         return out.isEmpty() && waits.isEmpty();
     }
 
-    /** When the earliest retry is due, on the injected clock; {@code Long.MAX_VALUE} when none waits. */
+    /**
+     * When the earliest waiting batch may go, on the injected clock; {@code Long.MAX_VALUE} when none waits or every
+     * waiting one waits for a command of its host to end (a result, which wakes the pipeline anyway).
+     */
     public long nextRetryDueNs() {
-        Wait w = waits.peek();
-        return w == null ? Long.MAX_VALUE : w.dueNs();
+        long earliest = Long.MAX_VALUE;
+        for (Wait w : waits) {
+            if (w.dueNs() >= earliest) break;
+            String host = w.host();
+            int hostOut = outPerHost.getOrDefault(host, 0);
+            if (quarantine.isQuarantined(host)) {
+                if (hostOut == 0) earliest = Math.min(earliest, Math.max(w.dueNs(), quarantine.releaseAtNs(host)));
+            } else if (hostOut < guard.perHostSlots()) {
+                earliest = w.dueNs();
+            }
+        }
+        return earliest;
+    }
+
+    /**
+     * Work of a host that is not quarantined is out or waiting: while the breaker is half-open, there is something
+     * to probe with (or a probe is out) without reading on.
+     */
+    public boolean hasLiveHostWork() {
+        for (Out o : out.values()) if (!quarantine.isQuarantined(o.attempt().batch().key().host())) return true;
+        return hasLiveHostWait();
+    }
+
+    private boolean hasLiveHostWait() {
+        for (Wait w : waits) if (!quarantine.isQuarantined(w.host())) return true;
+        return false;
+    }
+
+    /** The hosts quarantined now, for the status and the metrics. */
+    public List<HostQuarantine.Quarantined> quarantinedHosts() {
+        return quarantine.snapshot();
+    }
+
+    /**
+     * A host not quarantined may have up to its share of the slots out; a quarantined one a single command, once its
+     * backoff is over.
+     */
+    private boolean hostMaySend(String host, long now) {
+        int hostOut = outPerHost.getOrDefault(host, 0);
+        if (quarantine.isQuarantined(host)) return hostOut == 0 && quarantine.releaseAtNs(host) <= now;
+        return hostOut < guard.perHostSlots();
+    }
+
+    private Out takeOut(String commandId) {
+        Out o = out.remove(commandId);
+        if (o != null) outPerHost.computeIfPresent(o.attempt().batch().key().host(), (h, n) -> n == 1 ? null : n - 1);
+        return o;
+    }
+
+    /** A failure of the batch's host: the host backs off, the batch waits for it (never given up). */
+    private Verdict hostFailed(Attempt a, String outcome, String why) {
+        long delay = quarantine.failed(a.batch().key().host(), a.issuedNs(), why);
+        return retryLater(a, outcome, delay, why, Cause.HOST);
     }
 
     /** A failure that must not lose the batch: retried with backoff as long as it fails (the breaker limits it). */
@@ -211,13 +328,13 @@ public final class CommandLedger {
             b.exhausted = true;
             delay = guard.maxBackoffMs();
         }
-        return retryLater(a, outcome, delay, why, true);
+        return retryLater(a, outcome, delay, why, Cause.DESTINATION);
     }
 
-    private Verdict retryLater(Attempt a, String outcome, long delayMs, String why, boolean destinationDown) {
+    private Verdict retryLater(Attempt a, String outcome, long delayMs, String why, Cause cause) {
         log.info("destination {}: command {} ({}, attempt {}) {}; retrying in {} ms", destination, a.commandId(),
             a.batch(), a.number(), why, delayMs);
-        waits.add(new Wait(a.batch(), a.number() + 1, nanos.getAsLong() + delayMs * 1_000_000L, destinationDown));
+        waits.add(new Wait(a.batch(), a.number() + 1, nanos.getAsLong() + delayMs * 1_000_000L, cause, waitSeq++));
         return new Verdict.RetryLater(a, outcome, why, delayMs);
     }
 
@@ -231,12 +348,25 @@ public final class CommandLedger {
      * (exponential, up to retry.max-backoff-ms) wait; a returning destination then catches up at once.
      */
     private void retryNowWhatWaitsForTheDestination() {
+        bringForward(w -> w.cause() == Cause.DESTINATION);
+    }
+
+    /** The host answered again: its batches that waited for it go out now. */
+    private void retryNowWhatWaitsForTheHost(String host) {
+        bringForward(w -> w.cause() == Cause.HOST && w.host().equals(host));
+    }
+
+    private void bringForward(Predicate<Wait> which) {
         if (waits.isEmpty()) return;
         long now = nanos.getAsLong();
-        List<Wait> waiting = new ArrayList<>(waits);
-        waits.clear();
-        for (Wait w : waiting) {
-            waits.add(w.destinationDown() && w.dueNs() > now ? new Wait(w.batch(), w.attempt(), now, true) : w);
+        List<Wait> moved = new ArrayList<>();
+        for (var it = waits.iterator(); it.hasNext(); ) {
+            Wait w = it.next();
+            if (w.dueNs() > now && which.test(w)) {
+                it.remove();
+                moved.add(w);
+            }
         }
+        for (Wait w : moved) waits.add(new Wait(w.batch(), w.attempt(), now, w.cause(), w.seq()));
     }
 }

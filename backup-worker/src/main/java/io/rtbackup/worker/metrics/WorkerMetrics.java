@@ -37,6 +37,7 @@ public final class WorkerMetrics implements AutoCloseable {
     public final Gauge pendingPaths;
     public final Gauge inFlightCommands;
     public final Gauge paused;
+    public final Gauge hostQuarantined;
 
     public WorkerMetrics(PrometheusRegistry registry) {
         this.registry = registry;
@@ -86,6 +87,10 @@ public final class WorkerMetrics implements AutoCloseable {
         paused = add(Gauge.builder().name("rtb_worker_consumer_paused")
             .help("1 while the destination's consumer is paused (breaker open or too much pending)")
             .labelNames("destination").build());
+        hostQuarantined = add(Gauge.builder().name("rtb_worker_host_quarantined")
+            .help("1 while a source host's commands to the destination wait out its backoff (it did not answer, or "
+                + "failed on its side); the series goes away when it answers again")
+            .labelNames("destination", "host").build());
     }
 
     private <T extends Collector> T add(T metric) {

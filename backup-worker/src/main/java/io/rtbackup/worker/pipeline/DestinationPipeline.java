@@ -19,10 +19,12 @@ import io.rtbackup.worker.metrics.WorkerMetrics;
 import io.rtbackup.worker.offsets.EventRef;
 import io.rtbackup.worker.offsets.OffsetControl;
 import io.rtbackup.worker.resilience.DestinationGuard;
+import io.rtbackup.worker.resilience.HostQuarantine;
 import io.rtbackup.worker.route.DestinationRoutes;
 import io.rtbackup.worker.transport.CommandSink;
 import io.rtbackup.worker.transport.DeadLetterSink;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -84,6 +86,8 @@ public final class DestinationPipeline implements Runnable {
     private long lagEvents;
     private long holdSinceNs = -1;
     private long lastGaugeNs;
+    /** Hosts the quarantine gauge shows now, so their series go away when they answer again. */
+    private Set<String> quarantineGauged = Set.of();
 
     /** @param consumer created with {@code auto.offset.reset=none} and auto-commit off (see {@link OffsetControl}) */
     public DestinationPipeline(WorkerConfig config, DestinationConfig destination, Topics topics,
@@ -102,10 +106,11 @@ public final class DestinationPipeline implements Runnable {
         this.offsets = new OffsetControl(name, consumer, config.commitInterval(), metrics, nanoClock,
             gone -> coalescer.dropPartitions(gone::contains));
         this.deadLetters = new DeadLetters(name, topics.dlq(), deadLetterSink, metrics, nanoClock, offsets::done);
-        this.ledger = new CommandLedger(name, guard, config.resultTimeout(), config.fullSyncResultTimeout(), nanoClock);
+        this.ledger = new CommandLedger(name, guard, new HostQuarantine(name, config.retry(), nanoClock),
+            config.resultTimeout(), config.fullSyncResultTimeout(), nanoClock);
         this.intake = new EventIntake(name, routes, offsets, coalescer, replicated, deadLetters, metrics);
         this.reports = new BatchReports(name, metrics, listener);
-        this.status = new PipelineStatus(name, false, guard.breakerState().name(), false, 0, 0, 0, 0, 0);
+        this.status = new PipelineStatus(name, false, guard.breakerState().name(), false, 0, 0, 0, 0, 0, List.of());
         metrics.breakerState.labelValues(name).set(0);
     }
 
@@ -260,7 +265,7 @@ public final class DestinationPipeline implements Runnable {
                 return ok;
             });
             if (b.isEmpty()) break;
-            send(ledger.first(b.get()));
+            ledger.first(b.get()).ifPresent(this::send);
         }
         issueBlocked = denied[0];
     }
@@ -337,8 +342,9 @@ public final class DestinationPipeline implements Runnable {
         if (s == CircuitBreaker.State.OPEN || s == CircuitBreaker.State.FORCED_OPEN) {
             return "circuit breaker open (destination failing); probing after " + config.breaker().openWait().toMillis() + " ms";
         }
-        // Half-open: probe with the work at hand; only read more when there is nothing to probe with.
-        if (s == CircuitBreaker.State.HALF_OPEN && (!ledger.isEmpty() || coalescer.pendingCount() > 0)) {
+        // Half-open: probe with the work at hand; only read more when there is nothing to probe with. Work of a
+        // quarantined host is no probe (its host may be down), so it does not hold the reading back.
+        if (s == CircuitBreaker.State.HALF_OPEN && (ledger.hasLiveHostWork() || coalescer.pendingCount() > 0)) {
             return "circuit breaker half-open (probing)";
         }
         if (coalescer.pendingCount() >= config.coalesce().maxPendingPaths()) {
@@ -363,8 +369,16 @@ public final class DestinationPipeline implements Runnable {
         metrics.pendingPaths.labelValues(name).set(coalescer.pendingCount());
         metrics.inFlightCommands.labelValues(name).set(ledger.inFlight() + ledger.waitingForRetry());
         metrics.paused.labelValues(name).set(paused ? 1 : 0);
+        List<HostQuarantine.Quarantined> quarantined = ledger.quarantinedHosts();
+        Set<String> hosts = new HashSet<>();
+        for (HostQuarantine.Quarantined q : quarantined) {
+            hosts.add(q.host());
+            metrics.hostQuarantined.labelValues(name, q.host()).set(1);
+        }
+        for (String h : quarantineGauged) if (!hosts.contains(h)) metrics.hostQuarantined.remove(name, h);
+        quarantineGauged = hosts;
         status = new PipelineStatus(name, ready, s.name(), paused, coalescer.pendingCount(), ledger.inFlight(),
-            ledger.waitingForRetry(), unreplicated, consumer.assignment().size());
+            ledger.waitingForRetry(), unreplicated, consumer.assignment().size(), quarantined);
     }
 
     private static void sleepQuietly(long ms) {

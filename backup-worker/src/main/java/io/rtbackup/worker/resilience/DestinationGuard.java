@@ -16,13 +16,15 @@ import java.util.function.LongSupplier;
 /**
  * The resilience4j parts of one destination. Commands are asynchronous (a result arrives on a topic much later),
  * so the parts are driven by hand: {@link #tryAdmit()} before a command goes out, one of the outcome methods when
- * its result (or timeout) arrives, and retry delays from a {@link Retry.AsyncContext} per batch.
+ * its result (or timeout) arrives, and retry delays from a {@link Retry.AsyncContext} per batch. Only what the
+ * destination does reaches the breaker; failures of a source host are not its business (see {@link HostQuarantine}).
  */
 public final class DestinationGuard {
     private final Bulkhead bulkhead;
     private final CircuitBreaker breaker;
     private final Retry retry;
     private final long maxBackoffMs;
+    private final int perHostSlots;
     private final long openWaitNs;
     private final LongSupplier clock;
     private volatile long openedAtNs;
@@ -49,6 +51,7 @@ public final class DestinationGuard {
             .retryExceptions(Exception.class)
             .build());
         this.maxBackoffMs = retrySettings.maxBackoff().toMillis();
+        this.perHostSlots = Math.max(1, (maxConcurrent + 1) / 2);
         this.openWaitNs = breakerSettings.openWait().toNanos();
         this.clock = nanoClock;
         breaker.getEventPublisher().onStateTransition(e -> {
@@ -83,13 +86,16 @@ public final class DestinationGuard {
         breaker.onSuccess(durationMs, TimeUnit.MILLISECONDS);
     }
 
-    /** The destination failed (FAILED result, no result in time). Counts towards opening the breaker. */
+    /** The destination failed (a FAILED result that is the destination's). Counts towards opening the breaker. */
     public void destinationFailed(long durationMs, String reason) {
         bulkhead.onComplete();
         breaker.onError(durationMs, TimeUnit.MILLISECONDS, new DestinationFailure(reason));
     }
 
-    /** The command said nothing about the destination (rejected by the agent, not delivered to Kafka). */
+    /**
+     * The command said nothing about the destination (rejected by the agent, not delivered to Kafka, failed on the
+     * source host, no result in time), or was admitted and not sent: frees its slot and permission.
+     */
     public void neutral() {
         bulkhead.onComplete();
         breaker.releasePermission();
@@ -101,6 +107,14 @@ public final class DestinationGuard {
 
     public long maxBackoffMs() {
         return maxBackoffMs;
+    }
+
+    /**
+     * How many of the slots one source host may hold at once: half (rounded up), so a host that stops answering
+     * leaves the other half to the others until its commands time out.
+     */
+    public int perHostSlots() {
+        return perHostSlots;
     }
 
     public CircuitBreaker.State breakerState() {

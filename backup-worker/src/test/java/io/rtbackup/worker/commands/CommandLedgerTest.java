@@ -14,6 +14,7 @@ import io.rtbackup.worker.config.CoalesceSettings;
 import io.rtbackup.worker.config.RetrySettings;
 import io.rtbackup.worker.offsets.EventRef;
 import io.rtbackup.worker.resilience.DestinationGuard;
+import io.rtbackup.worker.resilience.HostQuarantine;
 import io.rtbackup.worker.route.RootKey;
 import io.rtbackup.worker.transport.DeadLetter;
 import java.nio.charset.StandardCharsets;
@@ -43,7 +44,8 @@ class CommandLedgerTest {
     private long offset;
 
     private CommandLedger ledger() {
-        return new CommandLedger("d", guard, Duration.ofSeconds(5), Duration.ofSeconds(60), now::get);
+        return new CommandLedger("d", guard, new HostQuarantine("d", RETRY, now::get), Duration.ofSeconds(5),
+            Duration.ofSeconds(60), now::get);
     }
 
     /** A batch of one path of its own root, admitted by the guard like the pipeline does. */
@@ -86,7 +88,7 @@ class CommandLedgerTest {
     @Test
     void okSyncsTheBatchAndALateDuplicateMeansNothing() {
         Batch b = batch("r");
-        CommandLedger.Next first = ledger.first(b);
+        CommandLedger.Next first = ledger.first(b).orElseThrow();
         assertThat(first.attempt()).isEqualTo(1);
         Attempt a = send(first);
         assertThat(a.command().getAttempt()).isEqualTo(1);
@@ -105,7 +107,7 @@ class CommandLedgerTest {
 
     @Test
     void aFailingDestinationIsRetriedWithBackoffAndNeverGivenUp() {
-        Attempt a = send(ledger.first(batch("r")));
+        Attempt a = send(ledger.first(batch("r")).orElseThrow());
         long[] expectedDelays = {200, 400, 1000, 1000, 1000};
         for (int i = 0; i < expectedDelays.length; i++) {
             Verdict v = ledger.onResult(result(a, SyncOutcome.FAILED, "connection refused")).orElseThrow();
@@ -132,7 +134,7 @@ class CommandLedgerTest {
 
     @Test
     void aPartialSyncIsRetriedThenGivenUpToTheDlq() {
-        Attempt a = send(ledger.first(batch("r")));
+        Attempt a = send(ledger.first(batch("r")).orElseThrow());
         for (int attempt = 1; attempt < RETRY.maxAttempts(); attempt++) {
             Verdict v = ledger.onResult(result(a, SyncOutcome.PARTIAL, "Permission denied")).orElseThrow();
             assertThat(v).isInstanceOf(Verdict.RetryLater.class);
@@ -151,7 +153,7 @@ class CommandLedgerTest {
 
     @Test
     void aRejectedCommandIsGivenUpAtOnce() {
-        Attempt a = send(ledger.first(batch("r")));
+        Attempt a = send(ledger.first(batch("r")).orElseThrow());
         Verdict v = ledger.onResult(result(a, SyncOutcome.REJECTED, "unknown root 'r'")).orElseThrow();
         assertThat(v).isInstanceOf(Verdict.GiveUp.class);
         Verdict.GiveUp g = (Verdict.GiveUp) v;
@@ -163,8 +165,8 @@ class CommandLedgerTest {
 
     @Test
     void aMissingResultTimesOutAndIsRetriedAndItsLateResultIsIgnored() {
-        Attempt paths = send(ledger.first(batch("r1")));
-        Attempt full = send(ledger.first(fullSyncBatch("r2")));
+        Attempt paths = send(ledger.first(batch("r1")).orElseThrow());
+        Attempt full = send(ledger.first(fullSyncBatch("r2")).orElseThrow());
         advance(4_999);
         assertThat(ledger.expire()).isEmpty();
         advance(1);
@@ -184,7 +186,7 @@ class CommandLedgerTest {
 
     @Test
     void aCommandKafkaDidNotTakeIsRetried() {
-        Attempt a = send(ledger.first(batch("r")));
+        Attempt a = send(ledger.first(batch("r")).orElseThrow());
         Verdict v = ledger.onSendFailed(a.commandId(), "not delivered to rtb.commands (timeout)").orElseThrow();
         assertThat(v).isInstanceOf(Verdict.RetryLater.class);
         assertThat(v.outcome()).isEqualTo("send_failed");
@@ -198,9 +200,9 @@ class CommandLedgerTest {
         guard = new DestinationGuard("d", 100,
             new RetrySettings(10, Duration.ofSeconds(10), 2.0, Duration.ofSeconds(60)), CALM, now::get);
         ledger = ledger();
-        Attempt down = send(ledger.first(batch("r1")));
-        Attempt partial = send(ledger.first(batch("r2")));
-        Attempt ok = send(ledger.first(batch("r3")));
+        Attempt down = send(ledger.first(batch("r1")).orElseThrow());
+        Attempt partial = send(ledger.first(batch("r2")).orElseThrow());
+        Attempt ok = send(ledger.first(batch("r3")).orElseThrow());
         ledger.onResult(result(down, SyncOutcome.FAILED, "no route to host"));
         ledger.onResult(result(partial, SyncOutcome.PARTIAL, "Permission denied"));
         advance(1);
@@ -218,8 +220,8 @@ class CommandLedgerTest {
         guard = new DestinationGuard("d", 100, new RetrySettings(10, Duration.ofSeconds(30), 2.0, Duration.ofSeconds(60)),
             new BreakerSettings(50f, 2, 2, Duration.ofSeconds(1), 1), now::get);
         ledger = ledger();
-        Attempt first = send(ledger.first(batch("r1")));
-        Attempt second = send(ledger.first(batch("r2")));
+        Attempt first = send(ledger.first(batch("r1")).orElseThrow());
+        Attempt second = send(ledger.first(batch("r2")).orElseThrow());
         ledger.onResult(result(first, SyncOutcome.FAILED, "down"));
         advance(1);
         ledger.onResult(result(second, SyncOutcome.FAILED, "down"));

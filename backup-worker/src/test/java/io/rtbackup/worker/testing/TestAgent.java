@@ -16,6 +16,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -29,7 +30,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 /**
  * The other half of the system, reduced to its protocol: reads every SyncCommand on the commands topic and answers
  * on the results topic as its policy says (or not at all, then the test answers by hand with {@link #respond}).
- * It runs no rsync; the worker is tested as one unit against a real broker.
+ * It runs no rsync; the worker is tested as one unit against a real broker. One per host, with a filter, stands for
+ * a fleet; {@link #suspend()} stands for a SIGSTOPped agent (it reads and answers nothing until {@link #resume()}).
  */
 public final class TestAgent implements AutoCloseable {
     private final Topics topics;
@@ -41,11 +43,20 @@ public final class TestAgent implements AutoCloseable {
     private final List<SyncCommand> received = new ArrayList<>();
     private final List<SyncResult> sent = new ArrayList<>();
     private final Thread thread;
+    private final Predicate<SyncCommand> mine;
     private volatile Function<SyncCommand, Optional<SyncResult>> policy;
     private volatile boolean running = true;
+    private volatile boolean suspended;
 
     public TestAgent(String bootstrap, Topics topics, Function<SyncCommand, Optional<SyncResult>> policy) {
+        this(bootstrap, topics, c -> true, policy);
+    }
+
+    /** An agent that sees only the commands {@code mine} accepts (say, those of its host) and skips the others. */
+    public TestAgent(String bootstrap, Topics topics, Predicate<SyncCommand> mine,
+                     Function<SyncCommand, Optional<SyncResult>> policy) {
         this.topics = topics;
+        this.mine = mine;
         this.policy = policy;
         Properties c = new Properties();
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -108,8 +119,13 @@ public final class TestAgent implements AutoCloseable {
 
     private void loop() {
         while (running) {
+            if (suspended) {
+                sleep(20);
+                continue;
+            }
             for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(20))) {
                 SyncCommand c = commands.decode(r.value());
+                if (!mine.test(c)) continue;
                 synchronized (this) {
                     received.add(c);
                 }
@@ -117,6 +133,24 @@ public final class TestAgent implements AutoCloseable {
                 if (answer.isPresent()) send(answer.get());
                 else unanswered.add(c);
             }
+        }
+    }
+
+    /** Like SIGSTOP: from now on nothing is read or answered; commands wait on the topic. */
+    public void suspend() {
+        suspended = true;
+    }
+
+    /** Like SIGCONT: reads on where it stopped. */
+    public void resume() {
+        suspended = false;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
