@@ -11,6 +11,7 @@ import io.rtbackup.schema.FileOp;
 import io.rtbackup.schema.SyncCommand;
 import io.rtbackup.schema.SyncOutcome;
 import io.rtbackup.schema.SyncResult;
+import io.rtbackup.testkit.RecordingFatalErrorHandler;
 import io.rtbackup.worker.config.WorkerConfig;
 import io.rtbackup.worker.pipeline.PipelineStatus;
 import io.rtbackup.worker.testing.Events;
@@ -56,6 +57,7 @@ class HostIsolationTest {
     private static final List<String> STOPPED_ROOTS = List.of("r1", "r2", "r3", "r4");
 
     private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final RecordingFatalErrorHandler fatal = new RecordingFatalErrorHandler();
     private Events events;
 
     /** A finished batch as the listener saw it, and when. */
@@ -102,8 +104,9 @@ class HostIsolationTest {
         p.setProperty("bulkhead.max-concurrent", "4");
         p.setProperty("result.timeout-ms", "3000");
         Worker worker = new Worker(WorkerConfig.fromProperties(p), events.topics, events.bootstrap, registry,
-            r -> seen.add(new Seen(System.nanoTime(), r)));
+            r -> seen.add(new Seen(System.nanoTime(), r)), fatal);
         closeables.add(worker);
+        closeables.add(fatal::assertNone);
         worker.start();
         assertThat(worker.awaitReady(Duration.ofSeconds(60))).isTrue();
 

@@ -16,6 +16,7 @@ import io.rtbackup.testkit.TreeDiff;
 import io.rtbackup.topics.TopicProvisioner;
 import io.rtbackup.topics.Topics;
 import io.rtbackup.worker.SyncReport;
+import io.rtbackup.testkit.RecordingFatalErrorHandler;
 import io.rtbackup.worker.Worker;
 import io.rtbackup.worker.config.WorkerConfig;
 import io.rtbackup.worker.pipeline.PipelineStatus;
@@ -54,6 +55,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class HostIsolationEndToEndTest {
+    private final RecordingFatalErrorHandler fatal = new RecordingFatalErrorHandler();
     private static final Duration STOP = Duration.ofSeconds(Long.getLong("hostiso.stop-s", 30));
     private static final Duration BEFORE = Duration.ofSeconds(Long.getLong("hostiso.before-s", 30));
     private static final List<String> LIVE = List.of("live-a", "live-b");
@@ -97,7 +99,7 @@ class HostIsolationEndToEndTest {
                 wp.setProperty("result.timeout-ms", "5000");
                 PrometheusRegistry registry = new PrometheusRegistry();
                 worker = new Worker(WorkerConfig.fromProperties(wp), topics, broker.bootstrapServers(), registry,
-                    r -> seen.add(new Seen(System.nanoTime(), r)));
+                    r -> seen.add(new Seen(System.nanoTime(), r)), fatal);
                 worker.start();
                 assertThat(worker.awaitReady(Duration.ofSeconds(60))).isTrue();
 
