@@ -16,15 +16,17 @@ import java.util.Properties;
 /**
  * The agent's whole configuration: one properties file whose sections belong to capture ({@code host.id},
  * {@code root.*}, {@code capture.*}, {@code publish.*}, {@code kafka.*}), the executor ({@code destination.*},
- * {@code rsync.*}, {@code exec.*}) and the process ({@code metrics.port}). A key in no section is a typo and
+ * {@code rsync.*}, {@code exec.*}) and the process ({@code metrics.port}, {@code metrics.token-file}: read by the
+ * command that serves the endpoint). A key in no section is a typo and
  * fails the start, naming the key. An explicitly chosen capture source that this host rules out (fanotify
  * without CAP_SYS_ADMIN) fails here too, naming {@code capture.source}.
  */
 public record AgentConfig(CaptureConfig capture, ExecConfig exec, int metricsPort) {
     public static final String METRICS_PORT = "metrics.port";
+    public static final String METRICS_TOKEN_FILE = "metrics.token-file";
     static final List<String> PREFIXES = List.of("root.", "capture.", "publish.", "kafka.", "destination.", "rsync.",
         "exec.");
-    static final List<String> KEYS = List.of(CaptureConfig.HOST_ID, METRICS_PORT);
+    static final List<String> KEYS = List.of(CaptureConfig.HOST_ID, METRICS_PORT, METRICS_TOKEN_FILE);
 
     /** Parses and validates everything, including the checks against this host (roots, capture source). */
     public static AgentConfig from(Properties props, Map<String, String> env) {

@@ -7,6 +7,7 @@ import io.rtbackup.process.ExitingFatalErrorHandler;
 import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.topics.Topics;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -31,6 +32,11 @@ final class AgentCommand implements Callable<Integer> {
         description = "Address the metrics port binds (default: ${DEFAULT-VALUE}; 0.0.0.0 to be scraped from outside).")
     String metricsHost;
 
+    @Option(names = MetricsEndpoint.TOKEN_FLAG, paramLabel = "FILE", description = "Bearer token (first line; "
+        + "mode 600) every request to the metrics port must send; required when --metrics-host is not loopback; "
+        + "overrides metrics.token-file.")
+    Path metricsTokenFile;
+
     @Option(names = "--topic-prefix", defaultValue = "", description = "Prefix of the rtb.* topic names (default: none).")
     String topicPrefix;
 
@@ -41,7 +47,10 @@ final class AgentCommand implements Callable<Integer> {
         if (metricsPort != null) props.setProperty(AgentConfig.METRICS_PORT, String.valueOf(metricsPort));
         AgentConfig cfg = AgentConfig.from(props, System.getenv());
         PrometheusRegistry registry = new PrometheusRegistry();
-        MetricsEndpoint metrics = MetricsEndpoint.start(registry, metricsHost, cfg.metricsPort(), null);
+        Optional<Path> tokenFile = metricsTokenFile != null ? Optional.of(metricsTokenFile)
+            : Optional.ofNullable(props.getProperty(AgentConfig.METRICS_TOKEN_FILE)).map(String::trim)
+                .filter(s -> !s.isEmpty()).map(Path::of);
+        MetricsEndpoint metrics = MetricsEndpoint.start(registry, metricsHost, cfg.metricsPort(), tokenFile, null);
         FatalErrorHandler fatal = ExitingFatalErrorHandler.forThisJvm("rtb agent " + cfg.capture().hostId(),
             Rtb.FATAL_EXIT_GRACE);
         Agent agent = Agent.create(cfg, Topics.withPrefix(topicPrefix), registry, fatal);

@@ -3,17 +3,32 @@ package io.rtbackup.cli;
 import com.sun.net.httpserver.HttpHandler;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.rtbackup.kafka.SecretFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.Optional;
 
 /**
- * The HTTP endpoint of a process ({@code --metrics-port}, {@code --metrics-host}): Prometheus text on
- * {@code /metrics} and, for workers and {@code rtb up}, the status page on {@code /status} and
+ * The HTTP endpoint of a process ({@code --metrics-port}, {@code --metrics-host}, {@code --metrics-token-file}):
+ * Prometheus text on {@code /metrics} and, for workers and {@code rtb up}, the status page on {@code /status} and
  * {@code /status.json}. Port 0 means none. Public for the end-to-end tests, which serve the page exactly as the
  * commands do.
+ *
+ * <p>Nothing is exposed by accident: bound to a loopback address (127.0.0.0/8, ::1) the endpoint is open, as only
+ * this host reaches it; bound to any other address (0.0.0.0 included) it refuses to start without a token file,
+ * and with one every request on every path needs {@code Authorization: Bearer <token>} ({@link
+ * BearerTokenAuthenticator}; a token given for a loopback bind is required there too). The token file must be
+ * its owner's alone ({@link SecretFile}). The rule is judged on the address actually bound (the host name is
+ * resolved once, here).
  */
 public final class MetricsEndpoint implements AutoCloseable {
     public static final String DEFAULT_HOST = "127.0.0.1";
+    /** The flag naming the token file; the worker's and agent's config key is {@value #TOKEN_KEY}. */
+    public static final String TOKEN_FLAG = "--metrics-token-file";
+    public static final String TOKEN_KEY = "metrics.token-file";
 
     private final HTTPServer server;
 
@@ -25,21 +40,63 @@ public final class MetricsEndpoint implements AutoCloseable {
         return start(registry, DEFAULT_HOST, port, null);
     }
 
+    /** Without a token: only a loopback {@code host} is accepted. */
+    public static MetricsEndpoint start(PrometheusRegistry registry, String host, int port, HttpHandler statusPage) {
+        return start(registry, host, port, Optional.empty(), statusPage);
+    }
+
     /**
      * @param host       address to bind: 127.0.0.1 by default; 0.0.0.0 (or the pod's address) so Prometheus in
-     *                   Kubernetes or Docker can scrape it
+     *                   Kubernetes or Docker can scrape it, which needs {@code tokenFile}
+     * @param tokenFile  the bearer token's file (first line), owner-only
      * @param statusPage served for every path but {@code /metrics} and {@code /-/healthy}; null for none
+     * @throws IllegalArgumentException when {@code host} is not loopback and there is no token, or the token file
+     *                                  is unusable; the message says what to do
      */
-    public static MetricsEndpoint start(PrometheusRegistry registry, String host, int port, HttpHandler statusPage) {
+    public static MetricsEndpoint start(PrometheusRegistry registry, String host, int port, Optional<Path> tokenFile,
+            HttpHandler statusPage) {
         if (port <= 0) return new MetricsEndpoint(null);
+        InetAddress address = address(host);
+        Optional<String> token = token(host, address, tokenFile);
         try {
-            HTTPServer.Builder b = HTTPServer.builder().hostname(host).port(port).registry(registry);
+            HTTPServer.Builder b = HTTPServer.builder().inetAddress(address).port(port).registry(registry);
+            token.ifPresent(t -> b.authenticator(new BearerTokenAuthenticator(t)));
             if (statusPage != null) b.defaultHandler(statusPage);
             return new MetricsEndpoint(b.buildAndStart());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot serve metrics on " + host + ":" + port + " (--metrics-host, "
                 + "--metrics-port): " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Applies the exposure rule without binding, so a command can fail before it starts anything else.
+     *
+     * @throws IllegalArgumentException as {@link #start(PrometheusRegistry, String, int, Optional, HttpHandler)}
+     */
+    public static void check(String host, int port, Optional<Path> tokenFile) {
+        if (port > 0) token(host, address(host), tokenFile);
+    }
+
+    private static InetAddress address(String host) {
+        try {
+            return InetAddress.getByName(host);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("--metrics-host " + host + ": cannot resolve it (" + e.getMessage()
+                + ")", e);
+        }
+    }
+
+    /** The token, read now; none is only allowed for a loopback bind. */
+    private static Optional<String> token(String host, InetAddress address, Optional<Path> tokenFile) {
+        Optional<String> token = tokenFile.map(f -> SecretFile.read(f, TOKEN_FLAG));
+        if (token.isEmpty() && !address.isLoopbackAddress()) {
+            throw new IllegalArgumentException("--metrics-host " + host + " is not a loopback address, so /metrics "
+                + "and the status page would be open to the network: give a token with " + TOKEN_FLAG + " FILE ("
+                + TOKEN_KEY + " in a config file; the file's first line, mode 600), which every request must send "
+                + "as 'Authorization: Bearer <token>', or bind 127.0.0.1");
+        }
+        return token;
     }
 
     /** The bound port (the configured one), or 0 when there is no endpoint. */

@@ -8,6 +8,7 @@ import io.rtbackup.broker.EmbeddedKafkaBroker;
 import io.rtbackup.process.ExitingFatalErrorHandler;
 import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.schema.SyncOutcome;
+import io.rtbackup.secure.OwnerOnly;
 import io.rtbackup.status.StatusHttpHandler;
 import io.rtbackup.status.StatusReader;
 import io.rtbackup.topics.TopicProvisioner;
@@ -26,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -92,8 +94,13 @@ final class UpCommand implements Callable<Integer> {
     int versionsKeep;
 
     @Option(names = "--metrics-host", defaultValue = MetricsEndpoint.DEFAULT_HOST,
-        description = "Address the metrics port binds (default: ${DEFAULT-VALUE}).")
+        description = "Address the metrics port binds (default: ${DEFAULT-VALUE}; any other than loopback needs "
+            + MetricsEndpoint.TOKEN_FLAG + ").")
     String metricsHost;
+
+    @Option(names = MetricsEndpoint.TOKEN_FLAG, paramLabel = "FILE", description = "Bearer token (first line; "
+        + "mode 600) every request to the metrics port must send; required when --metrics-host is not loopback.")
+    Path metricsTokenFile;
 
     @Option(names = {"-v", "--verbose"}, description = "Log what every component does (default: warnings only; "
         + "the progress lines on standard output are always there).")
@@ -114,7 +121,13 @@ final class UpCommand implements Callable<Integer> {
         Map<String, Path> roots = rootIds();
         Map<String, String> destinations = destinationNames();
 
-        Files.createDirectories(stateDir);
+        try {
+            MetricsEndpoint.check(metricsHost, metricsPort, Optional.ofNullable(metricsTokenFile));
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        // Our own state (the broker's log: every path that changed): 0700, a wider existing one is narrowed.
+        OwnerOnly.privateDirectory(stateDir).ifPresent(w -> System.err.println("rtb up: warning: " + w));
         EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(brokerSettings(stateDir.resolve("kafka")));
         Topics topics = Topics.defaults();
         TopicProvisioner.ensure(broker.bootstrapServers(), topics);
@@ -149,7 +162,8 @@ final class UpCommand implements Callable<Integer> {
         StatusReader statusReader = metricsPort <= 0 ? null : new StatusReader(broker.bootstrapServers(), topics,
             Map.of(), Duration.ofSeconds(15), StatusReader.DEFAULT_SCAN_LIMIT, System::currentTimeMillis);
         List<String> destinationNames = List.copyOf(destinations.keySet());
-        MetricsEndpoint metrics = MetricsEndpoint.start(registry, metricsHost, metricsPort, statusReader == null ? null
+        MetricsEndpoint metrics = MetricsEndpoint.start(registry, metricsHost, metricsPort,
+            Optional.ofNullable(metricsTokenFile), statusReader == null ? null
             : new StatusHttpHandler(() -> statusReader.read(destinationNames), "rtb up: " + host, Duration.ofSeconds(2)));
         // one process: agent or worker giving up ends both, and the next rtb up starts them afresh
         FatalErrorHandler fatal = ExitingFatalErrorHandler.forThisJvm("rtb up " + host, Rtb.FATAL_EXIT_GRACE);

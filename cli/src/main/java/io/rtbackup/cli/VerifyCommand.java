@@ -6,6 +6,7 @@ import io.rtbackup.agent.config.ExecConfig.PasswordEnv;
 import io.rtbackup.agent.config.ExecConfig.PasswordFile;
 import io.rtbackup.agent.rsync.RsyncEndpoint;
 import io.rtbackup.agent.verify.ReplicaVerifier;
+import io.rtbackup.secure.OwnerOnly;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -101,6 +102,11 @@ final class VerifyCommand implements Callable<Integer> {
         Optional<Password> password = Optional.empty();
         if (passwordFile != null && !Files.isReadable(passwordFile)) {
             throw usage("--password-file " + passwordFile + ": cannot read it");
+        }
+        if (passwordFile != null) {
+            // As rsync refuses a daemon password file others can read; the rule is OwnerOnly's.
+            Optional<String> open = OwnerOnly.secretFileProblem(passwordFile);
+            if (open.isPresent()) throw usage("--password-file " + passwordFile + ": " + open.get());
         }
         if (destName != null) {
             String variable = ExecConfig.passwordVariable(destName);

@@ -28,8 +28,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code rtb worker --config FILE}: one stateless backup worker; run as many as the partitions allow. Flags
  * override the file ({@code --worker-id} over {@code worker.id}, {@code --metrics-port} over {@code metrics.port},
- * {@code --metrics-host} over {@code metrics.host}, {@code --bootstrap-servers} over
- * {@code kafka.bootstrap.servers}).
+ * {@code --metrics-host} over {@code metrics.host}, {@code --metrics-token-file} over {@code metrics.token-file},
+ * {@code --bootstrap-servers} over {@code kafka.bootstrap.servers}).
  *
  * <p>The worker id names the worker's place in each destination's consumer group: a worker restarted under the
  * same id takes its place over at once. Two live workers with one id do not share: the later one takes over, and
@@ -41,6 +41,7 @@ import picocli.CommandLine.Spec;
 final class WorkerCommand implements Callable<Integer> {
     static final String METRICS_PORT = "metrics.port";
     static final String METRICS_HOST = "metrics.host";
+    static final String METRICS_TOKEN_FILE = MetricsEndpoint.TOKEN_KEY;
     /** Kafka turned the worker away (login or ACLs); the message names the settings to check. */
     static final int EXIT_REFUSED = 1;
 
@@ -65,6 +66,11 @@ final class WorkerCommand implements Callable<Integer> {
         + "(default: 127.0.0.1; 0.0.0.0 to be scraped from outside, e.g. in Kubernetes).")
     String metricsHost;
 
+    @Option(names = MetricsEndpoint.TOKEN_FLAG, paramLabel = "FILE", description = "Bearer token (first line; "
+        + "mode 600) every request to the metrics port must send; required when --metrics-host is not loopback; "
+        + "overrides metrics.token-file.")
+    Path metricsTokenFile;
+
     @Option(names = "--topic-prefix", defaultValue = "", description = "Prefix of the rtb.* topic names (default: none).")
     String topicPrefix;
 
@@ -78,15 +84,19 @@ final class WorkerCommand implements Callable<Integer> {
         }
         props.remove("kafka.bootstrap.servers");
         for (String key : props.stringPropertyNames()) {
-            if (key.startsWith("metrics.") && !key.equals(METRICS_PORT) && !key.equals(METRICS_HOST)) {
+            if (key.startsWith("metrics.") && !key.equals(METRICS_PORT) && !key.equals(METRICS_HOST)
+                    && !key.equals(METRICS_TOKEN_FILE)) {
                 throw new ParameterException(spec.commandLine(), config + ": unknown key '" + key + "' (known: "
-                    + METRICS_PORT + ", " + METRICS_HOST + ")");
+                    + METRICS_PORT + ", " + METRICS_HOST + ", " + METRICS_TOKEN_FILE + ")");
             }
         }
         if (workerId != null) props.setProperty("worker.id", workerId);
         int port = metricsPort != null ? metricsPort : port(props.getProperty(METRICS_PORT));
         String host = metricsHost != null ? metricsHost
             : props.getProperty(METRICS_HOST, MetricsEndpoint.DEFAULT_HOST).trim();
+        Optional<Path> tokenFile = metricsTokenFile != null ? Optional.of(metricsTokenFile)
+            : Optional.ofNullable(props.getProperty(METRICS_TOKEN_FILE)).map(String::trim).filter(s -> !s.isEmpty())
+                .map(Path::of);
         if (port < 0 || port > 65535) {
             throw new ParameterException(spec.commandLine(), "--metrics-port must be 0-65535, got " + port);
         }
@@ -100,10 +110,12 @@ final class WorkerCommand implements Callable<Integer> {
             Duration.ofSeconds(15), StatusReader.DEFAULT_SCAN_LIMIT, System::currentTimeMillis);
         MetricsEndpoint metrics;
         try {
-            metrics = MetricsEndpoint.start(registry, host, port, statusReader == null ? null : new StatusHttpHandler(
-                () -> statusReader.read(destinations), "rtb worker " + cfg.workerId(), Duration.ofSeconds(2)));
+            metrics = MetricsEndpoint.start(registry, host, port, tokenFile, statusReader == null ? null
+                : new StatusHttpHandler(() -> statusReader.read(destinations), "rtb worker " + cfg.workerId(),
+                    Duration.ofSeconds(2)));
         } catch (RuntimeException e) {
             if (statusReader != null) statusReader.close();
+            if (e instanceof IllegalArgumentException) throw new ParameterException(spec.commandLine(), e.getMessage());
             throw e;
         }
         Worker worker;

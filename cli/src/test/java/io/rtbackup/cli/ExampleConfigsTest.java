@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
@@ -30,7 +31,8 @@ class ExampleConfigsTest {
     void theAgentExampleParses(@TempDir Path tmp) throws IOException {
         Properties p = load("agent.properties");
         // The example's password file is on the source host, not here: the parser reads it, so point it at one.
-        Path secret = Files.writeString(tmp.resolve("dc2.secret"), "pw\n");
+        Path secret = Files.writeString(Files.createFile(tmp.resolve("dc2.secret"),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))), "pw\n");
         p.setProperty("destination.dc2.password-file", secret.toString());
         CaptureConfig capture = CaptureConfig.parse(p); // without the host checks: /srv/www is not on this machine
         assertThat(capture.hostId()).isEqualTo("web-01");

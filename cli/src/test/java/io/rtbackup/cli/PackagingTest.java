@@ -249,7 +249,7 @@ class PackagingTest {
         for (Object doc : y.loadAll(Files.readString(REPO.resolve("packaging/k8s/worker-deployment.yaml")))) {
             byKind.put(String.valueOf(map(doc).get("kind")), map(doc));
         }
-        assertThat(byKind).containsOnlyKeys("ConfigMap", "Deployment");
+        assertThat(byKind).containsOnlyKeys("ConfigMap", "Deployment", "NetworkPolicy");
         Map<String, Object> pod = map(map(map(byKind.get("Deployment").get("spec")).get("template")).get("spec"));
         Map<String, Object> container = map(((List<?>) pod.get("containers")).get(0));
         ParseResult sub = parseRtb(strings(container.get("args")));
@@ -280,5 +280,58 @@ class PackagingTest {
         assertThat(sub.matchedOptionValue("--metrics-host", (String) null)).isEqualTo("0.0.0.0");
         assertThat(((List<?>) container.get("ports")).stream().map(PackagingTest::map)
             .map(m -> m.get("containerPort"))).contains(metricsPort);
+        kubernetesMetricsNeedTheTokenAndOnlyMonitoringReachesThem(byKind, pod, container, sub, metricsPort);
+    }
+
+    /**
+     * Bound to 0.0.0.0 the worker refuses to start without an owner-only token file: the args name one, an init
+     * container puts it there from the Secret (mode 600), and a NetworkPolicy lets only the monitoring namespace
+     * reach the metrics port.
+     */
+    private static void kubernetesMetricsNeedTheTokenAndOnlyMonitoringReachesThem(Map<String, Map<String, Object>> byKind,
+            Map<String, Object> pod, Map<String, Object> container, ParseResult sub, Integer metricsPort) {
+        Path token = sub.matchedOptionValue("--metrics-token-file", (Path) null);
+        assertThat(token).as("the worker binds 0.0.0.0, which needs --metrics-token-file").isNotNull();
+        Map<String, String> volumeOfMount = new HashMap<>();
+        ((List<?>) container.get("volumeMounts")).stream().map(PackagingTest::map)
+            .forEach(m -> volumeOfMount.put(String.valueOf(m.get("mountPath")), String.valueOf(m.get("name"))));
+        String tokenVolume = volumeOfMount.get(token.getParent().toString());
+        assertThat(tokenVolume).as("the token file's directory is a mounted volume").isNotNull();
+        Map<String, Map<String, Object>> volumes = new HashMap<>();
+        ((List<?>) pod.get("volumes")).stream().map(PackagingTest::map)
+            .forEach(v -> volumes.put(String.valueOf(v.get("name")), v));
+        assertThat(volumes.get(tokenVolume)).containsKey("emptyDir");
+
+        // The init container copies the Secret's key into that volume, owner-only.
+        Map<String, Object> init = ((List<?>) pod.get("initContainers")).stream().map(PackagingTest::map)
+            .filter(c -> ((List<?>) c.get("volumeMounts")).stream().map(PackagingTest::map)
+                .anyMatch(m -> tokenVolume.equals(m.get("name"))))
+            .findFirst().orElseThrow();
+        List<String> copy = strings(init.get("command"));
+        assertThat(copy).startsWith("install", "-m", "600").endsWith(token.toString());
+        Map<String, String> initMounts = new HashMap<>();
+        ((List<?>) init.get("volumeMounts")).stream().map(PackagingTest::map)
+            .forEach(m -> initMounts.put(String.valueOf(m.get("name")), String.valueOf(m.get("mountPath"))));
+        Path source = Path.of(copy.get(copy.size() - 2));
+        String secretVolume = initMounts.entrySet().stream().filter(e -> source.getParent().toString()
+            .equals(e.getValue())).map(Map.Entry::getKey).findFirst().orElseThrow();
+        assertThat(map(volumes.get(secretVolume).get("secret")).get("secretName")).isEqualTo("rtbackup-metrics-token");
+        assertThat(source.getFileName()).hasToString("token");
+
+        // Only the monitoring namespace reaches the workers, and only on the metrics port.
+        Map<String, Object> policy = map(byKind.get("NetworkPolicy").get("spec"));
+        Map<String, Object> podLabels = map(map(map(map(byKind.get("Deployment").get("spec")).get("template"))
+            .get("metadata")).get("labels"));
+        assertThat(podLabels).containsAllEntriesOf(map(map(policy.get("podSelector")).get("matchLabels")));
+        assertThat(strings(policy.get("policyTypes"))).contains("Ingress");
+        List<Map<String, Object>> rules = ((List<?>) policy.get("ingress")).stream().map(PackagingTest::map).toList();
+        assertThat(rules).isNotEmpty();
+        for (Map<String, Object> rule : rules) {
+            assertThat(((List<?>) rule.get("ports")).stream().map(PackagingTest::map).map(m -> m.get("port")))
+                .containsOnly(metricsPort);
+            List<Map<String, Object>> from = ((List<?>) rule.get("from")).stream().map(PackagingTest::map).toList();
+            assertThat(from).isNotEmpty().allSatisfy(peer -> assertThat(map(map(peer.get("namespaceSelector"))
+                .get("matchLabels"))).containsEntry("kubernetes.io/metadata.name", "monitoring"));
+        }
     }
 }

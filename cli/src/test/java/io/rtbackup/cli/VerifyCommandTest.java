@@ -118,6 +118,21 @@ class VerifyCommandTest {
     }
 
     @Test
+    void aPasswordFileOthersCanReadIsRefusedAsRsyncRefusesIt() throws IOException {
+        java.nio.file.Path pw = java.nio.file.Path.of(new String(tmp.resolve("nas.secret"), StandardCharsets.UTF_8));
+        java.nio.file.Files.writeString(java.nio.file.Files.createFile(pw, java.nio.file.attribute.PosixFilePermissions
+            .asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"))), "s3cret\n");
+        String[] args = {"--root", new String(src, StandardCharsets.UTF_8), "--dest", daemon.url("backup"),
+            "--password-file", pw.toString(), "--host-id", "h1", "--root-id", "data"};
+        Run open = verify(Map.of(), args);
+        assertThat(open.exit()).as(open.toString()).isEqualTo(2);
+        assertThat(open.err()).contains("--password-file " + pw, "group or others", "chmod 600");
+        java.nio.file.Files.setPosixFilePermissions(pw, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Run ok = verify(Map.of(), args);
+        assertThat(ok.exit()).as(ok.toString()).isZero();
+    }
+
+    @Test
     void usageErrorsExitTwoAndAnUnreachableDestinationThree() throws IOException {
         String root = new String(src, StandardCharsets.UTF_8);
         Run relative = verify(Map.of(), "--root", root, "--dest", "backups/here", "--host-id", "h1");

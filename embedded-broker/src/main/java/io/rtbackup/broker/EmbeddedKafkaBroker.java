@@ -1,5 +1,6 @@
 package io.rtbackup.broker;
 
+import io.rtbackup.secure.OwnerOnly;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -45,7 +46,7 @@ public final class EmbeddedKafkaBroker implements KafkaBroker {
     public static EmbeddedKafkaBroker start(BrokerSettings settings) {
         Path logDir = settings.logDir().toAbsolutePath();
         try {
-            Files.createDirectories(logDir);
+            OwnerOnly.createDirectories(logDir); // 0700 where created: the log holds every event and credential
             Properties props = settings.toProperties();
             KafkaConfig config = KafkaConfig.fromProps(props, false);
             formatOnce(config, logDir, settings.security().map(BrokerSecurity::adminScramArgument));

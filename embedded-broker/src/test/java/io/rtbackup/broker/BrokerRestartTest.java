@@ -29,6 +29,18 @@ import org.junit.jupiter.api.io.TempDir;
 class BrokerRestartTest {
 
     @Test
+    void theLogDirItCreatesIsItsOwnersAlone(@TempDir Path dir) throws Exception {
+        Path logDir = dir.resolve("state/kafka");
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(BrokerSettings.onFreePorts(logDir))) {
+            assertThat(broker.bootstrapServers()).isNotBlank();
+        }
+        for (Path d : new Path[] {dir.resolve("state"), logDir}) {
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(d)))
+                .as(d.toString()).isEqualTo("rwx------");
+        }
+    }
+
+    @Test
     void aRestartedBrokerKeepsItsRecordsAndCommittedOffsets(@TempDir Path dir) throws Exception {
         Topics topics = Topics.defaults();
         BrokerSettings first = BrokerSettings.onFreePorts(dir);

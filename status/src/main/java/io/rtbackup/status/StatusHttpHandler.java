@@ -10,7 +10,9 @@ import java.time.Duration;
 /**
  * Serves the status page: {@code /} and {@code /status} (HTML), {@code /status.json}. Mounted on the metrics port
  * next to {@code /metrics}, so a process needs one port for everything an operator looks at. A snapshot is read
- * from Kafka at most once per {@code minAge}, however many browsers refresh.
+ * from Kafka at most once per {@code minAge}, however many browsers refresh. Who may see it is decided by the
+ * server it is mounted on, before this handler runs (the CLI's metrics endpoint: open on loopback, a bearer
+ * token on any other bind), so the page and {@code /metrics} share one rule.
  */
 public final class StatusHttpHandler implements HttpHandler {
 

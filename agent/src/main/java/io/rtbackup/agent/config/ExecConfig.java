@@ -2,6 +2,7 @@ package io.rtbackup.agent.config;
 
 import io.rtbackup.schema.Identifier;
 import io.rtbackup.schema.RemotePrefix;
+import io.rtbackup.secure.OwnerOnly;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,10 +25,11 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * rsync.path=rsync                                   # binary name (looked up on PATH) or absolute path
+ * rsync.allow-unpatched=false                        # run an rsync without the January 2025 fixes (RsyncVersion)
  * exec.command-max-age-s=900                         # older commands are answered FAILED without running rsync
  * exec.versions-prune-interval-s=3600                # how often kept versions are pruned (first: within a minute)
  * destination.dc2.url=rsync://backup@dc2:873/rtb/fleet   # rsync://[user@]host[:port]/module[/prefix]
- * destination.dc2.password-file=/etc/rtb/dc2.secret   # or env RSYNC_PASSWORD_DC2; never on a command line
+ * destination.dc2.password-file=/etc/rtb/dc2.secret   # mode 600, or env RSYNC_PASSWORD_DC2; never on a command line
  * destination.dc2.max-concurrent=2                   # rsync processes at once for this destination
  * destination.dc2.timeout-s=60                       # rsync --timeout: I/O inactivity limit
  * destination.dc2.command-timeout-s=1800             # wall-clock limit of one command; rsync is killed after it
@@ -66,9 +68,11 @@ import java.util.regex.Pattern;
  * ACLs and xattrs ({@code acls}/{@code xattrs} here) need a module and file system that store them.
  */
 public record ExecConfig(String rsyncPath, Map<String, Destination> destinations, Duration commandMaxAge,
-        Duration versionsPruneInterval) {
+        Duration versionsPruneInterval, boolean allowUnpatchedRsync) {
 
     public static final String RSYNC_PATH = "rsync.path";
+    /** Operator's word that the local rsync carries the January 2025 fixes though it cannot be shown. */
+    public static final String RSYNC_ALLOW_UNPATCHED = "rsync.allow-unpatched";
     public static final String COMMAND_MAX_AGE_S = "exec.command-max-age-s";
     /** How often the agent prunes kept versions (the first run is a minute after start, or sooner). */
     public static final String VERSIONS_PRUNE_INTERVAL_S = "exec.versions-prune-interval-s";
@@ -186,10 +190,15 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
         String secret() throws IOException;
     }
 
-    /** rsync's password-file format: the first line is the password. */
+    /**
+     * rsync's password-file format: the first line is the password. The file must be readable by its owner only
+     * ({@link OwnerOnly}), checked again at every read as the file may change while the agent runs.
+     */
     public record PasswordFile(Path file) implements Password {
         @Override
         public String secret() throws IOException {
+            Optional<String> problem = OwnerOnly.secretFileProblem(file);
+            if (problem.isPresent()) throw new IOException(file + ": " + problem.get());
             String text = Files.readString(file, StandardCharsets.UTF_8);
             int nl = text.indexOf('\n');
             String first = nl < 0 ? text : text.substring(0, nl);
@@ -238,7 +247,7 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
         for (var e : byName.entrySet()) {
             destinations.put(e.getKey(), destination(e.getKey(), e.getValue(), env));
         }
-        return new ExecConfig(rsync, destinations, maxAge, pruneEvery);
+        return new ExecConfig(rsync, destinations, maxAge, pruneEvery, bool(Map.of("", props.getProperty(RSYNC_ALLOW_UNPATCHED, "").trim()), RSYNC_ALLOW_UNPATCHED, ""));
     }
 
     /** The environment variable that may hold the password of destination {@code name}. */
@@ -267,6 +276,8 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
                 throw new ConfigException(p + "password-file", "cannot read '" + file + "'; create it (first line = "
                     + "the password, mode 600) or set the environment variable " + variable + " instead");
             }
+            Optional<String> open = OwnerOnly.secretFileProblem(path);
+            if (open.isPresent()) throw new ConfigException(p + "password-file", "'" + file + "': " + open.get());
             password = Optional.of(new PasswordFile(path));
         } else if (env.get(variable) != null && !env.get(variable).isEmpty()) {
             password = Optional.of(new PasswordEnv(variable, env.get(variable)));

@@ -7,6 +7,7 @@ import io.rtbackup.agent.exec.ValidationResult.Accepted;
 import io.rtbackup.agent.exec.ValidationResult.Rejected;
 import io.rtbackup.agent.exec.ValidationResult.Unavailable;
 import io.rtbackup.agent.rsync.RsyncStats;
+import io.rtbackup.agent.rsync.DpkgRsyncPackage;
 import io.rtbackup.agent.rsync.RsyncVersion;
 import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.schema.AvroCodec;
@@ -155,7 +156,7 @@ public final class CommandExecutor implements AutoCloseable {
     public static CommandExecutor create(String hostId, Topics topics, Map<String, Object> kafka,
             Map<String, byte[]> roots, ExecConfig config, PrometheusRegistry registry, RsyncRunner runner,
             FatalErrorHandler fatal) {
-        RsyncVersion.check(config.rsyncPath());
+        RsyncVersion.check(config.rsyncPath(), config.allowUnpatchedRsync(), new DpkgRsyncPackage());
         CommandValidator validator = new CommandValidator(hostId, roots, config.destinations());
         Map<String, Object> c = new HashMap<>(kafka);
         c.putAll(consumerProperties(hostId));

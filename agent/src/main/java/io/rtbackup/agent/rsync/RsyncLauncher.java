@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -26,6 +27,10 @@ import java.util.concurrent.TimeUnit;
  * within a time limit. A process that outlives its limit, or whose waiting thread is interrupted, is killed with
  * every process it forked ({@link #killTree}); so are all running ones on {@link #close()}, after which no new
  * process starts. Safe for concurrent use.
+ *
+ * <p>A child gets the agent's environment without any variable named {@code RSYNC_PASSWORD*} (the agent holds
+ * every destination's {@code RSYNC_PASSWORD_<NAME>}, and rsync or anything it starts could read or leak them),
+ * then the entries of its own run: so each rsync sees at most its own destination's password.
  */
 public final class RsyncLauncher implements AutoCloseable {
     /** Characters of stderr kept from its beginning. */
@@ -40,15 +45,29 @@ public final class RsyncLauncher implements AutoCloseable {
     public static final Duration NO_TIME_LIMIT = Duration.ofNanos(Long.MAX_VALUE);
     private static final Duration TERM_GRACE = Duration.ofSeconds(2);
 
+    /** Every variable whose name starts with this is a secret that no child inherits. */
+    static final String SECRET_PREFIX = "RSYNC_PASSWORD";
+
     private final Set<Process> live = ConcurrentHashMap.newKeySet();
+    private final Map<String, String> inherited;
     private volatile boolean closed;
+
+    /** Children start from this process's environment (scrubbed of secrets). */
+    public RsyncLauncher() {
+        this(System.getenv());
+    }
+
+    /** Children start from {@code inherited} (scrubbed of secrets) instead of this process's environment. */
+    RsyncLauncher(Map<String, String> inherited) {
+        this.inherited = Map.copyOf(inherited);
+    }
 
     /**
      * Runs one rsync process to its end.
      *
      * @param label       names the I/O threads ({@code <label>-out}, ...)
      * @param args        the full argument list, binary first ({@link RsyncArgs})
-     * @param environment entries added to the inherited environment ({@link RsyncEndpoint#environment()})
+     * @param environment entries added to the inherited, scrubbed environment ({@link RsyncEndpoint#environment()})
      * @param stdoutLimit bytes of stdout kept; the rest is read and dropped
      * @return how it ended; {@link Ending#INTERRUPTED} without starting anything when the launcher is closed
      * @throws IOException only when the process cannot be started (the message is the system's)
@@ -58,7 +77,8 @@ public final class RsyncLauncher implements AutoCloseable {
         if (closed) return new RsyncResult(Ending.INTERRUPTED, -1, new byte[0], new byte[0], 0, "", List.of(), timeout);
         long deadline = timeout.equals(NO_TIME_LIMIT) ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
         ProcessBuilder pb = new ProcessBuilder(args);
-        pb.environment().putAll(environment);
+        pb.environment().clear();
+        pb.environment().putAll(childEnvironment(inherited, environment));
         Process proc = pb.start();
         live.add(proc);
         try {
@@ -85,6 +105,14 @@ public final class RsyncLauncher implements AutoCloseable {
         } finally {
             live.remove(proc);
         }
+    }
+
+    /** {@code inherited} without secrets, then {@code own} (which may hold this run's one password). */
+    static Map<String, String> childEnvironment(Map<String, String> inherited, Map<String, String> own) {
+        Map<String, String> env = new HashMap<>(inherited);
+        env.keySet().removeIf(name -> name.startsWith(SECRET_PREFIX));
+        env.putAll(own);
+        return env;
     }
 
     private static boolean waitForever(Process proc) throws InterruptedException {

@@ -10,6 +10,7 @@ import io.rtbackup.agent.config.ExecConfig.PasswordEnv;
 import io.rtbackup.agent.config.ExecConfig.PasswordFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -18,6 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ExecConfigTest {
+    /** rsync password files must be readable by their owner only. */
+    static final java.nio.file.attribute.FileAttribute<?> OWNER_ONLY =
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+
     @TempDir
     Path tmp;
 
@@ -29,7 +34,7 @@ class ExecConfigTest {
 
     @Test
     void readsDaemonAndLocalDestinations() throws Exception {
-        Path pw = Files.writeString(tmp.resolve("pw"), "s3cret\nignored\n");
+        Path pw = Files.writeString(Files.createFile(tmp.resolve("pw"), OWNER_ONLY), "s3cret\nignored\n");
         ExecConfig c = ExecConfig.from(props(
             "destination.dc2.url", "rsync://backup@dc2.example:8730/rtb/fleet/a",
             "destination.dc2.password-file", pw.toString(),
@@ -88,6 +93,27 @@ class ExecConfigTest {
         assertError(props("rsync.path", "/nonexistent/rsync"), "rsync.path", "install rsync");
         assertError(props("rsync.path", "no-such-rsync-binary"), "rsync.path", "PATH");
         assertError(props("destination.bad.name.url", "/a"), "destination.bad.name.url", "destination.<name>.<setting>");
+    }
+
+    @Test
+    void aPasswordFileOthersCanReadIsRefusedAtStartAndAtEveryRead() throws Exception {
+        Path open = Files.writeString(Files.createFile(tmp.resolve("open"),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r-----"))), "pw\n");
+        assertError(props("destination.x.url", "rsync://h/m", "destination.x.password-file", open.toString()),
+            "destination.x.password-file", "chmod 600 " + open);
+        Path pw = Files.writeString(Files.createFile(tmp.resolve("pw"), OWNER_ONLY), "pw\n");
+        ExecConfig c = ExecConfig.from(props("destination.x.url", "rsync://h/m",
+            "destination.x.password-file", pw.toString()), Map.of());
+        Files.setPosixFilePermissions(pw, PosixFilePermissions.fromString("rw----r--")); // opened while running
+        assertThatThrownBy(() -> c.destinations().get("x").password().orElseThrow().secret())
+            .isInstanceOf(java.io.IOException.class).hasMessageContaining("group or others");
+    }
+
+    @Test
+    void unpatchedRsyncIsRefusedUnlessTheOperatorSaysOtherwise() {
+        assertThat(ExecConfig.from(props(), Map.of()).allowUnpatchedRsync()).isFalse();
+        assertThat(ExecConfig.from(props("rsync.allow-unpatched", "true"), Map.of()).allowUnpatchedRsync()).isTrue();
+        assertError(props("rsync.allow-unpatched", "maybe"), "rsync.allow-unpatched", "not true or false");
     }
 
     @Test

@@ -9,6 +9,7 @@ import io.rtbackup.agent.config.ExecConfig.PasswordEnv;
 import io.rtbackup.agent.config.ExecConfig.PasswordFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -48,7 +49,8 @@ class RsyncArgsTest {
 
     @Test
     void aPasswordFileIsReadForEachRunAndOnlyItsFirstLineCounts() throws Exception {
-        Path file = tmp.resolve("secret");
+        Path file = Files.createFile(tmp.resolve("secret"),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.writeString(file, "first\r\nsecond\n");
         RsyncEndpoint e = new RsyncEndpoint("rsync", true, Duration.ofSeconds(5), false, false,
             Optional.of(new PasswordFile(file)));

@@ -115,4 +115,39 @@ class RsyncLauncherTest {
         assertThat(r.stdout()).containsExactly(0xff, 0, 'a');
         assertThat(r.stdoutText()).isEqualTo(new String(new byte[] {(byte) 0xff, 0, 'a'}, StandardCharsets.ISO_8859_1));
     }
+
+    @Test
+    void aChildSeesOnlyItsOwnDestinationsPasswordNoneOfTheAgents() throws Exception {
+        // The agent's environment holds every destination's password; a destination's run takes only its own.
+        Map<String, String> agentEnv = Map.of("PATH", System.getenv("PATH"), "RSYNC_PASSWORD_DC2", "dc2-secret",
+            "RSYNC_PASSWORD_DC3", "dc3-secret", "RSYNC_PASSWORD", "stray-secret", "HOME", "/home/rtb");
+        io.rtbackup.agent.config.ExecConfig config = io.rtbackup.agent.config.ExecConfig.from(props(
+            "rsync.path", fakeRsync().toString(), "destination.dc2.url", "rsync://h/m",
+            "destination.dc3.url", "rsync://h3/m"), agentEnv);
+        RsyncEndpoint dc2 = RsyncEndpoint.of(config.rsyncPath(), config.destinations().get("dc2"));
+
+        try (RsyncLauncher agentLauncher = new RsyncLauncher(agentEnv)) {
+            RsyncResult r = agentLauncher.run("test", List.of(config.rsyncPath(), "-a", "src/", "rsync://h/m/"),
+                dc2.environment(), RsyncStdin.NONE, Duration.ofSeconds(30), RsyncLauncher.ALL_OUTPUT);
+            assertThat(r.ok()).as(r.problem()).isTrue();
+            List<String> env = r.stdoutText().lines().toList();
+            assertThat(env).filteredOn(l -> l.contains("RSYNC_PASSWORD")).containsExactly("RSYNC_PASSWORD=dc2-secret");
+            assertThat(r.stdoutText()).doesNotContain("dc3-secret", "stray-secret");
+            assertThat(env).contains("HOME=/home/rtb", "LC_ALL=C", "TZ=UTC"); // the rest is inherited as it was
+        }
+    }
+
+    /** A stand-in for rsync that prints the environment it was given, one variable a line. */
+    private Path fakeRsync() throws Exception {
+        Path script = tmp.resolve("fake-rsync");
+        Files.writeString(script, "#!/bin/sh\nexec env\n");
+        script.toFile().setExecutable(true);
+        return script;
+    }
+
+    private static java.util.Properties props(String... kv) {
+        java.util.Properties p = new java.util.Properties();
+        for (int i = 0; i < kv.length; i += 2) p.setProperty(kv[i], kv[i + 1]);
+        return p;
+    }
 }

@@ -21,6 +21,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -209,6 +210,7 @@ class HostileInputTest {
     void aWrongRsyncPasswordFailsClearlyAndARotatedPasswordFileHeals(KafkaBroker broker) throws Exception {
         try (Fleet fleet = new Fleet(broker)) {
             Path secret = dir.resolve("d2.secret");
+            Files.createFile(secret, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             Files.writeString(secret, "not the password\n");
             fleet.agentOverrides.setProperty("destination.d2.password-file", secret.toString());
             fleet.withCommandTimeout(Duration.ofSeconds(40)).startWorker().startAgent();

@@ -16,6 +16,7 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -76,7 +77,9 @@ class KeptVersionsEndToEndTest {
             Properties p = fleet.agentProperties();
             // The command runs with this process's environment, which has no RSYNC_PASSWORD_*: password files.
             for (String d : List.of("d1", "d2")) {
-                Path secret = Files.writeString(tmp.resolve(d + ".secret"), fleet.agentEnv().get("RSYNC_PASSWORD_"
+                Path secret = Files.writeString(Files.createFile(tmp.resolve(d + ".secret"),
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))),
+                    fleet.agentEnv().get("RSYNC_PASSWORD_"
                     + d.toUpperCase(java.util.Locale.ROOT)) + "\n");
                 p.setProperty("destination." + d + ".password-file", secret.toString());
             }
