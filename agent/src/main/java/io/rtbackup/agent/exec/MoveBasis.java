@@ -1,5 +1,7 @@
 package io.rtbackup.agent.exec;
 
+import io.rtbackup.agent.config.ExecConfig.SshTarget;
+import io.rtbackup.agent.config.ExecConfig.Target;
 import io.rtbackup.agent.exec.ListedPath.Presence;
 import io.rtbackup.agent.exec.ReplicationJob.Paths;
 import io.rtbackup.agent.exec.RsyncPlanner.Pass;
@@ -76,6 +78,7 @@ final class MoveBasis {
         Path local = Files.createTempDirectory("rtb-moves-");
         byte[] localRoot = BytePaths.utf8(local.toString());
         List<String> copyDest = new ArrayList<>();
+        String farmRef = copyDestBase(job.destination().target(), parent);
         int entries = 0;
         try {
             byte[] farm = BytePaths.join(localRoot, BytePaths.utf8(id));
@@ -90,7 +93,7 @@ final class MoveBasis {
                     ByteFs.symlink(target(at, mirrorName, e.getValue()), BytePaths.join(layer, at));
                     entries++;
                 }
-                copyDest.add("--copy-dest=../" + FARM_DIR + "/" + id + "/" + i);
+                copyDest.add("--copy-dest=" + farmRef + "/" + id + "/" + i);
             }
             Files.createDirectory(local.resolve("empty"));
         } catch (ErrnoException | RuntimeException e) {
@@ -103,6 +106,17 @@ final class MoveBasis {
         List<String> remove = RsyncArgs.to(endpoint).add("-r", "--delete", "--include=/" + id + "/***", "--exclude=*")
             .build(local.resolve("empty") + "/", job.destination().target().argument(farmsDir));
         return Optional.of(new Farm(local, upload, List.copyOf(copyDest), remove, entries));
+    }
+
+    /**
+     * How {@code --copy-dest} names the farms dir: relative to the mirror, or for ssh from the destination's path
+     * ({@code rrsync} refuses ".." and reads an absolute path inside its directory, as ssh without it does on the
+     * host).
+     */
+    static String copyDestBase(Target target, String parent) {
+        if (!(target instanceof SshTarget t)) return "../" + FARM_DIR;
+        String base = t.path().endsWith("/") ? t.path() : t.path() + "/";
+        return base + (parent.isEmpty() ? "" : parent + "/") + FARM_DIR;
     }
 
     /**

@@ -2,6 +2,7 @@ package io.rtbackup.agent.versions;
 
 import io.rtbackup.agent.config.ExecConfig.DaemonTarget;
 import io.rtbackup.agent.config.ExecConfig.LocalTarget;
+import io.rtbackup.agent.config.ExecConfig.SshTarget;
 import io.rtbackup.agent.config.ExecConfig.Target;
 
 /**
@@ -15,7 +16,9 @@ import io.rtbackup.agent.config.ExecConfig.Target;
  * sanitizes the path to the module), so {@code /<prefix>/.rtb-versions/...} lands in the module's prefix. A
  * relative {@code ../../.rtb-versions} would work only with chroot: without it the daemon strips the "..",
  * which would put the versions inside the mirror (checked against a real daemon in VersionsRsyncTest).
- * For a local directory the argument is that directory's absolute path.
+ * For a local directory the argument is that directory's absolute path. For ssh it is the destination's path on
+ * the host: absolute there, and behind {@code rrsync DIR} (which refuses "..") read inside DIR, like the
+ * mirror's own path.
  */
 public final class VersionLayout {
     /** The versions tree's name under the destination prefix. */
@@ -39,6 +42,9 @@ public final class VersionLayout {
         String rel = VERSIONS_DIR + "/" + remoteDir + "/" + stamp.name();
         if (target instanceof DaemonTarget d) {
             return "/" + (d.prefix().isEmpty() ? "" : d.prefix() + "/") + rel;
+        }
+        if (target instanceof SshTarget s) {
+            return (s.path().endsWith("/") ? s.path() : s.path() + "/") + rel;
         }
         String dir = ((LocalTarget) target).directory();
         return (dir.endsWith("/") ? dir : dir + "/") + rel;
