@@ -35,7 +35,7 @@ public record RsyncEndpoint(String rsyncPath, boolean daemon, Duration ioTimeout
     public RsyncEndpoint {
         if (rsyncPath.isEmpty()) throw new IllegalArgumentException("empty rsync path");
         if (password.isPresent() && !daemon) {
-            throw new IllegalArgumentException("only a daemon destination takes a password");
+            throw new IllegalArgumentException("a local or ssh destination takes no password; only a daemon does");
         }
         if (daemon && ssh.isPresent()) throw new IllegalArgumentException("a daemon is not reached over ssh");
     }
