@@ -94,12 +94,25 @@ public final class DestinationUrl {
                 }
             }
         }
+        checkSshClient(key);
         Path sshKey = file(p + SSH_KEY, fields.get(SSH_KEY), "the private key this host logs in with (ssh-keygen "
             + "-t ed25519 -N '' -f FILE; its .pub line goes to the destination's authorized_keys)");
         checkPrivate(p + SSH_KEY, sshKey);
         Path knownHosts = file(p + KNOWN_HOSTS, fields.get(KNOWN_HOSTS), "the known_hosts file with the "
             + "destination's host key (ssh-keyscan -p PORT HOST > FILE, then compare the fingerprint out of band)");
         return new SshTarget(Optional.ofNullable(m.group(1)), m.group(2), port, path, sshKey, knownHosts);
+    }
+
+    /** rsync runs {@code ssh} from PATH; without it every run would fail. */
+    private static void checkSshClient(String key) {
+        String path = System.getenv("PATH");
+        if (path != null) {
+            for (String dir : path.split(":")) {
+                if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "ssh"))) return;
+            }
+        }
+        throw new ConfigException(key, "an ssh destination needs OpenSSH's client 'ssh' on PATH; install it "
+            + "(apt-get install openssh-client)");
     }
 
     /** A required, absolute, readable file with a name of safe characters. */

@@ -29,6 +29,8 @@ public record SshTransport(String destination, SshTarget target, Duration connec
     /** What ssh prints when the host key is unknown or differs from the pinned one. */
     static final String HOST_KEY_FAILED = "Host key verification failed";
     static final String HOST_KEY_CHANGED = "REMOTE HOST IDENTIFICATION HAS CHANGED";
+    /** What ssh prints when the destination accepts none of the offered keys. */
+    static final String KEY_REFUSED = "Permission denied (publickey";
 
     /** The {@code --rsh} option of every run against the destination. */
     public String rshOption() {
@@ -49,7 +51,7 @@ public record SshTransport(String destination, SshTarget target, Duration connec
 
     /**
      * What a failed run's stderr says about the ssh connection, in words naming the destination and the file to
-     * fix; empty when it is not a host key failure.
+     * fix; empty when it is neither a host key failure nor a refused key.
      */
     public Optional<String> diagnose(String stderr) {
         if (stderr.contains(HOST_KEY_CHANGED)) {
@@ -63,6 +65,12 @@ public record SshTransport(String destination, SshTarget target, Duration connec
                 + target.port() + " is pinned in " + target.knownHosts() + " (destination." + destination
                 + ".known-hosts); nothing was sent. Add the host's key (ssh-keyscan -p " + target.port() + " "
                 + target.host() + "), checking its fingerprint out of band");
+        }
+        if (stderr.contains(KEY_REFUSED)) {
+            return Optional.of("destination '" + destination + "': " + target.host() + " port " + target.port()
+                + " refused the key " + target.key() + " (destination." + destination + ".ssh-key); add its .pub line "
+                + "to the authorized_keys of " + target.user().orElse("the login user") + " there "
+                + "(docs/destinations-ssh.md)");
         }
         return Optional.empty();
     }

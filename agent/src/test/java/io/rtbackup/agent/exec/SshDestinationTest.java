@@ -17,6 +17,7 @@ import io.rtbackup.fs.ByteFs;
 import io.rtbackup.fs.BytePaths;
 import io.rtbackup.schema.SyncCommand;
 import io.rtbackup.schema.SyncOutcome;
+import io.rtbackup.testkit.ExternalCommand;
 import io.rtbackup.testkit.HostileNames;
 import io.rtbackup.testkit.SshServer;
 import io.rtbackup.testkit.TreeDiff;
@@ -162,6 +163,27 @@ class SshDestinationTest {
         String file = ((ExecConfig.SshTarget) d.target()).knownHosts().toString();
         assertThat(r.error()).get().asString().contains("destination '" + dest + "'", file,
             "destination." + dest + ".known-hosts", "nothing was sent");
+        assertThat(sshDir).doesNotExist();
+    }
+
+    @Test
+    void aKeyTheDestinationDoesNotKnowFailsNamingTheKeyFile() throws IOException {
+        Path stranger = tmp.resolve("stranger.key");
+        ExternalCommand.Result keygen = ExternalCommand.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+            stranger.toString()).run();
+        assertThat(keygen.exitCode()).as(keygen.describe()).isZero();
+        Properties p = new Properties();
+        p.setProperty("destination.stranger.url", server.url(sshDir.toString()));
+        p.setProperty("destination.stranger.ssh-key", stranger.toString());
+        p.setProperty("destination.stranger.known-hosts", server.knownHosts().toString());
+        ExecConfig c = ExecConfig.from(p, Map.of());
+        ByteFs.write(BytePaths.join(src, b("f")), b("payload"));
+        ValidationResult v = new CommandValidator(HOST, Map.of(ROOT, src), c.destinations())
+            .validate(Commands.full(HOST, ROOT, "stranger"));
+        ReplicationReport r = runner.replicate(((ValidationResult.Accepted) v).job());
+
+        assertThat(r.outcome()).isEqualTo(SyncOutcome.FAILED);
+        assertThat(r.error()).get().asString().contains("refused the key " + stranger, "destination.stranger.ssh-key");
         assertThat(sshDir).doesNotExist();
     }
 

@@ -143,5 +143,9 @@ class RsyncArgsTest {
         RsyncResult other = new RsyncResult(RsyncResult.Ending.EXITED, 23, new byte[0], "x\n", List.of("x"),
             Duration.ofSeconds(1));
         assertThat(e.problem(other)).isEqualTo(other.problem());
+        RsyncResult refused = new RsyncResult(RsyncResult.Ending.EXITED, 255, new byte[0],
+            "rtb@dc3: Permission denied (publickey).\n", List.of(), Duration.ofSeconds(1));
+        assertThat(e.problem(refused)).contains("refused the key " + key, "destination.dc3.ssh-key",
+            "authorized_keys of rtb");
     }
 }
