@@ -60,8 +60,8 @@ final class SshOptions {
     }
 
     /** The destination name {@code rtb up} gives a URL: its host, made safe. */
-    static String hostName(String url, String scheme) {
-        String rest = url.substring(scheme.length());
+    static String hostName(String url) {
+        String rest = url.substring(SSH.length());
         return UpCommand.safeName(rest.replaceAll("^[^@/]*@", "").replaceAll("^\\[([^\\]]*)\\].*$", "$1")
             .replaceAll("[:/].*$", ""));
     }

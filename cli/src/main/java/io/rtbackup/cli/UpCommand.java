@@ -230,7 +230,7 @@ final class UpCommand implements Callable<Integer> {
             String base;
             if (dest.startsWith(SshOptions.SSH)) {
                 url = dest;
-                base = SshOptions.hostName(dest, SshOptions.SSH);
+                base = SshOptions.hostName(dest);
             } else if (dest.startsWith("rsync://")) {
                 url = dest;
                 String rest = dest.substring("rsync://".length());

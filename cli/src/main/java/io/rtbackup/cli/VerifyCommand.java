@@ -141,7 +141,7 @@ final class VerifyCommand implements Callable<Integer> {
         if (passwordFile != null || destName != null) {
             throw usage("--dest '" + dest + "' is reached over ssh, which takes no password: use --ssh-key");
         }
-        String name = SshOptions.hostName(dest, SshOptions.SSH);
+        String name = SshOptions.hostName(dest);
         Properties p = new Properties();
         p.setProperty("destination." + name + ".url", dest);
         p.setProperty("destination." + name + ".timeout-s", Integer.toString(timeoutS));

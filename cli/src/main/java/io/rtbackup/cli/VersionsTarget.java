@@ -91,7 +91,7 @@ final class VersionsTarget {
 
     /** The destination name without --config: as rtb up names it, from the URL's host or the folder's name. */
     String destName() {
-        if (dest.startsWith(SshOptions.SSH)) return SshOptions.hostName(dest, SshOptions.SSH);
+        if (dest.startsWith(SshOptions.SSH)) return SshOptions.hostName(dest);
         if (dest.startsWith("rsync://")) {
             String rest = dest.substring("rsync://".length());
             return UpCommand.safeName(rest.replaceAll("^[^@/]*@", "").replaceAll("[:/].*$", ""));
