@@ -3,6 +3,8 @@ package io.rtbackup.cli;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.rtbackup.agent.Agent;
 import io.rtbackup.agent.AgentConfig;
+import io.rtbackup.agent.config.ConfigException;
+import io.rtbackup.agent.config.ExecConfig;
 import io.rtbackup.broker.BrokerSettings;
 import io.rtbackup.broker.EmbeddedKafkaBroker;
 import io.rtbackup.process.ExitingFatalErrorHandler;
@@ -34,6 +36,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -57,9 +60,13 @@ final class UpCommand implements Callable<Integer> {
     List<Path> sources;
 
     @Option(names = "--dest", required = true, paramLabel = "URL_OR_DIR",
-        description = "Where to: a local directory or rsync://[user@]host[:port]/module[/prefix] (repeatable). "
-            + "Daemon passwords come from RSYNC_PASSWORD_<NAME> (NAME is printed at start).")
+        description = "Where to: ssh://[user@]host[:port]/path (with --ssh-key and --known-hosts), a local "
+            + "directory, or rsync://[user@]host[:port]/module[/prefix] on a trusted network (repeatable). Daemon "
+            + "passwords come from RSYNC_PASSWORD_<NAME> (NAME is printed at start).")
     List<String> dests;
+
+    @Mixin
+    SshOptions ssh = new SshOptions();
 
     @Option(names = "--state-dir", defaultValue = "${user.home}/.rtb", description = "Broker state (default: ${DEFAULT-VALUE}).")
     Path stateDir;
@@ -120,6 +127,7 @@ final class UpCommand implements Callable<Integer> {
         }
         Map<String, Path> roots = rootIds();
         Map<String, String> destinations = destinationNames();
+        checkDestinations(destinations);
 
         try {
             MetricsEndpoint.check(metricsHost, metricsPort, Optional.ofNullable(metricsTokenFile));
@@ -139,6 +147,7 @@ final class UpCommand implements Callable<Integer> {
         agentProps.setProperty("kafka.bootstrap.servers", broker.bootstrapServers());
         destinations.forEach((name, url) -> {
             agentProps.setProperty("destination." + name + ".url", url);
+            ssh.apply(agentProps, name, url);
             if (keepVersions) {
                 // A backup, not only a mirror: on by default here (rtb restore reads them).
                 agentProps.setProperty("destination." + name + ".keep-versions", "true");
@@ -212,6 +221,24 @@ final class UpCommand implements Callable<Integer> {
             "broker.heartbeat.interval.ms", "500"));
     }
 
+    /** The destinations as the agent will read them, checked before anything starts; errors name the options. */
+    private void checkDestinations(Map<String, String> destinations) {
+        Properties p = new Properties();
+        try {
+            ssh.checkUsed(dests);
+            destinations.forEach((name, url) -> {
+                p.setProperty("destination." + name + ".url", url);
+                ssh.apply(p, name, url);
+            });
+            ExecConfig.from(p, System.getenv());
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        } catch (ConfigException e) {
+            String name = e.key().replaceAll("^destination\\.([^.]+)\\..*$", "$1");
+            throw new ParameterException(spec.commandLine(), SshOptions.explain(e, name));
+        }
+    }
+
     /** Root ids from folder names: stable across restarts, so destinations and offsets line up again. */
     private Map<String, Path> rootIds() {
         Map<String, Path> ids = new LinkedHashMap<>();
@@ -233,7 +260,10 @@ final class UpCommand implements Callable<Integer> {
         for (String dest : dests) {
             String url;
             String base;
-            if (dest.startsWith("rsync://")) {
+            if (dest.startsWith(SshOptions.SSH)) {
+                url = dest;
+                base = SshOptions.hostName(dest);
+            } else if (dest.startsWith("rsync://")) {
                 url = dest;
                 String rest = dest.substring("rsync://".length());
                 base = safeName(rest.replaceAll("^[^@/]*@", "").replaceAll("[:/].*$", ""));

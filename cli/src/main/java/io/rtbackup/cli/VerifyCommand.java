@@ -1,6 +1,8 @@
 package io.rtbackup.cli;
 
+import io.rtbackup.agent.config.ConfigException;
 import io.rtbackup.agent.config.ExecConfig;
+import io.rtbackup.agent.config.ExecConfig.Destination;
 import io.rtbackup.agent.config.ExecConfig.Password;
 import io.rtbackup.agent.config.ExecConfig.PasswordEnv;
 import io.rtbackup.agent.config.ExecConfig.PasswordFile;
@@ -16,8 +18,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -51,8 +55,12 @@ final class VerifyCommand implements Callable<Integer> {
     Path root;
 
     @Option(names = "--dest", required = true, paramLabel = "URL_OR_DIR",
-        description = "The destination: rsync://[user@]host[:port]/module[/prefix] or a local directory.")
+        description = "The destination: ssh://[user@]host[:port]/path (with --ssh-key and --known-hosts), "
+            + "rsync://[user@]host[:port]/module[/prefix] or a local directory.")
     String dest;
+
+    @Mixin
+    SshOptions ssh = new SshOptions();
 
     @Option(names = "--host-id", description = "Host name in the backup (default: this host's name).")
     String hostId;
@@ -89,15 +97,21 @@ final class VerifyCommand implements Callable<Integer> {
                 throw usage(c[0] + " '" + c[1] + "' must be of [A-Za-z0-9._@+=,~-] and not '.' or '..'");
             }
         }
+        if (timeoutS < 1) throw usage("--timeout-s " + timeoutS + ": must be at least 1");
+        if (dest.startsWith(SshOptions.SSH)) return overSsh(dir, host + "/" + rid);
+        try {
+            ssh.checkUsed(List.of(dest));
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
         boolean daemon = dest.startsWith("rsync://");
         if (!daemon && (dest.contains("://") || !dest.startsWith("/"))) {
-            throw usage("--dest '" + dest + "' must be an rsync://... URL or an absolute directory");
+            throw usage("--dest '" + dest + "' must be an ssh://... or rsync://... URL or an absolute directory");
         }
         if (!daemon && (passwordFile != null || destName != null && env.get(ExecConfig.passwordVariable(destName)) != null)) {
             throw usage("--dest '" + dest + "' is a local directory, which takes no password");
         }
         String target = (dest.endsWith("/") ? dest : dest + "/") + host + "/" + rid + "/";
-        if (timeoutS < 1) throw usage("--timeout-s " + timeoutS + ": must be at least 1");
 
         Optional<Password> password = Optional.empty();
         if (passwordFile != null && !Files.isReadable(passwordFile)) {
@@ -125,6 +139,34 @@ final class VerifyCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw usage("--password-file " + passwordFile + ": cannot read it (" + e.getMessage() + ")");
         }
+        return report(outcome, dir, target);
+    }
+
+    /** An ssh destination, read as the agent reads one (the same checks of the key and the pinned host key). */
+    private int overSsh(Path dir, String remoteDir) throws IOException {
+        if (passwordFile != null || destName != null) {
+            throw usage("--dest '" + dest + "' is reached over ssh, which takes no password: use --ssh-key");
+        }
+        String name = SshOptions.hostName(dest);
+        Properties p = new Properties();
+        p.setProperty("destination." + name + ".url", dest);
+        p.setProperty("destination." + name + ".timeout-s", Integer.toString(timeoutS));
+        p.setProperty(ExecConfig.RSYNC_PATH, rsync);
+        Destination d;
+        try {
+            ssh.apply(p, name, dest);
+            d = ExecConfig.from(p, Map.of()).destinations().get(name);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        } catch (ConfigException e) {
+            throw usage(SshOptions.explain(e, name).replace(ExecConfig.RSYNC_PATH, "--rsync"));
+        }
+        String target = d.target().argument(remoteDir);
+        ReplicaVerifier.Outcome outcome = new ReplicaVerifier(RsyncEndpoint.of(rsync, d), excludes).compare(dir, target);
+        return report(outcome, dir, target);
+    }
+
+    private int report(ReplicaVerifier.Outcome outcome, Path dir, String target) {
         if (outcome instanceof ReplicaVerifier.NotStarted n) {
             throw usage("--rsync " + rsync + ": cannot run it (" + n.reason() + "); install rsync >= 3.2.3");
         }

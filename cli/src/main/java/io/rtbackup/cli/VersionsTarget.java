@@ -2,6 +2,7 @@ package io.rtbackup.cli;
 
 import io.rtbackup.agent.AgentConfig;
 import io.rtbackup.agent.config.CaptureConfig;
+import io.rtbackup.agent.config.ConfigException;
 import io.rtbackup.agent.config.ExecConfig;
 import io.rtbackup.agent.config.ExecConfig.Destination;
 import java.nio.file.Path;
@@ -9,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -25,8 +27,11 @@ final class VersionsTarget {
     List<Path> sources;
 
     @Option(names = "--dest", paramLabel = "URL_OR_DIR",
-        description = "Without --config: the 'rtb up --dest' destination (local directory or rsync://...).")
+        description = "Without --config: the 'rtb up --dest' destination (ssh://..., local directory or rsync://...).")
     String dest;
+
+    @Mixin
+    SshOptions ssh = new SshOptions();
 
     @Option(names = "--password-file", paramLabel = "FILE",
         description = "Without --config: rsync daemon password file (or set RSYNC_PASSWORD_<NAME>).")
@@ -42,8 +47,9 @@ final class VersionsTarget {
     Resolved resolve(Map<String, String> env) {
         Properties p;
         if (config != null) {
-            if (dest != null || sources != null) {
-                throw new IllegalArgumentException("use either --config or --source/--dest, not both");
+            if (dest != null || sources != null || ssh.sshKey != null || ssh.knownHosts != null) {
+                throw new IllegalArgumentException("use either --config or --source/--dest (with --ssh-key and "
+                    + "--known-hosts for ssh), not both");
             }
             p = AgentConfig.read(config);
         } else {
@@ -61,8 +67,11 @@ final class VersionsTarget {
                 ids.put(id, dir);
             }
             ids.forEach((id, dir) -> p.setProperty("root." + id + ".path", dir.toString()));
-            String url = dest.startsWith("rsync://") ? dest : Path.of(dest).toAbsolutePath().normalize().toString();
+            String url = dest.startsWith("rsync://") || dest.startsWith(SshOptions.SSH) ? dest
+                : Path.of(dest).toAbsolutePath().normalize().toString();
             p.setProperty("destination." + destName() + ".url", url);
+            ssh.checkUsed(List.of(url));
+            ssh.apply(p, destName(), url);
             p.setProperty("destination." + destName() + ".keep-versions", "true");
             if (passwordFile != null) {
                 p.setProperty("destination." + destName() + ".password-file", passwordFile.toAbsolutePath().toString());
@@ -72,11 +81,17 @@ final class VersionsTarget {
         CaptureConfig capture = CaptureConfig.parse(p);
         Map<String, String> roots = new LinkedHashMap<>();
         for (CaptureConfig.RootConfig r : capture.roots()) roots.put(r.id(), r.path());
-        return new Resolved(capture.hostId(), roots, ExecConfig.from(p, env));
+        try {
+            return new Resolved(capture.hostId(), roots, ExecConfig.from(p, env));
+        } catch (ConfigException e) {
+            if (config != null) throw e;
+            throw new IllegalArgumentException(SshOptions.explain(e, destName()), e);
+        }
     }
 
     /** The destination name without --config: as rtb up names it, from the URL's host or the folder's name. */
     String destName() {
+        if (dest.startsWith(SshOptions.SSH)) return SshOptions.hostName(dest);
         if (dest.startsWith("rsync://")) {
             String rest = dest.substring("rsync://".length());
             return UpCommand.safeName(rest.replaceAll("^[^@/]*@", "").replaceAll("[:/].*$", ""));

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.rtbackup.fs.ByteFs;
 import io.rtbackup.fs.BytePaths;
 import io.rtbackup.testkit.RsyncDaemon;
+import io.rtbackup.testkit.SshServer;
 import io.rtbackup.testkit.TempDirs;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -147,5 +148,36 @@ class VerifyCommandTest {
         Run down = againstDaemon();
         assertThat(down.exit()).as(down.toString()).isEqualTo(3);
         assertThat(down.err()).contains("failed with exit");
+    }
+
+    @Test
+    void anSshDestinationIsComparedThroughThePinnedHostKeyOnly() throws IOException {
+        java.nio.file.Path sshdDir = java.nio.file.Path.of(new String(tmp.newDir("sshd"), StandardCharsets.UTF_8));
+        try (SshServer server = SshServer.builder(sshdDir).client("agent").start()) {
+            String url = server.url(new String(module, StandardCharsets.UTF_8));
+            String[] common = {"--root", new String(src, StandardCharsets.UTF_8), "--dest", url, "--host-id", "h1",
+                "--root-id", "data", "--ssh-key", server.key("agent").toString()};
+            Run equal = verify(Map.of(), concat(common, "--known-hosts", server.knownHosts().toString()));
+            assertThat(equal.exit()).as(equal.err()).isEqualTo(VerifyCommand.EQUAL);
+
+            ByteFs.write(BytePaths.join(src, BytePaths.utf8("f")), BytePaths.utf8("HELLO WORLD\n"));
+            Run different = verify(Map.of(), concat(common, "--known-hosts", server.knownHosts().toString()));
+            assertThat(different.exit()).isEqualTo(VerifyCommand.DIFFERENT);
+            assertThat(different.out()).contains("changed f");
+
+            Run wrongPin = verify(Map.of(), concat(common, "--known-hosts", server.wrongKnownHosts().toString()));
+            assertThat(wrongPin.exit()).isEqualTo(VerifyCommand.FAILED);
+            assertThat(wrongPin.err()).contains(server.wrongKnownHosts().toString(), "nothing was sent");
+
+            Run noPin = verify(Map.of(), common);
+            assertThat(noPin.exit()).isEqualTo(2);
+            assertThat(noPin.err()).contains("--known-hosts");
+        }
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 }

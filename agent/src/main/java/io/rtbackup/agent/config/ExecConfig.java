@@ -36,6 +36,9 @@ import java.util.regex.Pattern;
  * destination.dc2.acls=false                         # -A (the daemon must allow it)
  * destination.dc2.xattrs=false                       # -X (the daemon must allow it)
  * destination.local.url=/srv/replica                 # single-host mode: a local absolute directory
+ * destination.dc3.url=ssh://rtb@dc3:22/              # ssh://[user@]host[:port]/path: rsync over OpenSSH
+ * destination.dc3.ssh-key=/etc/rtb/dc3.key           # the destination's private key (mode 600)
+ * destination.dc3.known-hosts=/etc/rtb/dc3.known_hosts   # the pinned host key; nothing else is accepted
  * destination.dc2.keep-versions=false                # keep what each sync overwrites or deletes (rtb restore)
  * destination.dc2.versions-keep-days=30              # prune kept versions older than this (0: no age limit)
  * destination.dc2.versions-keep=0                    # keep at most the newest N version dirs (0: no count limit)
@@ -65,7 +68,9 @@ import java.util.regex.Pattern;
  *     auth users = backup
  *     secrets file = /etc/rsyncd.secrets
  * </pre>
- * ACLs and xattrs ({@code acls}/{@code xattrs} here) need a module and file system that store them.
+ * ACLs and xattrs ({@code acls}/{@code xattrs} here) need a module and file system that store them. An ssh
+ * destination needs no daemon: docs/destinations-ssh.md sets up its account, one key per host confined with
+ * {@code rrsync}, and the host key pin.
  */
 public record ExecConfig(String rsyncPath, Map<String, Destination> destinations, Duration commandMaxAge,
         Duration versionsPruneInterval, boolean allowUnpatchedRsync) {
@@ -88,13 +93,11 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
 
     private static final Pattern DEST_KEY = Pattern.compile("destination\\.([^.]+)\\.([a-z-]+)");
     private static final Set<String> DEST_FIELDS = Set.of("url", "password-file", "max-concurrent", "timeout-s",
-        "command-timeout-s", "acls", "xattrs", "keep-versions", "versions-keep-days", "versions-keep", "allowed-prefix");
+        "command-timeout-s", "acls", "xattrs", "keep-versions", "versions-keep-days", "versions-keep", "allowed-prefix",
+        DestinationUrl.SSH_KEY, DestinationUrl.KNOWN_HOSTS);
     /** Where commands may point this host's runs by default: its own tree, whatever the workers ask. */
     public static final String DEFAULT_ALLOWED_PREFIX = "{host}/";
     static final int DEFAULT_VERSIONS_KEEP_DAYS = 30;
-    // rsync://[user@]host[:port]/module[/prefix]; host may be a bracketed IPv6 literal.
-    private static final Pattern DAEMON_URL =
-        Pattern.compile("rsync://(?:([^@/:\\s]+)@)?(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+)(?::(\\d{1,5}))?/([^/\\s]+)(/.*)?");
 
     public ExecConfig {
         destinations = Map.copyOf(destinations);
@@ -151,7 +154,7 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
     }
 
     /** Where a destination is. */
-    public sealed interface Target permits DaemonTarget, LocalTarget {
+    public sealed interface Target permits DaemonTarget, SshTarget, LocalTarget {
         /** The rsync destination argument for a path under the destination, ending with "/". */
         String argument(String relativeDir);
     }
@@ -172,6 +175,30 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
         @Override
         public String toString() {
             return argument("");
+        }
+    }
+
+    /**
+     * A directory on a host reached with OpenSSH ({@code ssh://[user@]host[:port]/path}): rsync runs there as the
+     * server, started by {@code ssh} with the destination's private {@code key} and only the host key pinned in
+     * {@code knownHosts} accepted ({@link DestinationUrl} checks both files). {@code path} is absolute and every
+     * component of it a safe remote name; behind {@code rrsync DIR} it is read inside DIR.
+     */
+    public record SshTarget(Optional<String> user, String host, int port, String path, Path key, Path knownHosts)
+            implements Target {
+        @Override
+        public String argument(String relativeDir) {
+            StringBuilder sb = new StringBuilder();
+            user.ifPresent(u -> sb.append(u).append('@'));
+            sb.append(host).append(':').append(path);
+            if (!path.endsWith("/")) sb.append('/');
+            if (!relativeDir.isEmpty()) sb.append(relativeDir).append('/');
+            return sb.toString();
+        }
+
+        @Override
+        public String toString() {
+            return "ssh://" + user.map(u -> u + "@").orElse("") + host + ":" + port + path;
         }
     }
 
@@ -259,10 +286,10 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
         String p = DESTINATION_PREFIX + name + ".";
         String url = f.get("url");
         if (url == null || url.isEmpty()) {
-            throw new ConfigException(p + "url", "missing; set it to rsync://[user@]host[:port]/module[/prefix] or "
-                + "an absolute local directory");
+            throw new ConfigException(p + "url", "missing; set it to ssh://[user@]host[:port]/path, "
+                + "rsync://[user@]host[:port]/module[/prefix] or an absolute local directory");
         }
-        Target target = target(p + "url", url);
+        Target target = DestinationUrl.target(p, url, f);
 
         Optional<Password> password = Optional.empty();
         String file = f.get("password-file");
@@ -282,9 +309,10 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
         } else if (env.get(variable) != null && !env.get(variable).isEmpty()) {
             password = Optional.of(new PasswordEnv(variable, env.get(variable)));
         }
-        if (password.isPresent() && target instanceof LocalTarget) {
-            throw new ConfigException(p + "password-file", "destination '" + name + "' is a local directory, which "
-                + "takes no password; remove the password-file setting / " + variable);
+        if (password.isPresent() && !(target instanceof DaemonTarget)) {
+            throw new ConfigException(p + "password-file", "destination '" + name + "' is "
+                + (target instanceof SshTarget ? "reached over ssh, which authenticates with " + p + DestinationUrl.SSH_KEY
+                    : "a local directory, which") + " takes no password; remove the password-file setting / " + variable);
         }
 
         int maxConcurrent = positiveInt(f, p, "max-concurrent", DEFAULT_MAX_CONCURRENT);
@@ -339,60 +367,6 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
             // reported below
         }
         throw new ConfigException(p + field, "'" + v + "' is not a whole number >= 0 (0: no limit)");
-    }
-
-    static Target target(String key, String url) {
-        if (url.startsWith("rsync://")) {
-            Matcher m = DAEMON_URL.matcher(url);
-            if (!m.matches()) {
-                throw new ConfigException(key, "'" + url + "' is not rsync://[user@]host[:port]/module[/prefix]");
-            }
-            int port = 873;
-            if (m.group(3) != null) {
-                port = Integer.parseInt(m.group(3));
-                if (port < 1 || port > 65535) throw new ConfigException(key, "port " + port + " is out of range 1-65535");
-            }
-            String prefix = m.group(5) == null ? "" : trimSlashes(m.group(5));
-            for (String c : prefix.isEmpty() ? new String[0] : prefix.split("/", -1)) {
-                Optional<String> bad = Identifier.REMOTE_NAME.problem(c);
-                if (bad.isPresent()) {
-                    throw new ConfigException(key, "prefix '" + prefix + "' of '" + url + "': " + bad.get()
-                        + ", separated by single '/'");
-                }
-            }
-            Optional<String> badModule = Identifier.REMOTE_NAME.problem(m.group(4));
-            if (badModule.isPresent()) throw new ConfigException(key, "module of '" + url + "': " + badModule.get());
-            return new DaemonTarget(Optional.ofNullable(m.group(1)), m.group(2), port, m.group(4), prefix);
-        }
-        if (url.contains("://")) {
-            throw new ConfigException(key, "'" + url + "': only rsync:// daemons and local directories are supported");
-        }
-        if (!url.startsWith("/")) {
-            throw new ConfigException(key, "'" + url + "' must be an absolute directory or rsync://... URL");
-        }
-        if (!StandardCharsets.US_ASCII.newEncoder().canEncode(url) || url.indexOf('\0') >= 0) {
-            // Process arguments are encoded with the POSIX locale, which would mangle other characters.
-            throw new ConfigException(key, "'" + url + "' must be ASCII; use a directory (or symlink) with an ASCII name");
-        }
-        for (String c : url.split("/")) {
-            if (c.equals("..")) throw new ConfigException(key, "'" + url + "' must not contain '..'");
-        }
-        String dir = url.length() > 1 ? trimTrailing(url) : url;
-        return new LocalTarget(dir);
-    }
-
-    private static String trimSlashes(String s) {
-        int a = 0;
-        int b = s.length();
-        while (a < b && s.charAt(a) == '/') a++;
-        while (b > a && s.charAt(b - 1) == '/') b--;
-        return s.substring(a, b);
-    }
-
-    private static String trimTrailing(String s) {
-        int b = s.length();
-        while (b > 1 && s.charAt(b - 1) == '/') b--;
-        return s.substring(0, b);
     }
 
     private static void checkRsync(String rsync) {

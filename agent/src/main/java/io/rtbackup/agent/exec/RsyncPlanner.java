@@ -180,7 +180,7 @@ final class RsyncPlanner {
         // Nanosecond time comparison. Besides the quick check, rsync uses it to decide whether a directory's
         // mtime needs re-setting after entries were created in it; at whole-second precision a directory created
         // within the second of its source's mtime keeps the creation time.
-        a.add("--modify-window=-1");
+        a.nanosecondTimes();
         a.add("--stats", "--no-human-readable", "--info=del1");
         a.mkpath();
         stamp.ifPresent(s -> a.add("--backup",

@@ -196,7 +196,7 @@ public final class RsyncRunner implements Replicator {
                         r.stderrTail());
                 }
                 yield new PassResult(RsyncExit.outcome(r.exitCode()), r.exitCode(), r.stats(),
-                    r.exitCode() == 0 ? null : r.problem());
+                    r.exitCode() == 0 ? null : RsyncEndpoint.of(rsyncPath, job.destination()).problem(r));
             }
         };
     }

@@ -85,6 +85,17 @@ public final class RsyncArgs {
         return this;
     }
 
+    /**
+     * Times compared to the nanosecond ({@code --modify-window=-1}) by the receiver of a push to this endpoint.
+     * For ssh the option goes to the remote receiver alone ({@code --remote-option}), as a long option:
+     * {@code rrsync} refuses the short form {@code -@-1} rsync would send for it, and the local sender does not
+     * compare times.
+     */
+    public RsyncArgs nanosecondTimes() {
+        args.add(endpoint.ssh().isPresent() ? "--remote-option=--modify-window=-1" : "--modify-window=-1");
+        return this;
+    }
+
     /** A listing ({@code --list-only} and the like) of {@code source}: everything so far, then the source. */
     public List<String> build(String source) {
         List<String> out = new ArrayList<>(args);

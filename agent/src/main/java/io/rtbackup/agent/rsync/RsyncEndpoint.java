@@ -5,6 +5,7 @@ import io.rtbackup.agent.config.ExecConfig.Destination;
 import io.rtbackup.agent.config.ExecConfig.LocalTarget;
 import io.rtbackup.agent.config.ExecConfig.Password;
 import io.rtbackup.agent.config.ExecConfig.Target;
+import io.rtbackup.agent.config.ExecConfig.SshTarget;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -24,30 +25,41 @@ import java.util.Optional;
  *   <li>{@code --no-motd}: a daemon's message of the day would mix into the output that callers parse;</li>
  *   <li>the password goes to the child's {@code RSYNC_PASSWORD} environment variable, never onto a command line
  *   (where every user of the host could read it), read anew for every run (a password file may be rotated);</li>
+ *   <li>an ssh destination is reached through its {@link SshTransport} ({@code --rsh}, pinned host key);</li>
  *   <li>the child runs in the C locale (rsync escapes every non-printable byte of a name as {@code \#ooo}, so
  *   output lines are unambiguous) and in UTC (times in listings).</li>
  * </ul>
  * {@link #toString()} never shows the secret ({@link Password} does not).
  */
 public record RsyncEndpoint(String rsyncPath, boolean daemon, Duration ioTimeout, boolean acls, boolean xattrs,
-        Optional<Password> password) {
+        Optional<Password> password, Optional<SshTransport> ssh) {
 
     public RsyncEndpoint {
         if (rsyncPath.isEmpty()) throw new IllegalArgumentException("empty rsync path");
         if (password.isPresent() && !daemon) {
-            throw new IllegalArgumentException("a local destination takes no password");
+            throw new IllegalArgumentException("a local or ssh destination takes no password; only a daemon does");
         }
+        if (daemon && ssh.isPresent()) throw new IllegalArgumentException("a daemon is not reached over ssh");
+    }
+
+    /** An endpoint without ssh: a daemon or a local directory. */
+    public RsyncEndpoint(String rsyncPath, boolean daemon, Duration ioTimeout, boolean acls, boolean xattrs,
+            Optional<Password> password) {
+        this(rsyncPath, daemon, ioTimeout, acls, xattrs, password, Optional.empty());
     }
 
     /** The endpoint of a configured destination. */
     public static RsyncEndpoint of(String rsyncPath, Destination d) {
+        Optional<SshTransport> ssh = d.target() instanceof SshTarget t
+            ? Optional.of(new SshTransport(d.name(), t, d.ioTimeout())) : Optional.empty();
         return new RsyncEndpoint(rsyncPath, d.target() instanceof DaemonTarget, d.ioTimeout(), d.acls(), d.xattrs(),
-            d.password());
+            d.password(), ssh);
     }
 
     /** The options every invocation against this endpoint carries, in order. */
     public List<String> connectionOptions() {
         String seconds = Long.toString(Math.max(1, ioTimeout.toSeconds()));
+        if (ssh.isPresent()) return List.of("--no-motd", "--timeout=" + seconds, ssh.get().rshOption());
         return daemon
             ? List.of("--no-motd", "--timeout=" + seconds, "--contimeout=" + seconds)
             : List.of("--no-motd", "--timeout=" + seconds);
@@ -59,16 +71,31 @@ public record RsyncEndpoint(String rsyncPath, boolean daemon, Duration ioTimeout
      * module, with {@code use chroot = yes} (the module is the root) or without (rsync sanitizes it to the module);
      * a relative {@code ../x} works only with chroot (without, the daemon strips the ".."), and a relative basis
      * dir fails rsync's verification of every file delta'd against it on Debian 12's 3.2.7-1+deb12u6 (checked:
-     * "failed verification -- update discarded"; absolute works). For a local directory it is the absolute path.
+     * "failed verification -- update discarded"; absolute works). For a local directory it is the absolute path, for
+     * ssh the destination's path on the host.
      */
     public static String directoryOption(Target target, String relativeDir) {
-        String prefix = target instanceof DaemonTarget d ? "/" + (d.prefix().isEmpty() ? "" : d.prefix() + "/")
-            : withSlash(((LocalTarget) target).directory());
-        return prefix + relativeDir;
+        if (target instanceof DaemonTarget d) return "/" + (d.prefix().isEmpty() ? "" : d.prefix() + "/") + relativeDir;
+        // ssh: the destination's path on the host; behind rrsync DIR (which refuses "..") read inside DIR
+        if (target instanceof SshTarget s) return withSlash(s.path()) + relativeDir;
+        return withSlash(((LocalTarget) target).directory()) + relativeDir;
     }
 
     private static String withSlash(String dir) {
         return dir.endsWith("/") ? dir : dir + "/";
+    }
+
+    /**
+     * What went wrong in a failed run, in one line: {@link RsyncResult#problem()}, preceded by what it means for
+     * this endpoint where that is known (an ssh host key that is not the pinned one).
+     */
+    public String problem(RsyncResult r) {
+        return diagnosis(r).map(d -> d + " [" + r.problem() + "]").orElseGet(r::problem);
+    }
+
+    /** What a failed run means for this endpoint, when that is known (see {@link SshTransport#diagnose}). */
+    public Optional<String> diagnosis(RsyncResult r) {
+        return ssh.flatMap(s -> s.diagnose(r.stderr()));
     }
 
     /**
@@ -82,6 +109,7 @@ public record RsyncEndpoint(String rsyncPath, boolean daemon, Duration ioTimeout
         env.put("LC_ALL", "C");
         env.put("TZ", "UTC");
         if (password.isPresent()) env.put("RSYNC_PASSWORD", password.get().secret());
+        ssh.ifPresent(s -> env.putAll(s.environment()));
         return Map.copyOf(env);
     }
 }

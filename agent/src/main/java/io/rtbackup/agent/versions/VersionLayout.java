@@ -11,7 +11,7 @@ import io.rtbackup.agent.rsync.RsyncEndpoint;
  *
  * <p>The {@code --backup-dir} argument is an absolute path ({@link RsyncEndpoint#directoryOption}), so
  * {@code /<prefix>/.rtb-versions/...} lands in the module's prefix (checked against a real daemon in
- * VersionsRsyncTest).
+ * VersionsRsyncTest); for ssh it is the destination's path on the host, read inside DIR behind {@code rrsync DIR}.
  */
 public final class VersionLayout {
     /** The versions tree's name under the destination prefix. */

@@ -31,8 +31,8 @@ import java.util.TreeSet;
  * {@code <host>/<root>}), read and pruned with rsync alone: listings are dry-run pulls into an empty directory
  * with {@code --out-format}, restores are real pulls with a NUL-separated {@code --files-from} list, and pruning
  * syncs an empty directory over the versions tree with {@code --delete} and filters that select only the
- * stamped dirs to remove. The same code serves a daemon module and a local directory, and needs nothing on the
- * backup host but the rsync daemon (no ssh, no shell).
+ * stamped dirs to remove. The same code serves a daemon module, an ssh destination and a local directory, and
+ * needs nothing on the backup host but rsync (no shell commands).
  */
 public final class VersionStore {
     private static final DateTimeFormatter LIST_TIME = DateTimeFormatter.ofPattern("uuuu/MM/dd-HH:mm:ss");
@@ -95,7 +95,7 @@ public final class VersionStore {
         RsyncResult r = call(args, RsyncStdin.NONE);
         if (!r.ok()) {
             if (isMissingDir(r)) return List.of();
-            throw new IOException("cannot list the versions of " + describe() + ": " + r.problem());
+            throw new IOException("cannot list the versions of " + describe() + ": " + endpoint.problem(r));
         }
         TreeSet<VersionStamp> out = new TreeSet<>();
         for (String line : r.stdoutText().split("\n")) {
@@ -154,7 +154,7 @@ public final class VersionStore {
         RsyncResult r = call(args, new RsyncStdin.FileList(paths));
         if (!r.ok()) {
             throw new IOException("cannot copy " + paths.size() + " path(s) from the " + source + " of " + describe()
-                + ": " + r.problem());
+                + ": " + endpoint.problem(r));
         }
     }
 
@@ -172,7 +172,7 @@ public final class VersionStore {
             StringBuilder rules = new StringBuilder();
             for (VersionStamp s : stamps) rules.append('/').append(s.name()).append("/***\n");
             RsyncResult r = call(args, new RsyncStdin.Bytes(rules.toString().getBytes(StandardCharsets.US_ASCII)));
-            if (!r.ok()) throw new IOException("cannot delete old versions of " + describe() + ": " + r.problem());
+            if (!r.ok()) throw new IOException("cannot delete old versions of " + describe() + ": " + endpoint.problem(r));
         } finally {
             Files.deleteIfExists(empty);
         }
@@ -198,7 +198,7 @@ public final class VersionStore {
             RsyncResult r = call(args, new RsyncStdin.Bytes(fileList));
             if (!r.ok()) {
                 if (isMissingDir(r)) return List.of();
-                throw new IOException("cannot list " + sourceArgument + ": " + r.problem());
+                throw new IOException("cannot list " + sourceArgument + ": " + endpoint.problem(r));
             }
             return parse(r.stdout());
         } finally {
@@ -271,7 +271,7 @@ public final class VersionStore {
             throw new IOException("cannot run '" + rsyncPath + "': " + e.getMessage() + " (install rsync >= 3.2.3)", e);
         }
         switch (r.ending()) {
-            case TIMED_OUT -> throw new IOException(r.problem() + " (" + describe() + ")");
+            case TIMED_OUT -> throw new IOException(endpoint.problem(r) + " (" + describe() + ")");
             case INTERRUPTED -> throw new IOException("interrupted while rsync ran");
             case EXITED -> {
             }

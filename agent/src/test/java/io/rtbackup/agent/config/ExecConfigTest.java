@@ -8,6 +8,7 @@ import io.rtbackup.agent.config.ExecConfig.Destination;
 import io.rtbackup.agent.config.ExecConfig.LocalTarget;
 import io.rtbackup.agent.config.ExecConfig.PasswordEnv;
 import io.rtbackup.agent.config.ExecConfig.PasswordFile;
+import io.rtbackup.agent.config.ExecConfig.SshTarget;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -173,5 +174,77 @@ class ExecConfigTest {
             .isEqualTo(Duration.ofMinutes(10));
         assertThatThrownBy(() -> ExecConfig.from(props("exec.versions-prune-interval-s", "0"), Map.of()))
             .hasMessageContaining("exec.versions-prune-interval-s").hasMessageContaining("positive");
+    }
+
+    /** A private key and a known_hosts file as an ssh destination needs them. */
+    private Path[] sshFiles() throws Exception {
+        Path key = Files.writeString(tmp.resolve("dc3.key"), "not checked here\n");
+        Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Path known = Files.writeString(tmp.resolve("dc3.known_hosts"), "[dc3]:2222 ssh-ed25519 AAAA\n");
+        return new Path[] {key, known};
+    }
+
+    @Test
+    void readsAnSshDestination() throws Exception {
+        Path[] f = sshFiles();
+        ExecConfig c = ExecConfig.from(props(
+            "destination.dc3.url", "ssh://rtb@dc3.example:2222/srv/backup/",
+            "destination.dc3.ssh-key", f[0].toString(),
+            "destination.dc3.known-hosts", f[1].toString(),
+            "destination.v6.url", "ssh://[fd00::3]/",
+            "destination.v6.ssh-key", f[0].toString(),
+            "destination.v6.known-hosts", f[1].toString()), Map.of());
+        Destination dc3 = c.destinations().get("dc3");
+        assertThat(dc3.target()).isEqualTo(new SshTarget(Optional.of("rtb"), "dc3.example", 2222, "/srv/backup",
+            f[0], f[1]));
+        assertThat(dc3.target().argument("h/r")).isEqualTo("rtb@dc3.example:/srv/backup/h/r/");
+        assertThat(dc3.target().argument("")).isEqualTo("rtb@dc3.example:/srv/backup/");
+        assertThat(dc3.target().toString()).isEqualTo("ssh://rtb@dc3.example:2222/srv/backup");
+        assertThat(dc3.password()).isEmpty();
+        ExecConfig.SshTarget v6 = (ExecConfig.SshTarget) c.destinations().get("v6").target();
+        assertThat(v6.port()).isEqualTo(22);
+        assertThat(v6.argument("h/r")).isEqualTo("[fd00::3]:/h/r/");
+    }
+
+    @Test
+    void sshErrorsNameTheKeyAndWhatToDo() throws Exception {
+        Path[] f = sshFiles();
+        String key = f[0].toString();
+        String known = f[1].toString();
+        assertError(props("destination.x.url", "ssh://-oProxyCommand=x/p", "destination.x.ssh-key", key,
+            "destination.x.known-hosts", known), "destination.x.url", "ssh://[user@]host");
+        assertError(props("destination.x.url", "ssh://-l@h/p", "destination.x.ssh-key", key,
+            "destination.x.known-hosts", known), "destination.x.url", "not starting with '-'");
+        assertError(props("destination.x.url", "ssh://h/srv/../etc", "destination.x.ssh-key", key,
+            "destination.x.known-hosts", known), "destination.x.url", "'..'");
+        assertError(props("destination.x.url", "ssh://h/my backups", "destination.x.ssh-key", key,
+            "destination.x.known-hosts", known), "destination.x.url", "contains a space");
+        assertError(props("destination.x.url", "ssh://h:0/p", "destination.x.ssh-key", key,
+            "destination.x.known-hosts", known), "destination.x.url", "port");
+        assertError(props("destination.x.url", "ssh://h/p", "destination.x.known-hosts", known),
+            "destination.x.ssh-key", "ssh-keygen");
+        assertError(props("destination.x.url", "ssh://h/p", "destination.x.ssh-key", key),
+            "destination.x.known-hosts", "ssh-keyscan");
+        assertError(props("destination.x.url", "ssh://h/p", "destination.x.ssh-key", "relative.key",
+            "destination.x.known-hosts", known), "destination.x.ssh-key", "absolute path");
+        Path spaced = Files.writeString(tmp.resolve("my key"), "k");
+        assertError(props("destination.x.url", "ssh://h/p", "destination.x.ssh-key", spaced.toString(),
+            "destination.x.known-hosts", known), "destination.x.ssh-key", "absolute path of");
+        assertError(props("destination.x.url", "ssh://h/p", "destination.x.ssh-key", key,
+            "destination.x.known-hosts", tmp.resolve("%h").toString()), "destination.x.known-hosts", "absolute path of");
+        assertError(props("destination.x.url", "ssh://h/p", "destination.x.ssh-key", key,
+            "destination.x.known-hosts", tmp.resolve("missing").toString()), "destination.x.known-hosts", "cannot read");
+        Files.setPosixFilePermissions(f[0], java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        assertError(props("destination.x.url", "ssh://h/p", "destination.x.ssh-key", key,
+            "destination.x.known-hosts", known), "destination.x.ssh-key", "chmod 600 " + key);
+        Files.setPosixFilePermissions(f[0], java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        assertError(props("destination.x.url", "rsync://h/m", "destination.x.ssh-key", key), "destination.x.ssh-key",
+            "only an ssh:// destination");
+        assertError(props("destination.x.url", "/srv/x", "destination.x.known-hosts", known),
+            "destination.x.known-hosts", "only an ssh:// destination");
+        Path pw = Files.writeString(tmp.resolve("pw"), "s3cret\n");
+        assertError(props("destination.x.url", "ssh://h/p", "destination.x.ssh-key", key,
+            "destination.x.known-hosts", known, "destination.x.password-file", pw.toString()),
+            "destination.x.password-file", "reached over ssh");
     }
 }

@@ -106,4 +106,48 @@ class RsyncArgsTest {
         assertThatThrownBy(() -> new RsyncEndpoint("rsync", false, Duration.ofSeconds(1), false, false,
             Optional.of(new PasswordEnv("RSYNC_PASSWORD_X", SECRET)))).hasMessageContaining("no password");
     }
+
+    @Test
+    void anSshEndpointRunsSshWithTheDestinationsKeyAndOnlyThePinnedHostKey() throws Exception {
+        Path key = Files.writeString(tmp.resolve("dc3.key"), "k");
+        Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Path known = Files.writeString(tmp.resolve("dc3.known_hosts"), "[dc3]:2222 ssh-ed25519 AAAA\n");
+        Properties p = new Properties();
+        p.setProperty("destination.dc3.url", "ssh://rtb@dc3:2222/srv/backup");
+        p.setProperty("destination.dc3.ssh-key", key.toString());
+        p.setProperty("destination.dc3.known-hosts", known.toString());
+        p.setProperty("destination.dc3.timeout-s", "30");
+        RsyncEndpoint e = RsyncEndpoint.of("rsync", ExecConfig.from(p, Map.of()).destinations().get("dc3"));
+
+        List<String> args = RsyncArgs.to(e).nanosecondTimes().build("/s/", "rtb@dc3:/srv/backup/h/r/");
+        String rsh = args.stream().filter(a -> a.startsWith("--rsh=")).findFirst().orElseThrow();
+        assertThat(rsh.substring("--rsh=".length()).split(" ")).startsWith("ssh", "-F", "none")
+            .containsSubsequence("-i", key.toString())
+            .contains("IdentitiesOnly=yes", "UserKnownHostsFile=" + known, "GlobalKnownHostsFile=/dev/null",
+                "StrictHostKeyChecking=yes", "UpdateHostKeys=no", "BatchMode=yes", "ConnectTimeout=30")
+            .containsSubsequence("-p", "2222");
+        assertThat(args).contains("--timeout=30", "--remote-option=--modify-window=-1")
+            .noneMatch(a -> a.startsWith("--contimeout")).doesNotContain("--modify-window=-1", "-s", "--protect-args");
+        assertThat(e.environment()).containsEntry("RSYNC_OLD_ARGS", "0").containsEntry("RSYNC_PROTECT_ARGS", "0")
+            .doesNotContainKey("RSYNC_PASSWORD");
+        assertThat(RsyncArgs.to(RsyncEndpoint.of("rsync", destinations().get("nas"))).nanosecondTimes().build("/s/"))
+            .contains("--modify-window=-1");
+
+        RsyncResult changed = new RsyncResult(RsyncResult.Ending.EXITED, 12, new byte[0], new byte[0], 0,
+            "@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\nHost key verification failed.\n",
+            List.of("Host key verification failed."), Duration.ofSeconds(1));
+        assertThat(e.problem(changed)).contains("destination 'dc3'", "differs from the one pinned in " + known,
+            "destination.dc3.known-hosts", "nothing was sent", "rsync exit 12");
+        RsyncResult unknown = new RsyncResult(RsyncResult.Ending.EXITED, 12, new byte[0], new byte[0], 0,
+            "No ED25519 host key is known for [dc3]:2222\nHost key verification failed.\n", List.of(),
+            Duration.ofSeconds(1));
+        assertThat(e.problem(unknown)).contains("no host key of dc3 port 2222 is pinned in " + known);
+        RsyncResult other = new RsyncResult(RsyncResult.Ending.EXITED, 23, new byte[0], new byte[0], 0, "x\n", List.of("x"),
+            Duration.ofSeconds(1));
+        assertThat(e.problem(other)).isEqualTo(other.problem());
+        RsyncResult refused = new RsyncResult(RsyncResult.Ending.EXITED, 255, new byte[0], new byte[0], 0,
+            "rtb@dc3: Permission denied (publickey).\n", List.of(), Duration.ofSeconds(1));
+        assertThat(e.problem(refused)).contains("refused the key " + key, "destination.dc3.ssh-key",
+            "authorized_keys of rtb");
+    }
 }
