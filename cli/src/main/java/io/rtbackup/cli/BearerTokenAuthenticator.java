@@ -10,6 +10,9 @@ import java.security.MessageDigest;
  * Lets a request through only with {@code Authorization: Bearer <token>}; every other request is answered 401 with
  * {@code WWW-Authenticate: Bearer}. The token is compared in constant time ({@link MessageDigest#isEqual}), so the
  * answer's timing does not tell how much of a guess was right. The token never appears in {@link #toString()}.
+ *
+ * <p>The probe paths {@code /-/healthy} and {@code /-/ready} are open: they tell only whether the process is up and
+ * ready, and a Kubernetes probe cannot send a header taken from a Secret.
  */
 final class BearerTokenAuthenticator extends Authenticator {
     private static final String SCHEME = "Bearer ";
@@ -22,6 +25,10 @@ final class BearerTokenAuthenticator extends Authenticator {
 
     @Override
     public Result authenticate(HttpExchange exchange) {
+        String path = exchange.getRequestURI().getPath();
+        if (path.equals("/-/healthy") || path.equals(MetricsEndpoint.READY_PATH)) {
+            return new Success(new HttpPrincipal("probe", "rtb"));
+        }
         String header = exchange.getRequestHeaders().getFirst("Authorization");
         if (header != null && header.regionMatches(true, 0, SCHEME, 0, SCHEME.length())) {
             byte[] offered = header.substring(SCHEME.length()).trim().getBytes(StandardCharsets.UTF_8);

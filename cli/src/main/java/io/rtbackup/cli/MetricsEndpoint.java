@@ -1,21 +1,31 @@
 package io.rtbackup.cli;
 
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
+import io.prometheus.metrics.exporter.httpserver.DefaultHandler;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.rtbackup.kafka.SecretFile;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 /**
  * The HTTP endpoint of a process ({@code --metrics-port}, {@code --metrics-host}, {@code --metrics-token-file}):
- * Prometheus text on {@code /metrics} and, for workers and {@code rtb up}, the status page on {@code /status} and
- * {@code /status.json}. Port 0 means none. Public for the end-to-end tests, which serve the page exactly as the
- * commands do.
+ * Prometheus text on {@code /metrics}; {@code /-/healthy} (200 while the process answers: liveness);
+ * {@code /-/ready} (200 once the process does its work, 503 before: readiness), when the process says what ready
+ * means; and, for workers and {@code rtb up}, the status page on {@code /status} and {@code /status.json}. Port 0
+ * means none. Public for the end-to-end tests, which serve the page exactly as the commands do.
+ *
+ * <p>Liveness asks nothing of Kafka on purpose: a process whose work cannot go on ends itself non-zero
+ * ({@code ExitingFatalErrorHandler}), so one that still answers is alive, and restarting it during a broker
+ * outage would only add a rebalance to the outage.
  *
  * <p>Nothing is exposed by accident: bound to a loopback address (127.0.0.0/8, ::1) the endpoint is open, as only
  * this host reaches it; bound to any other address (0.0.0.0 included) it refuses to start without a token file,
@@ -29,6 +39,7 @@ public final class MetricsEndpoint implements AutoCloseable {
     /** The flag naming the token file; the worker's and agent's config key is {@value #TOKEN_KEY}. */
     public static final String TOKEN_FLAG = "--metrics-token-file";
     public static final String TOKEN_KEY = "metrics.token-file";
+    public static final String READY_PATH = "/-/ready";
 
     private final HTTPServer server;
 
@@ -55,13 +66,26 @@ public final class MetricsEndpoint implements AutoCloseable {
      */
     public static MetricsEndpoint start(PrometheusRegistry registry, String host, int port, Optional<Path> tokenFile,
             HttpHandler statusPage) {
+        return start(registry, host, port, tokenFile, statusPage, null);
+    }
+
+    /**
+     * As {@link #start(PrometheusRegistry, String, int, Optional, HttpHandler)}, with {@code /-/ready}.
+     *
+     * @param ready answers {@code /-/ready}; null for no such path. Called on the server's threads.
+     */
+    public static MetricsEndpoint start(PrometheusRegistry registry, String host, int port, Optional<Path> tokenFile,
+            HttpHandler statusPage, BooleanSupplier ready) {
         if (port <= 0) return new MetricsEndpoint(null);
         InetAddress address = address(host);
         Optional<String> token = token(host, address, tokenFile);
         try {
             HTTPServer.Builder b = HTTPServer.builder().inetAddress(address).port(port).registry(registry);
             token.ifPresent(t -> b.authenticator(new BearerTokenAuthenticator(t)));
-            if (statusPage != null) b.defaultHandler(statusPage);
+            // the exporter serves /metrics and /-/healthy itself; everything else reaches the default handler
+            HttpHandler other = statusPage != null ? statusPage : ready != null ? new DefaultHandler("/metrics") : null;
+            if (ready != null) other = readiness(ready, other);
+            if (other != null) b.defaultHandler(other);
             return new MetricsEndpoint(b.buildAndStart());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot serve metrics on " + host + ":" + port + " (--metrics-host, "
@@ -99,7 +123,28 @@ public final class MetricsEndpoint implements AutoCloseable {
         return token;
     }
 
-    /** The bound port (the configured one), or 0 when there is no endpoint. */
+    private static HttpHandler readiness(BooleanSupplier ready, HttpHandler other) {
+        return exchange -> {
+            if (!exchange.getRequestURI().getPath().equals(READY_PATH)) {
+                other.handle(exchange);
+                return;
+            }
+            boolean isReady = ready.getAsBoolean();
+            respond(exchange, isReady ? 200 : 503, isReady ? "ready\n" : "not ready\n");
+        };
+    }
+
+    private static void respond(HttpExchange exchange, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+        boolean head = "HEAD".equals(exchange.getRequestMethod());
+        exchange.sendResponseHeaders(status, head ? -1 : bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            if (!head) out.write(bytes);
+        }
+    }
+
+        /** The bound port (the configured one), or 0 when there is no endpoint. */
     public int port() {
         return server == null ? 0 : server.getPort();
     }

@@ -10,6 +10,7 @@ import io.rtbackup.topics.Topics;
 import io.rtbackup.worker.Worker;
 import io.rtbackup.worker.config.DestinationConfig;
 import io.rtbackup.worker.config.WorkerConfig;
+import io.rtbackup.worker.pipeline.PipelineStatus;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -19,6 +20,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -58,8 +60,8 @@ final class WorkerCommand implements Callable<Integer> {
         + "config serves several replicas).")
     String workerId;
 
-    @Option(names = "--metrics-port", description = "Serve Prometheus metrics (/metrics) and the status page "
-        + "(/status, /status.json) on this port; overrides metrics.port (default: none).")
+    @Option(names = "--metrics-port", description = "Serve Prometheus metrics (/metrics), the probes (/-/healthy, "
+        + "/-/ready) and the status page (/status, /status.json) on this port; overrides metrics.port (default: none).")
     Integer metricsPort;
 
     @Option(names = "--metrics-host", description = "Address the metrics port binds; overrides metrics.host "
@@ -108,11 +110,14 @@ final class WorkerCommand implements Callable<Integer> {
         // this worker's memory: any worker's page answers "is my backup current?".
         StatusReader statusReader = port == 0 ? null : new StatusReader(bootstrap, topics, cfg.kafka(),
             Duration.ofSeconds(15), StatusReader.DEFAULT_SCAN_LIMIT, System::currentTimeMillis);
+        // Ready (/-/ready) once every destination's consumer joined its group; it stays so through a broker outage.
+        AtomicReference<Worker> started = new AtomicReference<>();
         MetricsEndpoint metrics;
         try {
             metrics = MetricsEndpoint.start(registry, host, port, tokenFile, statusReader == null ? null
                 : new StatusHttpHandler(() -> statusReader.read(destinations), "rtb worker " + cfg.workerId(),
-                    Duration.ofSeconds(2)));
+                    Duration.ofSeconds(2)),
+                () -> started.get() != null && started.get().status().values().stream().allMatch(PipelineStatus::ready));
         } catch (RuntimeException e) {
             if (statusReader != null) statusReader.close();
             if (e instanceof IllegalArgumentException) throw new ParameterException(spec.commandLine(), e.getMessage());
@@ -142,6 +147,7 @@ final class WorkerCommand implements Callable<Integer> {
             stopped.countDown();
         }, "rtb-worker-shutdown"));
         worker.start();
+        started.set(worker);
         stopped.await();
         return 0;
     }

@@ -62,7 +62,8 @@ class PackageContentsTest {
             "/usr/share/bash-completion/completions/rtb",
             "/usr/share/man/man1/rtb.1.gz", "/usr/share/man/man1/rtb-up.1.gz", "/usr/share/man/man1/rtb-agent.1.gz",
             "/usr/share/man/man1/rtb-broker.1.gz", "/usr/share/doc/rtbackup/copyright",
-            "/usr/share/doc/rtbackup/examples/up.args");
+            "/usr/share/doc/rtbackup/examples/up.args",
+            "/usr/share/rtbackup/monitoring/rtbackup-dashboard.json", "/usr/share/rtbackup/monitoring/rtbackup-alerts.yml");
         assertThat(entries.get("/usr/lib/rtbackup/bin/rtb")).startsWith("-rwxr-xr-x root/root");
         assertThat(entries.keySet()).as("no JDK development files in the runtime")
             .noneMatch(p -> p.startsWith("/usr/lib/rtbackup/runtime/include") || p.endsWith("/bin/javac"));
@@ -75,6 +76,10 @@ class PackageContentsTest {
         assertThat(home.resolve("kmod/dkms.conf")).content().contains("PACKAGE_VERSION=\"" + Dist.debVersion() + "\"");
         assertThat(home.resolve("systemd/user/rtbackup-up.service")).exists();
         assertThat(home.resolve("LICENSE")).exists();
+        for (String file : List.of("rtbackup-dashboard.json", "rtbackup-alerts.yml")) {
+            assertThat(home.resolve("share/rtbackup/monitoring/" + file)).as("the shipped monitoring files")
+                .hasSameTextualContentAs(Path.of(System.getProperty("rtb.repo.root"), "packaging/monitoring", file));
+        }
 
         // at least the jars ./rtb runs the CLI with (cli/target/rtb.classpath) and the CLI's own (the package also
         // has what cli's test-scope declarations hide from ./rtb, such as snakeyaml for Kafka's jackson-yaml)
