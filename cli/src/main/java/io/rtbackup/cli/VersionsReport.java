@@ -70,7 +70,7 @@ final class VersionsReport {
         rows.add(new String[] {"ID", "REPLACED", "MODIFIED", "TYPE", "FILES", "BYTES"});
         for (Copy c : history.copies()) {
             rows.add(new String[] {id(c),
-                c.source() instanceof Version v ? REPLACED.format(v.stamp().at().atZone(zone)) : "(current)",
+                c.source() instanceof Version v ? REPLACED.format(v.stamp().at().atZone(zone)) : "-",
                 c.newestMtimeSecond() == 0 ? "-" : MODIFIED.format(Instant.ofEpochSecond(c.newestMtimeSecond()).atZone(zone)),
                 type(c), String.valueOf(c.files()), String.valueOf(c.bytes())});
         }
