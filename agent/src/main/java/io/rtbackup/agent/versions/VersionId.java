@@ -1,7 +1,6 @@
 package io.rtbackup.agent.versions;
 
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -42,6 +41,6 @@ public final class VersionId {
                 .map(VersionStamp::name).toList() + "; give the whole name");
         }
         throw new IllegalArgumentException("no version '" + id + "' (of " + all.size() + " kept; 'rtb versions PATH' "
-            + "lists them; " + CURRENT.toLowerCase(Locale.ROOT) + " is the copy in the mirror)");
+            + "lists them; '" + CURRENT + "' is the copy in the mirror)");
     }
 }
