@@ -3,16 +3,18 @@ package io.rtbackup.cli;
 import io.rtbackup.agent.config.ExecConfig.Destination;
 import io.rtbackup.agent.versions.PointInTime;
 import io.rtbackup.agent.versions.Restorer;
+import io.rtbackup.agent.versions.VersionId;
+import io.rtbackup.agent.versions.VersionStamp;
 import io.rtbackup.agent.versions.VersionStore;
 import io.rtbackup.fs.BytePaths;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -24,8 +26,9 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code rtb restore PATH --at TIME}: brings a file or directory back as it was at TIME, from a destination's
- * kept versions and mirror ({@link Restorer} states the rule and its limits), into {@code --to}
+ * {@code rtb restore PATH --at TIME} or {@code --version ID}: brings a file or directory back as it was at TIME, or
+ * as it was in one kept version listed by {@code rtb versions} (the copy that version holds, exactly), from a
+ * destination's kept versions and mirror ({@link Restorer} states the rule and its limits), into {@code --to}
  * (default {@code ./rtb-restore}) under the path relative to its root. It never overwrites: an existing target
  * is an error, and restoring into the live root means pointing {@code --to} there yourself.
  */
@@ -40,6 +43,7 @@ import picocli.CommandLine.Spec;
     footer = {"%nExamples:",
         "  rtb restore /srv/www/index.html --at 2026-11-26T14:00:00Z --config /etc/rtbackup/agent.properties",
         "  rtb restore /srv/www/docs --at -2h --from dc2 --to /tmp/undo --config /etc/rtbackup/agent.properties",
+        "  rtb restore /srv/www/index.html --version ab12cd34 --config /etc/rtbackup/agent.properties",
         "  rtb restore ~/Documents/thesis.tex --at '2026-11-26 09:30' --source ~/Documents --dest /mnt/usb/backup"})
 final class RestoreCommand implements Callable<Integer> {
     static final int RESTORED = 0;
@@ -52,9 +56,19 @@ final class RestoreCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "PATH", description = "The file or directory to bring back.")
     String path;
 
-    @Option(names = "--at", required = true, paramLabel = "TIME", description = "ISO time (2026-11-26T14:00:00Z, "
-        + "or local 2026-11-26T14:00 / '2026-11-26 14:00'), or relative to now (-90s, -15m, -2h, -1d, -1d12h).")
-    String at;
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    When when;
+
+    /** Which state to bring back: one of the two. */
+    static final class When {
+        @Option(names = "--at", required = true, paramLabel = "TIME", description = "ISO time (2026-11-26T14:00:00Z, "
+            + "or local 2026-11-26T14:00 / '2026-11-26 14:00'), or relative to now (-90s, -15m, -2h, -1d, -1d12h).")
+        String at;
+
+        @Option(names = "--version", required = true, paramLabel = "ID", description = "A version listed by "
+            + "'rtb versions PATH' (its ID, its whole name or a unique prefix of it; 'current': the mirror's copy).")
+        String version;
+    }
 
     @Option(names = "--from", paramLabel = "DEST", description = "Destination name (default: the only one keeping versions).")
     String from;
@@ -80,47 +94,44 @@ final class RestoreCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         VersionsTarget.Resolved cfg;
         Destination dest;
-        Instant when;
-        byte[] abs;
+        ReplicaPath where;
+        Instant at = null;
         try {
             cfg = target.resolve(env);
             dest = VersionsTarget.pick(cfg.exec(), from);
-            when = PointInTime.parse(at, clock, ZoneId.systemDefault());
-            abs = absolute(path);
+            if (when.at != null) at = PointInTime.parse(when.at, clock, ZoneId.systemDefault());
+            where = ReplicaPath.locate(cfg, path, remoteDir);
         } catch (IllegalArgumentException | io.rtbackup.agent.config.ConfigException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
-        String rootId = null;
-        byte[] rel = null;
-        for (var r : cfg.roots().entrySet()) {
-            byte[] root = BytePaths.utf8(r.getValue());
-            if (BytePaths.startsWith(abs, root) && (rootId == null || root.length > BytePaths.utf8(cfg.roots().get(rootId)).length)) {
-                rootId = r.getKey();
-                rel = BytePaths.relativize(root, abs);
-            }
-        }
-        if (rootId == null) {
-            throw new ParameterException(spec.commandLine(), "'" + BytePaths.show(abs) + "' is under none of the roots "
-                + cfg.roots());
-        }
-        String dir;
-        try {
-            dir = remoteDir != null ? VersionsTarget.checkRemoteDir("--remote-dir", remoteDir)
-                : VersionsTarget.checkRemoteDir("host/root", cfg.hostId() + "/" + rootId);
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage());
-        }
-        VersionStore store = new VersionStore(cfg.exec().rsyncPath(), dest, dir);
+        byte[] rel = where.rel();
+        VersionStore store = new VersionStore(cfg.exec().rsyncPath(), dest, where.remoteDir());
         byte[] toDir = BytePaths.utf8(to.toAbsolutePath().normalize().toString());
         try {
-            Restorer.Report report = new Restorer(store).restore(rel, when, toDir);
+            Restorer restorer = new Restorer(store, clock);
+            String asOf;
+            Restorer.Report report;
+            if (at != null) {
+                asOf = "as of " + at;
+                report = restorer.restore(rel, at, toDir);
+            } else {
+                Optional<VersionStamp> v;
+                try {
+                    v = VersionId.resolve(when.version, store.versions());
+                } catch (IllegalArgumentException e) {
+                    throw new ParameterException(spec.commandLine(), "--version: " + e.getMessage());
+                }
+                at = v.map(VersionStamp::at).orElseGet(clock::instant);
+                asOf = v.map(s -> "of version " + s.name() + " (replaced at " + s.at() + ")").orElse("current");
+                report = v.isPresent() ? restorer.restoreBefore(rel, v.get(), toDir) : restorer.restore(rel, at, toDir);
+            }
             report.warning().ifPresent(w -> err.println("rtb restore: warning: " + w));
             for (Restorer.Outcome o : report.outcomes()) {
                 String shown = BytePaths.show(BytePaths.join(toDir, o.path()));
                 if (o instanceof Restorer.Restored r) out.println("restored " + shown + "  (from " + r.source() + ")");
-                else out.println("absent   " + BytePaths.show(o.path()) + "  (created after " + when + ")");
+                else out.println("absent   " + BytePaths.show(o.path()) + "  (created after " + at + ")");
             }
-            out.println("rtb restore: " + report.restored().size() + " path(s) as of " + when + " from destination '"
+            out.println("rtb restore: " + report.restored().size() + " path(s) " + asOf + " from destination '"
                 + dest.name() + "' into " + BytePaths.show(rel.length == 0 ? toDir : BytePaths.join(toDir, rel)));
             return RESTORED;
         } catch (Restorer.NothingToRestoreException e) {
@@ -133,43 +144,5 @@ final class RestoreCommand implements Callable<Integer> {
             out.flush();
             err.flush();
         }
-    }
-
-    /**
-     * PATH as bytes: rtb's escaped form ({@code \xNN}, {@code \\}, {@code \n}), other non-ASCII characters as
-     * their UTF-8 bytes; relative paths against the current directory.
-     */
-    static byte[] absolute(String path) {
-        if (path.indexOf('\uFFFD') >= 0) {
-            throw new IllegalArgumentException("PATH '" + path + "' has bytes this process could not decode; write "
-                + "them as \\xNN");
-        }
-        StringBuilder ascii = new StringBuilder();
-        for (byte b : path.getBytes(StandardCharsets.UTF_8)) {
-            int c = b & 0xFF;
-            if (c < 0x80) ascii.append((char) c);
-            else ascii.append(String.format("\\x%02x", c));
-        }
-        byte[] p = BytePaths.unshow(ascii.toString());
-        if (!BytePaths.isAbsolute(p)) {
-            p = BytePaths.join(BytePaths.utf8(Path.of("").toAbsolutePath().toString()), p);
-        }
-        return normalize(p);
-    }
-
-    /** Drops "." components, resolves ".." textually and trailing slashes (PATH need not exist any more). */
-    static byte[] normalize(byte[] p) {
-        java.util.ArrayDeque<byte[]> parts = new java.util.ArrayDeque<>();
-        for (byte[] c : BytePaths.components(p)) {
-            if (c.length == 0 || c.length == 1 && c[0] == '.') continue;
-            if (c.length == 2 && c[0] == '.' && c[1] == '.') {
-                if (!parts.isEmpty()) parts.removeLast();
-                continue;
-            }
-            parts.addLast(c);
-        }
-        byte[] out = {'/'};
-        for (byte[] c : parts) out = BytePaths.join(out, c);
-        return out;
     }
 }

@@ -10,6 +10,7 @@ import io.rtbackup.status.StatusJson;
 import io.rtbackup.status.StatusReader;
 import io.rtbackup.status.StatusUnavailableException;
 import io.rtbackup.topics.Topics;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,6 +23,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -35,7 +37,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code rtb status}: per destination and per (host, root), how far the backup is behind, read from Kafka alone
- * (see {@link StatusReader}). Exit code for monitoring, in the same scheme as {@code rtb verify}: 0 every
+ * (see {@link StatusReader}). With neither {@code --config} nor {@code --bootstrap-servers} it reports on the
+ * {@code rtb up} of {@code --state-dir}, found through its {@link UpState} record. Exit code for monitoring, in the same scheme as {@code rtb verify}: 0 every
  * destination within the thresholds, {@value #EXIT_LAGGING} some destination over {@code --max-lag-s} /
  * {@code --max-lag-events}, 2 a usage error, {@value #EXIT_UNAVAILABLE} the status cannot be read (Kafka
  * unreachable, topics missing).
@@ -44,7 +47,7 @@ import picocli.CommandLine.Spec;
     description = "Show replication lag, breaker state, last success and last error per destination and host/root.",
     exitCodeListHeading = "Exit codes:%n",
     exitCodeList = {"0:every destination within the thresholds", "1:a destination is over --max-lag-s or --max-lag-events",
-        "2:usage error", "3:cannot read the status (Kafka unreachable, topics missing)"})
+        "2:usage error", "3:cannot read the status (Kafka unreachable, topics missing, the recorded rtb up not running)"})
 final class StatusCommand implements Callable<Integer> {
     static final int EXIT_LAGGING = 1;
     static final int EXIT_UNAVAILABLE = 3;
@@ -61,6 +64,11 @@ final class StatusCommand implements Callable<Integer> {
 
     @Option(names = "--bootstrap-servers", description = "Kafka bootstrap servers; overrides kafka.bootstrap.servers.")
     String bootstrapServers;
+
+    @Option(names = "--state-dir", defaultValue = "${user.home}/.rtb", paramLabel = "DIR", description = "Without "
+        + "--config and --bootstrap-servers: report on the rtb up that runs with this state dir, from its "
+        + UpState.FILE + " (default: ${DEFAULT-VALUE}).")
+    Path stateDir;
 
     @Option(names = "--topic-prefix", defaultValue = "", description = "Prefix of the rtb.* topic names (default: none).")
     String topicPrefix;
@@ -94,6 +102,33 @@ final class StatusCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         Properties props = config != null ? PropertiesFile.load(spec, config) : new Properties();
         String bootstrap = bootstrapServers != null ? bootstrapServers : props.getProperty("kafka.bootstrap.servers");
+        Set<String> expected = new LinkedHashSet<>();
+        if (config == null && bootstrapServers == null) {
+            Optional<UpState> up;
+            try {
+                up = UpState.read(stateDir);
+            } catch (IOException e) {
+                err.println("rtb status: " + e.getMessage());
+                err.flush();
+                return EXIT_UNAVAILABLE;
+            }
+            if (up.isEmpty()) {
+                throw new ParameterException(spec.commandLine(), "no Kafka address: pass --bootstrap-servers or "
+                    + "--config with kafka.bootstrap.servers (no rtb up recorded in " + UpState.file(stateDir) + ")");
+            }
+            if (!up.get().running()) {
+                err.println("rtb status: rtb up is not running: " + UpState.file(stateDir) + " records pid "
+                    + up.get().pid() + up.get().processStart().map(t -> " started " + t).orElse("")
+                    + ", which has ended; start rtb up again, or pass --bootstrap-servers or --config");
+                err.flush();
+                return EXIT_UNAVAILABLE;
+            }
+            bootstrap = up.get().bootstrapServers();
+            if (!spec.commandLine().getParseResult().hasMatchedOption("--topic-prefix")) {
+                topicPrefix = up.get().topicPrefix();
+            }
+            expected.addAll(up.get().destinations());
+        }
         if (bootstrap == null || bootstrap.isBlank()) {
             throw new ParameterException(spec.commandLine(),
                 "no Kafka address: pass --bootstrap-servers or --config with kafka.bootstrap.servers");
@@ -101,7 +136,6 @@ final class StatusCommand implements Callable<Integer> {
         if (timeoutSeconds < 1) throw new ParameterException(spec.commandLine(), "--timeout-s must be >= 1");
         if (scanLimit < 0) throw new ParameterException(spec.commandLine(), "--scan-limit must be >= 0");
         Map<String, String> section = new LinkedHashMap<>();
-        Set<String> expected = new LinkedHashSet<>();
         for (String k : props.stringPropertyNames()) {
             if (k.startsWith("kafka.") && !k.equals("kafka.bootstrap.servers")) {
                 section.put(k.substring("kafka.".length()), props.getProperty(k).trim());

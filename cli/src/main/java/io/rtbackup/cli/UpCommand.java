@@ -194,6 +194,8 @@ final class UpCommand implements Callable<Integer> {
 
         worker.start();
         agent.start();
+        // rtb status with no flags finds this broker through it
+        UpState.ofThisProcess(broker.bootstrapServers(), "", host, destinationNames).write(stateDir);
         out.println("rtb up: host " + host + ", backing up " + describe(roots) + " to " + describe(destinations)
             + " (state " + stateDir + "); Ctrl-C stops");
         out.println(keepVersions

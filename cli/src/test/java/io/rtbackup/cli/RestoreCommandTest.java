@@ -189,8 +189,8 @@ class RestoreCommandTest {
 
     @Test
     void pathsAreBytesWrittenWithEscapes() {
-        assertThat(RestoreCommand.absolute("/a/b\\x80c\\nd/./e/../f")).isEqualTo(
+        assertThat(ReplicaPath.absolute("/a/b\\x80c\\nd/./e/../f")).isEqualTo(
             "/a/b\u0080c\nd/f".getBytes(StandardCharsets.ISO_8859_1));
-        assertThat(RestoreCommand.absolute("/caf\u00e9")).isEqualTo("/caf\u00e9".getBytes(StandardCharsets.UTF_8));
+        assertThat(ReplicaPath.absolute("/caf\u00e9")).isEqualTo("/caf\u00e9".getBytes(StandardCharsets.UTF_8));
     }
 }

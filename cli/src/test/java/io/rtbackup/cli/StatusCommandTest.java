@@ -6,7 +6,9 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** What `rtb status` does without a working Kafka: a clear message and exit code 3 (as `rtb verify`
@@ -37,8 +39,9 @@ class StatusCommandTest {
     }
 
     @Test
-    void noKafkaAddressIsAUsageError() {
-        Run r = rtb("status");
+    void noKafkaAddressIsAUsageError(@TempDir Path noUp) {
+        // An empty state dir: the default, ~/.rtb, may hold the record of an rtb up running on this host.
+        Run r = rtb("status", "--state-dir", noUp.toString());
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("no Kafka address");
     }

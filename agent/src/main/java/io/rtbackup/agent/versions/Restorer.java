@@ -96,6 +96,20 @@ public final class Restorer {
      * {@code toDir/rel}. {@code toDir/rel} must not exist: a restore never overwrites anything.
      */
     public Report restore(byte[] rel, Instant at, byte[] toDir) throws IOException {
+        return restore(rel, toDir, at, null);
+    }
+
+    /**
+     * Restores {@code rel} as it was just before the sync stamped {@code version} replaced it: what that version
+     * dir holds of it exactly (whatever its mtime says), and for a directory the rest from the rule above at the
+     * version's time. {@code toDir/rel} must not exist.
+     */
+    public Report restoreBefore(byte[] rel, VersionStamp version, byte[] toDir) throws IOException {
+        return restore(rel, toDir, version.at(), version);
+    }
+
+    /** {@code trusted}: a version dir whose copies need no mtime test (they were live just before it). */
+    private Report restore(byte[] rel, byte[] toDir, Instant at, VersionStamp trusted) throws IOException {
         byte[] target = rel.length == 0 ? toDir : BytePaths.join(toDir, rel);
         if (rel.length == 0 ? ByteFs.lstat(toDir).filter(s -> !s.isDir()).isPresent()
                 || ByteFs.lstat(toDir).isPresent() && !ByteFs.list(toDir).isEmpty()
@@ -104,7 +118,11 @@ public final class Restorer {
                 + "directory (a restore never overwrites)");
         }
         List<VersionStamp> all = store.versions();
-        List<VersionStamp> later = all.stream().filter(s -> s.at().isAfter(at)).toList();
+        if (trusted != null && !all.contains(trusted)) {
+            throw new NothingToRestoreException("no version dir " + trusted.name() + " on " + store.describe());
+        }
+        List<VersionStamp> later = all.stream()
+            .filter(s -> trusted != null ? s.compareTo(trusted) >= 0 : s.at().isAfter(at)).toList();
         List<Listed> listed = store.list(rel, later, true);
 
         // The earliest source per path: versions in time order, then the mirror.
@@ -114,6 +132,11 @@ public final class Restorer {
             ByteBuffer key = ByteBuffer.wrap(l.entry().path());
             Listed prev = chosen.get(key);
             if (prev == null || earlier(l.source(), prev.source())) chosen.put(key, l);
+        }
+        Source exact = trusted == null ? null : new Version(trusted);
+        if (exact != null && chosen.values().stream().noneMatch(l -> l.source().equals(exact))) {
+            throw new NothingToRestoreException("version " + trusted.name() + " of " + store.describe() + " holds no "
+                + "copy of " + describe(rel));
         }
         if (chosen.isEmpty()) {
             throw new NothingToRestoreException(describe(rel) + " is neither in the mirror nor in any version dir "
@@ -125,7 +148,7 @@ public final class Restorer {
         Map<Source, List<byte[]>> pulls = new LinkedHashMap<>();
         for (Listed l : chosen.values()) {
             Entry e = l.entry();
-            if (e.mtimeSecond() > atSecond) {
+            if (e.mtimeSecond() > atSecond && !l.source().equals(exact)) {
                 outcomes.add(new CreatedLater(e.path(), l.source()));
             } else {
                 pulls.computeIfAbsent(l.source(), s -> new ArrayList<>()).add(e.path());
@@ -138,7 +161,7 @@ public final class Restorer {
             for (byte[] p : pull.getValue()) {
                 byte[] abs = BytePaths.join(toDir, p);
                 Optional<Stat> st = ByteFs.lstat(abs);
-                if (st.isPresent() && st.get().mtimeNs() > atNanos) {
+                if (st.isPresent() && st.get().mtimeNs() > atNanos && !pull.getKey().equals(exact)) {
                     // Same second as the time asked for, later nanoseconds: created after it.
                     ByteFs.delete(abs);
                     removeEmptyParents(BytePaths.parent(abs), target, toDir);
@@ -157,7 +180,8 @@ public final class Restorer {
         if (all.isEmpty()) {
             warning = Optional.of("no version dirs exist on " + store.describe() + ": restored from the current "
                 + "mirror (is keep-versions on for this destination?)");
-        } else if (mayBePruned(at, all.size())) {
+        } else if (mayBePruned(at, all.size())
+                && outcomes.stream().anyMatch(o -> o instanceof Restored r && !r.source().equals(exact))) {
             warning = Optional.of(at + " is outside the retention of destination '" + store.destination().name()
                 + "' (versions-keep-days=" + store.destination().versions().keepDays() + ", versions-keep="
                 + store.destination().versions().keepCount() + "; oldest kept version " + all.get(0).name()

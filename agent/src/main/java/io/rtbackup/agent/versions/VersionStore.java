@@ -79,10 +79,11 @@ public final class VersionStore {
 
     /**
      * One listed entry: its path relative to the replica root, its rsync type ({@code f} file, {@code d}
-     * directory, {@code L} symlink, {@code D}/{@code S} device or special) and its mtime in whole seconds
-     * (rsync's listing precision; the restorer checks the nanoseconds on the pulled copy).
+     * directory, {@code L} symlink, {@code D}/{@code S} device or special), its mtime in whole seconds
+     * (rsync's listing precision; the restorer checks the nanoseconds on the pulled copy) and its size in bytes
+     * (a symlink: its target's length; a directory: what the file system reports for it).
      */
-    public record Entry(byte[] path, char type, long mtimeSecond) {
+    public record Entry(byte[] path, char type, long mtimeSecond, long size) {
         public boolean isDirectory() {
             return type == 'd';
         }
@@ -129,7 +130,7 @@ public final class VersionStore {
                 if (s.isEmpty() || slash < 0) continue; // the stamp dir itself
                 byte[] inside = java.util.Arrays.copyOfRange(p, slash + 1, p.length);
                 if (inside.length == 0) continue;
-                out.add(new Listed(new Version(s.get()), new Entry(inside, e.type(), e.mtimeSecond())));
+                out.add(new Listed(new Version(s.get()), new Entry(inside, e.type(), e.mtimeSecond(), e.size())));
             }
         }
         if (mirror) {
@@ -194,7 +195,7 @@ public final class VersionStore {
         try {
             // The list is formatted by the caller: version dir names need no "./", and the mirror's root is ".".
             List<String> args = RsyncArgs.to(endpoint).add("-a", "-r", "-n").filesFromStdin()
-                .add("--ignore-missing-args", "--out-format=%i %M %n").build(sourceArgument, empty + "/");
+                .add("--ignore-missing-args", "--out-format=%i %M %l %n").build(sourceArgument, empty + "/");
             RsyncResult r = call(args, new RsyncStdin.Bytes(fileList));
             if (!r.ok()) {
                 if (isMissingDir(r)) return List.of();
@@ -206,7 +207,10 @@ public final class VersionStore {
         }
     }
 
-    /** Lines of {@code %i %M %n}: 11 itemize characters, the mtime (UTC, whole seconds), the escaped name. */
+    /**
+     * Lines of {@code %i %M %l %n}: 11 itemize characters, the mtime (UTC, whole seconds), the size in bytes, the
+     * escaped name.
+     */
     static List<Entry> parse(byte[] stdout) throws IOException {
         List<Entry> out = new ArrayList<>();
         int start = 0;
@@ -220,9 +224,14 @@ public final class VersionStore {
                 }
                 char type = line.charAt(1);
                 long mtime = LocalDateTime.parse(line.substring(12, 31), LIST_TIME).toEpochSecond(ZoneOffset.UTC);
-                byte[] name = unescape(line.substring(32));
+                int sp = line.indexOf(' ', 32);
+                if (sp < 33 || !line.substring(32, sp).chars().allMatch(c -> c >= '0' && c <= '9') || sp - 32 > 18) {
+                    throw new IOException("unexpected rsync listing line (no size): " + line);
+                }
+                long size = Long.parseLong(line.substring(32, sp));
+                byte[] name = unescape(line.substring(sp + 1));
                 if (name.length > 0 && name[name.length - 1] == '/') name = java.util.Arrays.copyOf(name, name.length - 1);
-                out.add(new Entry(name, type, mtime));
+                out.add(new Entry(name, type, mtime, size));
             }
             start = i + 1;
         }

@@ -35,21 +35,25 @@ class VersionNamesAndTimesTest {
 
     @Test
     void listingLinesDecodeRsyncEscapesToTheExactBytes() throws Exception {
-        String out = "cd+++++++++ 2026/11/26-19:38:15 S1/d/\n"
-            + ">f+++++++++ 2026/11/26-19:38:15 S1/d/we\\#012ird\n"
-            + "cL+++++++++ 2026/11/26-19:38:16 S1/d/a -> b\n"
-            + ">f+++++++++ 2026/11/26-19:38:17 not\\#134#012escaped\\x\n";
+        String out = "cd+++++++++ 2026/11/26-19:38:15 4096 S1/d/\n"
+            + ">f+++++++++ 2026/11/26-19:38:15 12345678901 S1/d/we\\#012ird\n"
+            + "cL+++++++++ 2026/11/26-19:38:16 1 S1/d/a -> b\n"
+            + ">f+++++++++ 2026/11/26-19:38:17 0 not\\#134#012escaped\\x\n";
         List<VersionStore.Entry> e = VersionStore.parse(out.getBytes(StandardCharsets.ISO_8859_1));
         assertThat(e).hasSize(4);
         assertThat(e.get(0).isDirectory()).isTrue();
         assertThat(new String(e.get(0).path(), StandardCharsets.ISO_8859_1)).isEqualTo("S1/d");
         assertThat(e.get(1).path()).isEqualTo("S1/d/we\nird".getBytes(StandardCharsets.ISO_8859_1));
         assertThat(e.get(1).mtimeSecond()).isEqualTo(Instant.parse("2026-11-26T19:38:15Z").getEpochSecond());
+        assertThat(e.get(1).size()).isEqualTo(12345678901L);
+        assertThat(e.get(3).size()).isZero();
         assertThat(e.get(2).type()).isEqualTo('L');
         assertThat(new String(e.get(2).path(), StandardCharsets.ISO_8859_1)).isEqualTo("S1/d/a -> b");
         assertThat(new String(e.get(3).path(), StandardCharsets.ISO_8859_1)).isEqualTo("not\\#012escaped\\x");
         assertThatThrownBy(() -> VersionStore.parse("garbage\n".getBytes(StandardCharsets.ISO_8859_1)))
             .hasMessageContaining("unexpected rsync listing line");
+        assertThatThrownBy(() -> VersionStore.parse(">f+++++++++ 2026/11/26-19:38:17 name-without-size\n"
+            .getBytes(StandardCharsets.ISO_8859_1))).hasMessageContaining("no size");
     }
 
     @Test
