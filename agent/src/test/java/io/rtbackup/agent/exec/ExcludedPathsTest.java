@@ -4,9 +4,13 @@ import static io.rtbackup.agent.exec.Commands.b;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.rtbackup.agent.config.ExecConfig;
+import io.rtbackup.agent.event.CapturedEvent;
+import io.rtbackup.agent.moves.RecentMoves;
 import io.rtbackup.agent.rsync.RsyncExcludes;
 import io.rtbackup.fs.ByteFs;
 import io.rtbackup.fs.BytePaths;
+import io.rtbackup.schema.CaptureSource;
+import io.rtbackup.schema.FileOp;
 import io.rtbackup.schema.SyncCommand;
 import io.rtbackup.schema.SyncOutcome;
 import io.rtbackup.testkit.RsyncDaemon;
@@ -45,6 +49,7 @@ class ExcludedPathsTest {
     Path tmp;
     private byte[] src;
     private String prefix;
+    private ExecConfig config;
     private CommandValidator validator;
     private RsyncRunner runner;
 
@@ -70,7 +75,7 @@ class ExcludedPathsTest {
         p.setProperty("destination.purge.exclude-delete", "true");
         p.setProperty("destination.remote.url", daemon.url("backup") + "/" + prefix);
         p.setProperty("destination.remote.timeout-s", "20");
-        ExecConfig config = ExecConfig.from(p, Map.of("RSYNC_PASSWORD_REMOTE", PASSWORD));
+        config = ExecConfig.from(p, Map.of("RSYNC_PASSWORD_REMOTE", PASSWORD));
         validator = new CommandValidator(HOST, Map.of(ROOT, src), Map.of(ROOT, GLOBS), config.destinations());
         runner = new RsyncRunner(config.rsyncPath());
         for (String f : List.of("keep.txt", "secret.key", "cache/blob", "sub/cache/kept", "sub/id.key", "tmp dir/x",
@@ -136,6 +141,32 @@ class ExcludedPathsTest {
         assertThat(args).containsSubsequence(rules.get(rules.size() - 1), "--include-from=-", "--exclude=*")
             .doesNotContain(RsyncExcludes.DELETE_EXCLUDED);
         assertThat(args.indexOf(rules.get(0))).isLessThan(args.indexOf("--include-from=-"));
+    }
+
+    @Test
+    void aRenamedDirectoryGetsABasisPassOnlyWhereTheRootsRulesMeanTheSameInIt() throws Exception {
+        write("photos/a.jpg", "picture");
+        write("photos/x.key", "key");
+        run(Commands.full(HOST, ROOT, "remote"));
+        Files.move(tmp.resolve("src/photos"), tmp.resolve("src/albums"));
+        RecentMoves moves = RecentMoves.standard();
+        moves.observe(new CapturedEvent(ROOT, b("albums"), FileOp.MOVE_TO, true, b("photos"), CaptureSource.FANOTIFY,
+            0, -1));
+        RsyncRunner withMoves = new RsyncRunner(config.rsyncPath(), moves);
+        SyncCommand rename = Commands.paths(HOST, ROOT, "remote", b("albums"), b("photos"));
+
+        // "/cache" is anchored at the root; a pass rooted at albums/ would read it as albums/cache: no basis pass.
+        ReplicationJob anchored = ((ValidationResult.Accepted) validator.validate(rename)).job();
+        assertThat(withMoves.plan(anchored)).noneMatch(RsyncPlanner.Pass::basis);
+
+        CommandValidator namesOnly = new CommandValidator(HOST, Map.of(ROOT, src), Map.of(ROOT, List.of("*.key")),
+            config.destinations());
+        ReplicationJob job = ((ValidationResult.Accepted) namesOnly.validate(rename)).job();
+        assertThat(withMoves.plan(job)).filteredOn(RsyncPlanner.Pass::basis).singleElement()
+            .satisfies(pass -> assertThat(pass.args()).contains("--filter=- *.key"));
+        ReplicationReport r = withMoves.replicate(job);
+        assertThat(r.outcome()).as("error %s", r.error()).isEqualTo(SyncOutcome.OK);
+        assertThat(files(replica("remote"))).contains("albums/a.jpg").doesNotContain("albums/x.key", "photos/a.jpg");
     }
 
     private void run(SyncCommand cmd) {
