@@ -16,6 +16,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -64,8 +65,11 @@ public final class Agent implements AutoCloseable {
         Map<String, byte[]> roots = new LinkedHashMap<>();
         CapturePipeline.watchedRoots(c).forEach(r -> roots.put(r.id(), r.absolutePath()));
         RsyncRunner runner = new RsyncRunner(config.exec().rsyncPath(), moves);
-        CommandExecutor executor = CommandExecutor.create(c.hostId(), topics, kafka, roots, config.exec(), registry,
-            runner, fatal);
+        // The root's excludes apply to every rsync run too, not only to captured events.
+        Map<String, List<String>> excludes = new LinkedHashMap<>();
+        c.roots().forEach(r -> excludes.put(r.id(), r.excludes()));
+        CommandExecutor executor = CommandExecutor.create(c.hostId(), topics, kafka, roots, excludes, config.exec(),
+            registry, runner, fatal);
         // Each root's default tree, plus trees the worker routed elsewhere that this agent kept versions in.
         VersionPruner pruner = new VersionPruner(config.exec(), d -> {
             Set<String> dirs = new TreeSet<>(runner.versionedDirs(d.name()));

@@ -5,6 +5,7 @@ import io.rtbackup.agent.Agent;
 import io.rtbackup.agent.AgentConfig;
 import io.rtbackup.agent.config.ConfigException;
 import io.rtbackup.agent.config.ExecConfig;
+import io.rtbackup.agent.rsync.RsyncExcludes;
 import io.rtbackup.broker.BrokerSettings;
 import io.rtbackup.broker.EmbeddedKafkaBroker;
 import io.rtbackup.process.ExitingFatalErrorHandler;
@@ -68,6 +69,11 @@ final class UpCommand implements Callable<Integer> {
     @Mixin
     SshOptions ssh = new SshOptions();
 
+    @Option(names = "--exclude", paramLabel = "GLOB", description = "Leave out what matches, in every folder "
+        + "(repeatable): a glob without '/' matches a name at any depth, one with '/' (or a leading '/') the path "
+        + "from the folder; * within a name, ** across '/', ? one character. A matching directory is left out whole.")
+    List<String> excludes = new ArrayList<>();
+
     @Option(names = "--state-dir", defaultValue = "${user.home}/.rtb", description = "Broker state (default: ${DEFAULT-VALUE}).")
     Path stateDir;
 
@@ -126,6 +132,12 @@ final class UpCommand implements Callable<Integer> {
                 + "(0: no limit)");
         }
         Map<String, Path> roots = rootIds();
+        String excludeSetting;
+        try {
+            excludeSetting = excludeSetting(excludes);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--exclude: " + e.getMessage());
+        }
         Map<String, String> destinations = destinationNames();
         checkDestinations(destinations);
 
@@ -143,6 +155,9 @@ final class UpCommand implements Callable<Integer> {
         Properties agentProps = new Properties();
         if (hostId != null) agentProps.setProperty("host.id", hostId);
         roots.forEach((id, dir) -> agentProps.setProperty("root." + id + ".path", dir.toString()));
+        if (!excludeSetting.isEmpty()) {
+            roots.keySet().forEach(id -> agentProps.setProperty("root." + id + ".exclude", excludeSetting));
+        }
         agentProps.setProperty("capture.source", capture);
         agentProps.setProperty("kafka.bootstrap.servers", broker.bootstrapServers());
         destinations.forEach((name, url) -> {
@@ -284,6 +299,29 @@ final class UpCommand implements Callable<Integer> {
             names.put(name, url);
         }
         return names;
+    }
+
+    /**
+     * The {@code root.<id>.exclude} value for {@code globs}: comma-separated, so a glob may hold no ',' (write '?'
+     * for it) and no leading or trailing blank (the setting trims each); rsync gets every glob as an argument, so
+     * it must be ASCII ({@link RsyncExcludes#of}).
+     *
+     * @throws IllegalArgumentException naming the glob that cannot be given
+     */
+    static String excludeSetting(List<String> globs) {
+        for (String g : globs) {
+            if (g.isBlank() || g.replace("/", "").isEmpty()) {
+                throw new IllegalArgumentException("'" + g + "' matches nothing or the whole folder");
+            }
+            if (g.indexOf(',') >= 0) {
+                throw new IllegalArgumentException("'" + g + "' holds a ',', which separates globs; write '?' for it");
+            }
+            if (!g.strip().equals(g)) {
+                throw new IllegalArgumentException("'" + g + "' starts or ends with a blank; write '?' for it");
+            }
+        }
+        RsyncExcludes.of(globs);
+        return String.join(",", globs);
     }
 
     /** A root id or destination name made from a folder or host name; both must start with a letter or digit. */

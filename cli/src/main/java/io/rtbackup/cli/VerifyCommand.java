@@ -133,9 +133,15 @@ final class VerifyCommand implements Callable<Integer> {
         // rsync itself preferred --password-file over RSYNC_PASSWORD; the file still wins
         if (passwordFile != null) password = Optional.of(new PasswordFile(passwordFile.toAbsolutePath()));
         RsyncEndpoint endpoint = new RsyncEndpoint(rsync, daemon, Duration.ofSeconds(timeoutS), false, false, password);
+        ReplicaVerifier verifier;
+        try {
+            verifier = new ReplicaVerifier(endpoint, excludes);
+        } catch (IllegalArgumentException e) {
+            throw usage("--exclude: " + e.getMessage());
+        }
         ReplicaVerifier.Outcome outcome;
         try {
-            outcome = new ReplicaVerifier(endpoint, excludes).compare(dir, target);
+            outcome = verifier.compare(dir, target);
         } catch (IOException e) {
             throw usage("--password-file " + passwordFile + ": cannot read it (" + e.getMessage() + ")");
         }

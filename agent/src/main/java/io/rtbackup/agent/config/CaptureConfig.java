@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
  * <pre>
  * host.id=web-01                       # default: this host's name
  * root.home.path=/srv/home              # one or more roots, id = the part between "root." and ".path"
- * root.home.exclude=*.tmp,cache/**      # comma-separated globs relative to the root
+ * root.home.exclude=*.tmp,/cache/**     # comma-separated globs: a name at any depth; from the root with /
  * capture.source=auto                   # auto | kmod | fanotify | inotify | scan
  * capture.merge-window-ms=50            # modify bursts on one path become one event per window
  * capture.startup-rescan=true           # publish one RESCAN per root at start (changes while the agent was down)
@@ -138,8 +138,8 @@ public record CaptureConfig(
                 for (String g : ex.split(",")) {
                     String glob = g.trim();
                     if (glob.isEmpty()) continue;
-                    if (glob.startsWith("/")) glob = glob.substring(1);
-                    if (glob.isEmpty()) {
+                    // A leading '/' stays: it anchors the glob at the root (ExcludeMatcher, RsyncExcludes).
+                    if (glob.replace("/", "").isEmpty()) {
                         throw new ConfigException("root." + e.getKey() + ".exclude",
                                 "'/' would exclude the whole root; remove the root instead");
                     }

@@ -42,6 +42,7 @@ import java.util.regex.Pattern;
  * destination.dc2.keep-versions=false                # keep what each sync overwrites or deletes (rtb restore)
  * destination.dc2.versions-keep-days=30              # prune kept versions older than this (0: no age limit)
  * destination.dc2.versions-keep=0                    # keep at most the newest N version dirs (0: no count limit)
+ * destination.dc2.exclude-delete=false               # delete replica entries the root's excludes match (full syncs)
  * </pre>
  *
  * <p>Kept versions: with {@code keep-versions=true} every rsync run to the destination passes {@code --backup
@@ -94,7 +95,7 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
     private static final Pattern DEST_KEY = Pattern.compile("destination\\.([^.]+)\\.([a-z-]+)");
     private static final Set<String> DEST_FIELDS = Set.of("url", "password-file", "max-concurrent", "timeout-s",
         "command-timeout-s", "acls", "xattrs", "keep-versions", "versions-keep-days", "versions-keep", "allowed-prefix",
-        DestinationUrl.SSH_KEY, DestinationUrl.KNOWN_HOSTS);
+        DestinationUrl.SSH_KEY, DestinationUrl.KNOWN_HOSTS, "exclude-delete");
     /** Where commands may point this host's runs by default: its own tree, whatever the workers ask. */
     public static final String DEFAULT_ALLOWED_PREFIX = "{host}/";
     static final int DEFAULT_VERSIONS_KEEP_DAYS = 30;
@@ -112,7 +113,10 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
         return Identifier.REMOTE_NAME.isValid(component);
     }
 
-    /** One named destination. */
+    /**
+     * One named destination. {@code excludeDelete}: full syncs delete what the replica holds that the root's
+     * excludes match ({@code --delete-excluded}); by default it is left alone.
+     */
     public record Destination(
             String name,
             Target target,
@@ -123,7 +127,8 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
             boolean acls,
             boolean xattrs,
             Versions versions,
-            String allowedPrefix) {
+            String allowedPrefix,
+            boolean excludeDelete) {
 
         /**
          * The remote directory that every command's directory must lie in for this host: {@code allowedPrefix}
@@ -320,7 +325,7 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
         int commandTimeout = positiveInt(f, p, "command-timeout-s", DEFAULT_COMMAND_TIMEOUT_S);
         return new Destination(name, target, password, maxConcurrent, Duration.ofSeconds(ioTimeout),
             Duration.ofSeconds(commandTimeout), bool(f, p, "acls"), bool(f, p, "xattrs"), versions(f, p),
-            allowedPrefix(f, p));
+            allowedPrefix(f, p), bool(f, p, "exclude-delete"));
     }
 
     /**

@@ -156,8 +156,15 @@ public final class CommandExecutor implements AutoCloseable {
     public static CommandExecutor create(String hostId, Topics topics, Map<String, Object> kafka,
             Map<String, byte[]> roots, ExecConfig config, PrometheusRegistry registry, RsyncRunner runner,
             FatalErrorHandler fatal) {
+        return create(hostId, topics, kafka, roots, Map.of(), config, registry, runner, fatal);
+    }
+
+    /** As above, for roots with exclude globs ({@code excludes}: root id to {@code root.<id>.exclude}). */
+    public static CommandExecutor create(String hostId, Topics topics, Map<String, Object> kafka,
+            Map<String, byte[]> roots, Map<String, List<String>> excludes, ExecConfig config,
+            PrometheusRegistry registry, RsyncRunner runner, FatalErrorHandler fatal) {
         RsyncVersion.check(config.rsyncPath(), config.allowUnpatchedRsync(), new DpkgRsyncPackage());
-        CommandValidator validator = new CommandValidator(hostId, roots, config.destinations());
+        CommandValidator validator = new CommandValidator(hostId, roots, excludes, config.destinations());
         Map<String, Object> c = new HashMap<>(kafka);
         c.putAll(consumerProperties(hostId));
         Map<String, Object> p = new HashMap<>(kafka);

@@ -8,6 +8,7 @@ import io.rtbackup.agent.exec.ReplicationJob.Paths;
 import io.rtbackup.agent.exec.ValidationResult.Accepted;
 import io.rtbackup.agent.exec.ValidationResult.Rejected;
 import io.rtbackup.agent.exec.ValidationResult.Unavailable;
+import io.rtbackup.agent.rsync.RsyncExcludes;
 import io.rtbackup.agent.versions.VersionLayout;
 import io.rtbackup.fs.ByteFs;
 import io.rtbackup.fs.BytePaths;
@@ -47,12 +48,34 @@ public final class CommandValidator {
     private final String hostId;
     private final Map<String, byte[]> roots;
     private final Map<String, Destination> destinations;
+    private final Map<String, RsyncExcludes> excludes;
 
     /**
+     * Roots without excludes.
+     *
      * @param roots root id to absolute root directory; rsync gets the root as an argument, so it must be ASCII
      */
     public CommandValidator(String hostId, Map<String, byte[]> roots, Map<String, Destination> destinations) {
+        this(hostId, roots, Map.of(), destinations);
+    }
+
+    /**
+     * @param roots root id to absolute root directory; rsync gets the root as an argument, so it must be ASCII
+     * @param excludes root id to its exclude globs ({@code root.<id>.exclude}); every job of the root carries them
+     * @throws IllegalArgumentException for a root or glob rsync cannot be given (see {@link RsyncExcludes#of})
+     */
+    public CommandValidator(String hostId, Map<String, byte[]> roots, Map<String, List<String>> excludes,
+            Map<String, Destination> destinations) {
         this.hostId = hostId;
+        Map<String, RsyncExcludes> rules = new LinkedHashMap<>();
+        for (var e : excludes.entrySet()) {
+            try {
+                rules.put(e.getKey(), RsyncExcludes.of(e.getValue()));
+            } catch (IllegalArgumentException ex) {
+                throw new IllegalArgumentException("root '" + e.getKey() + "': " + ex.getMessage(), ex);
+            }
+        }
+        this.excludes = Map.copyOf(rules);
         Map<String, byte[]> copy = new LinkedHashMap<>();
         for (var e : roots.entrySet()) {
             byte[] p = e.getValue();
@@ -75,6 +98,10 @@ public final class CommandValidator {
 
     public String hostId() {
         return hostId;
+    }
+
+    private RsyncExcludes excludes(String rootId) {
+        return excludes.getOrDefault(rootId, RsyncExcludes.NONE);
     }
 
     public boolean knowsDestination(String name) {
@@ -124,7 +151,7 @@ public final class CommandValidator {
             Optional<String> problem = rootProblem(root);
             if (problem.isPresent()) return new Unavailable(problem.get());
             return new Accepted(new ReplicationJob(cmd.getCommandId(), cmd.getHostId(), cmd.getRootId(), rootPath,
-                dest, remoteDir, new FullRoot()));
+                dest, remoteDir, new FullRoot(), excludes(cmd.getRootId())));
         }
         if (cmd.getPaths().isEmpty()) {
             return new Rejected("command lists no paths and is not a fullSync");
@@ -177,7 +204,7 @@ public final class CommandValidator {
                 Optional<String> problem = rootProblem(root);
                 if (problem.isPresent()) return new Unavailable(problem.get());
                 return new Accepted(new ReplicationJob(cmd.getCommandId(), cmd.getHostId(), cmd.getRootId(), rootPath,
-                    dest, remoteDir, new FullRoot()));
+                    dest, remoteDir, new FullRoot(), excludes(cmd.getRootId())));
             }
         }
         LinkScan links = scanLinks(root, listed);
@@ -187,10 +214,10 @@ public final class CommandValidator {
             Optional<String> problem = rootProblem(root);
             if (problem.isPresent()) return new Unavailable(problem.get());
             return new Accepted(new ReplicationJob(cmd.getCommandId(), cmd.getHostId(), cmd.getRootId(), rootPath,
-                dest, remoteDir, new FullRoot()));
+                dest, remoteDir, new FullRoot(), excludes(cmd.getRootId())));
         }
         return new Accepted(new ReplicationJob(cmd.getCommandId(), cmd.getHostId(), cmd.getRootId(), rootPath, dest,
-            remoteDir, new Paths(new ArrayList<>(listed.values()), links.any())));
+            remoteDir, new Paths(new ArrayList<>(listed.values()), links.any()), excludes(cmd.getRootId())));
     }
 
     /** What {@link #scanLinks} found: a link the run would split, and whether any listed file has links at all. */

@@ -1,14 +1,18 @@
 package io.rtbackup.agent.exec;
 
+import io.rtbackup.agent.capture.normalise.ExcludeMatcher;
 import io.rtbackup.agent.exec.ListedPath.Presence;
 import io.rtbackup.agent.exec.ReplicationJob.FullRoot;
 import io.rtbackup.agent.exec.ReplicationJob.Paths;
 import io.rtbackup.agent.rsync.RsyncArgs;
 import io.rtbackup.agent.rsync.RsyncEndpoint;
+import io.rtbackup.agent.rsync.RsyncExcludes;
 import io.rtbackup.agent.rsync.RsyncResult;
 import io.rtbackup.agent.rsync.RsyncStdin;
 import io.rtbackup.agent.versions.VersionLayout;
 import io.rtbackup.agent.versions.VersionStamp;
+import io.rtbackup.fs.BytePaths;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -56,6 +60,16 @@ import java.util.Optional;
  *   {@code --copy-dest} at the old directories, puts them in place from the replica's old copies.</li>
  *   <li>{@code --mkpath}: the destination's {@code <prefix>/<host>/<root>} directories are created on first
  *   use.</li>
+ *   <li>The root's excludes ({@link RsyncExcludes}, the same decisions as capture's {@link ExcludeMatcher}): every
+ *   pass whose transfer root is the root carries them as {@code --filter} rules, ahead of any include rule of
+ *   the deletion pass, so nothing they match is sent, and what the replica holds that they match is protected
+ *   from {@code --delete} (also inside a directory the deletion pass removes: such a directory stays with the
+ *   excluded entries in it). A listed path that they match, or that lies below a directory they match, is dropped
+ *   from the run before rsync sees it. Only full-root runs to a destination with {@code exclude-delete=true} add
+ *   {@code --delete-excluded}, which removes such replica entries; never the deletion pass, whose catch-all
+ *   {@code --exclude=*} would then delete everything it does not select. A basis pass is rooted at its new
+ *   directory, where a rule anchored at the root would mean something else: for a root with anchored rules only
+ *   relocations into the root itself get one (the others are sent without a basis, which costs bandwidth).</li>
  *   <li>Kept versions (destination {@code keep-versions=true}): {@code --backup --backup-dir=<dir>}, where
  *   {@code <dir>} is one version dir per run outside the mirrored tree ({@link VersionLayout}), stamped when the
  *   run starts. All passes of a run share it. rsync moves every file it would overwrite or delete (also the
@@ -90,7 +104,9 @@ final class RsyncPlanner {
             List<MoveBasis.Relocation> moved) {
         if (job.selection() instanceof FullRoot) {
             RsyncArgs a = common(job, endpoint, stamp);
+            a.addAll(job.excludes().filterArgs());
             a.add("--delete");
+            if (job.destination().excludeDelete() && !job.excludes().isEmpty()) a.add(RsyncExcludes.DELETE_EXCLUDED);
             // Deletions after the transfer: a directory's extraneous entries go once its new content is in place.
             a.add("--delete-delay");
             // No --fuzzy: a whole-root run may meet hard-linked files that vanish under it (see listArgs).
@@ -99,14 +115,18 @@ final class RsyncPlanner {
             // the directory from --delete) the whole-root run deletes such leftovers as extraneous.
             return List.of(new Pass(build(a, job), RsyncStdin.NONE));
         }
+        ExcludeMatcher excluded = new ExcludeMatcher(job.excludes().globs());
         List<byte[]> present = new ArrayList<>();
         List<byte[]> missing = new ArrayList<>();
         for (ListedPath p : ((Paths) job.selection()).paths()) {
+            if (excluded.excluded(p.rawPath())) continue;
             (p.presence() == Presence.MISSING ? missing : present).add(p.rawPath());
         }
         boolean fuzzy = !((Paths) job.selection()).hardLinks();
         List<Pass> passes = new ArrayList<>();
-        for (MoveBasis.Relocation r : moved) passes.add(basisPass(job, endpoint, stamp, fuzzy, r));
+        for (MoveBasis.Relocation r : moved) {
+            basisPass(job, endpoint, stamp, fuzzy, r, excluded).ifPresent(passes::add);
+        }
         if (!present.isEmpty()) {
             passes.add(new Pass(listArgs(job, endpoint, stamp, fuzzy), new RsyncStdin.FileList(present)));
         }
@@ -127,6 +147,7 @@ final class RsyncPlanner {
     private static List<String> listArgs(ReplicationJob job, RsyncEndpoint endpoint, Optional<VersionStamp> stamp,
             boolean fuzzy) {
         RsyncArgs a = common(job, endpoint, stamp);
+        a.addAll(job.excludes().filterArgs());
         a.add("-r");
         a.filesFromStdin();
         a.add("--ignore-times", "--delete", "--force");
@@ -143,13 +164,22 @@ final class RsyncPlanner {
      * {@link RsyncEndpoint#directoryOption}) and, where the run fuzzes, {@code --fuzzy --fuzzy} (the second looks
      * in the basis dirs too). With the quick check, a file whose old copy has the same size and mtime is copied
      * on the destination without any data on the wire; the listed pass after it then finds it in place. No
-     * {@code --delete}: the listed pass and the deletion pass do that.
+     * {@code --delete}: the listed pass and the deletion pass do that. Excludes: none when the directory or all
+     * the names are excluded, or when the root has anchored rules and the directory is not the root itself (see
+     * the class comment); else the excluded names are dropped and the rules go along.
      */
-    private static Pass basisPass(ReplicationJob job, RsyncEndpoint endpoint, Optional<VersionStamp> stamp,
-            boolean fuzzy, MoveBasis.Relocation r) {
+    private static Optional<Pass> basisPass(ReplicationJob job, RsyncEndpoint endpoint, Optional<VersionStamp> stamp,
+            boolean fuzzy, MoveBasis.Relocation r, ExcludeMatcher excluded) {
+        byte[] newDir = r.newDir().getBytes(StandardCharsets.UTF_8);
+        if (!r.newDir().isEmpty() && (job.excludes().anchored() || excluded.excluded(newDir))) return Optional.empty();
+        Optional<List<byte[]>> names = r.names().map(list -> list.stream()
+            .filter(n -> !excluded.excluded(newDir.length == 0 ? n : BytePaths.join(newDir, n)))
+            .toList());
+        if (names.isPresent() && names.get().isEmpty()) return Optional.empty();
         RsyncArgs a = common(job, endpoint, stamp);
+        a.addAll(job.excludes().filterArgs());
         a.add("-r");
-        if (r.names().isPresent()) a.filesFromStdin();
+        if (names.isPresent()) a.filesFromStdin();
         String base = job.remoteDir().isEmpty() ? "" : job.remoteDir() + "/";
         for (String old : r.oldDirs()) {
             a.add("--copy-dest=" + RsyncEndpoint.directoryOption(job.destination().target(), base + old));
@@ -158,8 +188,8 @@ final class RsyncPlanner {
         String dir = r.newDir().isEmpty() ? "" : "/" + r.newDir();
         List<String> args = a.build(job.rootPath() + dir + "/",
             job.destination().target().argument(r.newDir().isEmpty() ? job.remoteDir() : base + r.newDir()));
-        RsyncStdin stdin = r.names().<RsyncStdin>map(RsyncStdin.FileList::new).orElse(RsyncStdin.NONE);
-        return new Pass(args, stdin, true);
+        RsyncStdin stdin = names.<RsyncStdin>map(RsyncStdin.FileList::new).orElse(RsyncStdin.NONE);
+        return Optional.of(new Pass(args, stdin, true));
     }
 
     /**
@@ -170,6 +200,9 @@ final class RsyncPlanner {
     private static List<String> deletionArgs(ReplicationJob job, RsyncEndpoint endpoint,
             Optional<VersionStamp> stamp) {
         RsyncArgs a = common(job, endpoint, stamp);
+        // The root's excludes first: rsync uses the first matching rule, so an excluded entry below a selected
+        // path stays protected.
+        a.addAll(job.excludes().filterArgs());
         a.add("-r", "--delete", "--force");
         a.selectFromStdin();
         return build(a, job);

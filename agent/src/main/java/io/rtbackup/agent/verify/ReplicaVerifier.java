@@ -2,6 +2,7 @@ package io.rtbackup.agent.verify;
 
 import io.rtbackup.agent.rsync.RsyncArgs;
 import io.rtbackup.agent.rsync.RsyncEndpoint;
+import io.rtbackup.agent.rsync.RsyncExcludes;
 import io.rtbackup.agent.rsync.RsyncLauncher;
 import io.rtbackup.agent.rsync.RsyncResult;
 import io.rtbackup.agent.rsync.RsyncStdin;
@@ -17,7 +18,8 @@ import java.util.regex.Pattern;
  * Compares a source root with its replica by content: an rsync dry run from the root to the replica with
  * checksums ({@code -a -H --numeric-ids --checksum --delete}, so size, time, mode, owner, links, hard links and
  * content all count) that itemizes what a sync would change, read back as one line per differing path. Nothing is
- * written on either side.
+ * written on either side. The root's excludes apply as they do to every sync ({@link RsyncExcludes}): what they
+ * match is neither compared nor, where the replica still holds it, reported as extra.
  *
  * <p>Names come out as rsync escapes them in the C locale: every control and non-ASCII byte as {@code \#ooo}
  * (octal), so each path stays on one line whatever bytes it holds, and the output is plain ASCII. A line rsync
@@ -31,12 +33,15 @@ public final class ReplicaVerifier {
     private static final Pattern ITEM = Pattern.compile("([<>ch.*][^ ]{8,10}|\\*deleting) +(.+)");
 
     private final RsyncEndpoint endpoint;
-    private final List<String> excludes;
+    private final RsyncExcludes excludes;
 
-    /** @param excludes rsync exclude patterns of the root, as the agent config gives them */
+    /**
+     * @param excludes exclude globs of the root, as {@code root.<id>.exclude} gives them
+     * @throws IllegalArgumentException for a glob rsync cannot be given ({@link RsyncExcludes#of})
+     */
     public ReplicaVerifier(RsyncEndpoint endpoint, List<String> excludes) {
         this.endpoint = endpoint;
-        this.excludes = List.copyOf(excludes);
+        this.excludes = RsyncExcludes.of(excludes);
     }
 
     /** What a comparison found. */
@@ -67,7 +72,7 @@ public final class ReplicaVerifier {
     public Outcome compare(Path rootDir, String replica) throws IOException {
         RsyncArgs a = RsyncArgs.to(endpoint).archive().add("-H", "--dry-run", "--checksum", "--itemize-changes",
             "--delete", "--out-format=%i %n");
-        for (String ex : excludes) a.add("--exclude=" + ex);
+        a.addAll(excludes.filterArgs());
         List<String> args = a.build(rootDir + "/", replica);
         Map<String, String> env = endpoint.environment();
         RsyncResult r;

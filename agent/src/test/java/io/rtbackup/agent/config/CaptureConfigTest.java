@@ -3,7 +3,9 @@ package io.rtbackup.agent.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.rtbackup.agent.capture.normalise.ExcludeMatcher;
 import io.rtbackup.testkit.TempDirs;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
@@ -14,6 +16,19 @@ class CaptureConfigTest {
         Properties p = new Properties();
         for (int i = 0; i < kv.length; i += 2) p.setProperty(kv[i], kv[i + 1]);
         return p;
+    }
+
+    @Test
+    void aLeadingSlashStaysAndAnchorsTheGlobAtTheRoot() {
+        CaptureConfig c = CaptureConfig.parse(props("host.id", "h", "root.a.path", "/srv/a",
+                "root.a.exclude", "/cache, build/out,*.key"));
+        List<String> globs = c.roots().get(0).excludes();
+        assertThat(globs).containsExactly("/cache", "build/out", "*.key");
+        ExcludeMatcher m = new ExcludeMatcher(globs);
+        assertThat(m.excluded("cache/x".getBytes(StandardCharsets.UTF_8))).isTrue();
+        assertThat(m.excluded("sub/cache/x".getBytes(StandardCharsets.UTF_8))).isFalse();
+        assertThatThrownBy(() -> CaptureConfig.parse(props("host.id", "h", "root.a.path", "/srv/a",
+                "root.a.exclude", "//"))).isInstanceOf(ConfigException.class).hasMessageContaining("whole root");
     }
 
     @Test

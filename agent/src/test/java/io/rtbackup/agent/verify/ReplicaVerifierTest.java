@@ -46,6 +46,29 @@ class ReplicaVerifierTest {
     }
 
     @Test
+    void excludesHaveTheAgentsMeaningAndProtectWhatTheReplicaStillHolds() throws Exception {
+        Path src = Files.createDirectories(tmp.resolve("src"));
+        Path dst = Files.createDirectories(tmp.resolve("dst"));
+        Files.createDirectories(src.resolve("build/sub/build"));
+        Files.writeString(src.resolve("build/out"), "anchored: excluded");
+        Files.writeString(src.resolve("build/sub/build/out"), "below an excluded directory");
+        Files.writeString(src.resolve("a[1].key"), "brackets are literal");
+        // A secret left on the replica from before it was excluded is no difference either.
+        Files.writeString(dst.resolve("old.key"), "replicated before");
+        ByteFs.setMtime(BytePaths.utf8(dst.toString()), ByteFs.lstat(BytePaths.utf8(src.toString())).orElseThrow()
+            .mtimeNs());
+
+        ReplicaVerifier.Outcome excluding = new ReplicaVerifier(local, List.of("/build", "a[1].key", "*.key"))
+            .compare(src, dst + "/");
+
+        assertThat(excluding).isEqualTo(new ReplicaVerifier.Compared(List.of()));
+        assertThat(new ReplicaVerifier(local, List.of("/build/out")).compare(src, dst + "/"))
+            .isInstanceOfSatisfying(ReplicaVerifier.Compared.class, c -> assertThat(c.differences())
+                .contains("missing build/sub/build/out", "missing a[1].key", "extra   old.key")
+                .doesNotContain("missing build/out"));
+    }
+
+    @Test
     void aMissingRsyncIsNotStartedAndAnUnreadableRootFails() throws Exception {
         Path src = Files.createDirectories(tmp.resolve("src"));
         RsyncEndpoint nowhere = new RsyncEndpoint("/nonexistent/rsync", false, Duration.ofSeconds(5), false, false,
