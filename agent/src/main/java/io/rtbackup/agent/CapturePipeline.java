@@ -5,7 +5,7 @@ import io.rtbackup.agent.capture.CaptureSelection;
 import io.rtbackup.agent.capture.CaptureSource;
 import io.rtbackup.agent.capture.CaptureUnavailableException;
 import io.rtbackup.agent.capture.WatchedRoot;
-import io.rtbackup.agent.capture.normalise.ExcludeMatcher;
+import io.rtbackup.agent.exclude.ExcludeMatcher;
 import io.rtbackup.agent.capture.normalise.Normaliser;
 import io.rtbackup.agent.config.CaptureConfig;
 import io.rtbackup.agent.config.ConfigException;

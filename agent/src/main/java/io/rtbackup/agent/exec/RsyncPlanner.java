@@ -1,6 +1,6 @@
 package io.rtbackup.agent.exec;
 
-import io.rtbackup.agent.capture.normalise.ExcludeMatcher;
+import io.rtbackup.agent.exclude.ExcludeMatcher;
 import io.rtbackup.agent.exec.ListedPath.Presence;
 import io.rtbackup.agent.exec.ReplicationJob.FullRoot;
 import io.rtbackup.agent.exec.ReplicationJob.Paths;

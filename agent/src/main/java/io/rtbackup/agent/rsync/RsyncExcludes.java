@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * The exclude globs of one root ({@code root.<id>.exclude}) as rsync filter rules that make the same decisions as
- * the capture side's {@code ExcludeMatcher} for every path below the transfer root, when the transfer root is the
+ * {@code ExcludeMatcher} (what capture drops) for every path below the transfer root, when the transfer root is the
  * root itself: a glob without {@code /} matches a name at any depth, a glob with {@code /} (or a leading one)
  * matches the path from the root, {@code *} stays within a name, {@code **} crosses {@code /} ({@code **}{@code /}
  * also matches nothing), {@code ?} is one byte other than {@code /}, {@code \} escapes the next character, every

@@ -3,7 +3,7 @@ package io.rtbackup.agent.capture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.rtbackup.agent.capture.normalise.ExcludeMatcher;
+import io.rtbackup.agent.exclude.ExcludeMatcher;
 import io.rtbackup.agent.capture.normalise.Normaliser;
 import io.rtbackup.agent.event.CapturedEvent;
 import io.rtbackup.fs.ByteFs;

@@ -3,7 +3,7 @@ package io.rtbackup.agent.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.rtbackup.agent.capture.normalise.ExcludeMatcher;
+import io.rtbackup.agent.exclude.ExcludeMatcher;
 import io.rtbackup.testkit.TempDirs;
 import java.nio.charset.StandardCharsets;
 import java.util.List;

@@ -3,7 +3,7 @@ package io.rtbackup.agent.rsync;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.rtbackup.agent.capture.normalise.ExcludeMatcher;
+import io.rtbackup.agent.exclude.ExcludeMatcher;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -12,6 +12,7 @@ import io.rtbackup.fs.BytePaths;
 import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.schema.CaptureSource;
 import io.rtbackup.schema.FileOp;
+import io.rtbackup.agent.exclude.ExcludeMatcher;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;

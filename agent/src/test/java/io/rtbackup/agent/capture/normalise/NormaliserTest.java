@@ -11,6 +11,7 @@ import io.rtbackup.agent.event.EventSink;
 import io.rtbackup.schema.CaptureSource;
 import io.rtbackup.schema.FileOp;
 import io.rtbackup.testkit.RecordingFatalErrorHandler;
+import io.rtbackup.agent.exclude.ExcludeMatcher;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.rtbackup.agent.capture.normalise;
+package io.rtbackup.agent.exclude;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

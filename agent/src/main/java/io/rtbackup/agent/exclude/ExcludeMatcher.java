@@ -1,4 +1,4 @@
-package io.rtbackup.agent.capture.normalise;
+package io.rtbackup.agent.exclude;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
