@@ -43,6 +43,10 @@ import java.util.regex.Pattern;
  * destination.dc2.versions-keep-days=30              # prune kept versions older than this (0: no age limit)
  * destination.dc2.versions-keep=0                    # keep at most the newest N version dirs (0: no count limit)
  * destination.dc2.exclude-delete=false               # delete replica entries the root's excludes match (full syncs)
+ * destination.dc2.bwlimit=5m                         # rsync --bwlimit (KiB/s, or k/m/g suffix); see TransferTuning
+ * destination.dc2.compress=none                      # none|auto|zstd|lz4|zlib (not for a local directory)
+ * destination.dc2.nice=0                             # 0-19: rsync runs under nice -n N
+ * destination.dc2.ionice=none                        # none|idle|best-effort[:0-7]: rsync runs under ionice
  * </pre>
  *
  * <p>Kept versions: with {@code keep-versions=true} every rsync run to the destination passes {@code --backup
@@ -95,7 +99,8 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
     private static final Pattern DEST_KEY = Pattern.compile("destination\\.([^.]+)\\.([a-z-]+)");
     private static final Set<String> DEST_FIELDS = Set.of("url", "password-file", "max-concurrent", "timeout-s",
         "command-timeout-s", "acls", "xattrs", "keep-versions", "versions-keep-days", "versions-keep", "allowed-prefix",
-        DestinationUrl.SSH_KEY, DestinationUrl.KNOWN_HOSTS, "exclude-delete");
+        DestinationUrl.SSH_KEY, DestinationUrl.KNOWN_HOSTS, "exclude-delete",
+        TransferTuning.BWLIMIT, TransferTuning.COMPRESS, TransferTuning.NICE, TransferTuning.IONICE);
     /** Where commands may point this host's runs by default: its own tree, whatever the workers ask. */
     public static final String DEFAULT_ALLOWED_PREFIX = "{host}/";
     static final int DEFAULT_VERSIONS_KEEP_DAYS = 30;
@@ -115,7 +120,8 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
 
     /**
      * One named destination. {@code excludeDelete}: full syncs delete what the replica holds that the root's
-     * excludes match ({@code --delete-excluded}); by default it is left alone.
+     * excludes match ({@code --delete-excluded}); by default it is left alone. {@code tuning}: bandwidth,
+     * compression and priorities of its rsync runs.
      */
     public record Destination(
             String name,
@@ -128,7 +134,8 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
             boolean xattrs,
             Versions versions,
             String allowedPrefix,
-            boolean excludeDelete) {
+            boolean excludeDelete,
+            TransferTuning tuning) {
 
         /**
          * The remote directory that every command's directory must lie in for this host: {@code allowedPrefix}
@@ -325,7 +332,7 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
         int commandTimeout = positiveInt(f, p, "command-timeout-s", DEFAULT_COMMAND_TIMEOUT_S);
         return new Destination(name, target, password, maxConcurrent, Duration.ofSeconds(ioTimeout),
             Duration.ofSeconds(commandTimeout), bool(f, p, "acls"), bool(f, p, "xattrs"), versions(f, p),
-            allowedPrefix(f, p), bool(f, p, "exclude-delete"));
+            allowedPrefix(f, p), bool(f, p, "exclude-delete"), TransferTuning.from(p, f, target));
     }
 
     /**

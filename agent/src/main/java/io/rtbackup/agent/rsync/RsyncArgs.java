@@ -5,7 +5,8 @@ import java.util.Collection;
 import java.util.List;
 
 /**
- * Builds the argument list of one rsync invocation against an {@link RsyncEndpoint}: the binary first, then the
+ * Builds the argument list of one rsync invocation against an {@link RsyncEndpoint}: the endpoint's
+ * {@linkplain RsyncEndpoint#niceness() priority prefix} ({@code nice}/{@code ionice}, usually none), the binary, then the
  * endpoint's {@linkplain RsyncEndpoint#connectionOptions() connection options}, then the caller's options, and the
  * source and destination last (callers that rewrite a list rely on that: the last two arguments of a transfer are
  * always the source and the destination; a listing ends with its source alone). Never a shell: every argument reaches rsync as it is. Nothing secret goes in here;
@@ -22,6 +23,7 @@ public final class RsyncArgs {
 
     private RsyncArgs(RsyncEndpoint endpoint) {
         this.endpoint = endpoint;
+        args.addAll(endpoint.niceness().prefix());
         args.add(endpoint.rsyncPath());
         args.addAll(endpoint.connectionOptions());
     }

@@ -6,8 +6,11 @@ import io.rtbackup.agent.config.ExecConfig.LocalTarget;
 import io.rtbackup.agent.config.ExecConfig.Password;
 import io.rtbackup.agent.config.ExecConfig.Target;
 import io.rtbackup.agent.config.ExecConfig.SshTarget;
+import io.rtbackup.agent.config.TransferTuning;
+import io.rtbackup.agent.config.TransferTuning.Compression;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,13 +29,16 @@ import java.util.Optional;
  *   <li>the password goes to the child's {@code RSYNC_PASSWORD} environment variable, never onto a command line
  *   (where every user of the host could read it), read anew for every run (a password file may be rotated);</li>
  *   <li>an ssh destination is reached through its {@link SshTransport} ({@code --rsh}, pinned host key);</li>
+ *   <li>the destination's {@link TransferTuning}: {@code --bwlimit}; {@code --compress} (rsync negotiates the
+ *   algorithm) or {@code --compress --compress-choice=NAME}, never for a local directory; and the run's
+ *   {@link Niceness};</li>
  *   <li>the child runs in the C locale (rsync escapes every non-printable byte of a name as {@code \#ooo}, so
  *   output lines are unambiguous) and in UTC (times in listings).</li>
  * </ul>
  * {@link #toString()} never shows the secret ({@link Password} does not).
  */
 public record RsyncEndpoint(String rsyncPath, boolean daemon, Duration ioTimeout, boolean acls, boolean xattrs,
-        Optional<Password> password, Optional<SshTransport> ssh) {
+        Optional<Password> password, Optional<SshTransport> ssh, TransferTuning tuning) {
 
     public RsyncEndpoint {
         if (rsyncPath.isEmpty()) throw new IllegalArgumentException("empty rsync path");
@@ -40,6 +46,15 @@ public record RsyncEndpoint(String rsyncPath, boolean daemon, Duration ioTimeout
             throw new IllegalArgumentException("a local or ssh destination takes no password; only a daemon does");
         }
         if (daemon && ssh.isPresent()) throw new IllegalArgumentException("a daemon is not reached over ssh");
+        if (tuning.compression() != Compression.NONE && !daemon && ssh.isEmpty()) {
+            throw new IllegalArgumentException("no compression for a local directory");
+        }
+    }
+
+    /** An endpoint with rsync's default transfer settings and the agent's priorities. */
+    public RsyncEndpoint(String rsyncPath, boolean daemon, Duration ioTimeout, boolean acls, boolean xattrs,
+            Optional<Password> password, Optional<SshTransport> ssh) {
+        this(rsyncPath, daemon, ioTimeout, acls, xattrs, password, ssh, TransferTuning.DEFAULT);
     }
 
     /** An endpoint without ssh: a daemon or a local directory. */
@@ -53,16 +68,24 @@ public record RsyncEndpoint(String rsyncPath, boolean daemon, Duration ioTimeout
         Optional<SshTransport> ssh = d.target() instanceof SshTarget t
             ? Optional.of(new SshTransport(d.name(), t, d.ioTimeout())) : Optional.empty();
         return new RsyncEndpoint(rsyncPath, d.target() instanceof DaemonTarget, d.ioTimeout(), d.acls(), d.xattrs(),
-            d.password(), ssh);
+            d.password(), ssh, d.tuning());
     }
 
     /** The options every invocation against this endpoint carries, in order. */
     public List<String> connectionOptions() {
         String seconds = Long.toString(Math.max(1, ioTimeout.toSeconds()));
-        if (ssh.isPresent()) return List.of("--no-motd", "--timeout=" + seconds, ssh.get().rshOption());
-        return daemon
-            ? List.of("--no-motd", "--timeout=" + seconds, "--contimeout=" + seconds)
-            : List.of("--no-motd", "--timeout=" + seconds);
+        List<String> options = new ArrayList<>(List.of("--no-motd", "--timeout=" + seconds));
+        if (daemon) options.add("--contimeout=" + seconds);
+        ssh.ifPresent(s -> options.add(s.rshOption()));
+        tuning.bwlimit().ifPresent(b -> options.add("--bwlimit=" + b));
+        if (tuning.compression() != Compression.NONE) options.add("--compress");
+        tuning.compression().choice().ifPresent(c -> options.add("--compress-choice=" + c));
+        return List.copyOf(options);
+    }
+
+    /** The priority every rsync process against this endpoint runs at. */
+    public Niceness niceness() {
+        return new Niceness(tuning.nice(), tuning.ioPriority());
     }
 
     /**
