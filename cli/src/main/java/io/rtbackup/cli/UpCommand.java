@@ -5,6 +5,7 @@ import io.rtbackup.agent.Agent;
 import io.rtbackup.agent.AgentConfig;
 import io.rtbackup.agent.config.ConfigException;
 import io.rtbackup.agent.config.ExecConfig;
+import io.rtbackup.agent.config.TransferTuning;
 import io.rtbackup.agent.rsync.RsyncExcludes;
 import io.rtbackup.broker.BrokerSettings;
 import io.rtbackup.broker.EmbeddedKafkaBroker;
@@ -73,6 +74,21 @@ final class UpCommand implements Callable<Integer> {
         + "(repeatable): a glob without '/' matches a name at any depth, one with '/' (or a leading '/') the path "
         + "from the folder; * within a name, ** across '/', ? one character. A matching directory is left out whole.")
     List<String> excludes = new ArrayList<>();
+
+    @Option(names = "--bwlimit", paramLabel = "RATE", description = "Limit every destination's rsync to RATE: "
+        + "KiB/s, or with a k/m/g suffix (5m) (default: no limit).")
+    String bwlimit;
+
+    @Option(names = "--compress", paramLabel = "ALGO", description = "none, auto, zstd, lz4 or zlib: compress what "
+        + "goes to ssh and rsync:// destinations (both ends must support ALGO; local directories never; default: none).")
+    String compress;
+
+    @Option(names = "--nice", paramLabel = "N", description = "Run rsync under nice -n N, 0-19 (default: 0, unchanged).")
+    String nice;
+
+    @Option(names = "--ionice", paramLabel = "CLASS", description = "Run rsync under ionice: idle, best-effort[:0-7] "
+        + "or none (default: none).")
+    String ionice;
 
     @Option(names = "--state-dir", defaultValue = "${user.home}/.rtb", description = "Broker state (default: ${DEFAULT-VALUE}).")
     Path stateDir;
@@ -163,6 +179,7 @@ final class UpCommand implements Callable<Integer> {
         destinations.forEach((name, url) -> {
             agentProps.setProperty("destination." + name + ".url", url);
             ssh.apply(agentProps, name, url);
+            applyTuning(agentProps, name, url);
             if (keepVersions) {
                 // A backup, not only a mirror: on by default here (rtb restore reads them).
                 agentProps.setProperty("destination." + name + ".keep-versions", "true");
@@ -246,14 +263,37 @@ final class UpCommand implements Callable<Integer> {
             destinations.forEach((name, url) -> {
                 p.setProperty("destination." + name + ".url", url);
                 ssh.apply(p, name, url);
+                applyTuning(p, name, url);
             });
+            if (compress != null && destinations.values().stream().allMatch(UpCommand::isLocal)) {
+                throw new IllegalArgumentException("--compress: every --dest is a local directory, where compression "
+                    + "would only cost CPU; leave --compress out");
+            }
             ExecConfig.from(p, System.getenv());
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         } catch (ConfigException e) {
             String name = e.key().replaceAll("^destination\\.([^.]+)\\..*$", "$1");
-            throw new ParameterException(spec.commandLine(), SshOptions.explain(e, name));
+            String message = SshOptions.explain(e, name);
+            for (String setting : List.of(TransferTuning.BWLIMIT, TransferTuning.COMPRESS, TransferTuning.NICE,
+                    TransferTuning.IONICE)) {
+                message = message.replace("destination." + name + "." + setting, "--" + setting);
+            }
+            throw new ParameterException(spec.commandLine(), message);
         }
+    }
+
+    /** --bwlimit, --compress, --nice and --ionice as settings of destination {@code name}; no compression locally. */
+    private void applyTuning(Properties props, String name, String url) {
+        String p = "destination." + name + ".";
+        if (bwlimit != null) props.setProperty(p + TransferTuning.BWLIMIT, bwlimit);
+        if (compress != null && !isLocal(url)) props.setProperty(p + TransferTuning.COMPRESS, compress);
+        if (nice != null) props.setProperty(p + TransferTuning.NICE, nice);
+        if (ionice != null) props.setProperty(p + TransferTuning.IONICE, ionice);
+    }
+
+    private static boolean isLocal(String url) {
+        return !url.startsWith(SshOptions.SSH) && !url.startsWith("rsync://");
     }
 
     /** Root ids from folder names: stable across restarts, so destinations and offsets line up again. */
