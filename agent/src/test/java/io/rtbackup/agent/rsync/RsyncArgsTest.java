@@ -7,6 +7,9 @@ import io.rtbackup.agent.config.ExecConfig;
 import io.rtbackup.agent.config.ExecConfig.Destination;
 import io.rtbackup.agent.config.ExecConfig.PasswordEnv;
 import io.rtbackup.agent.config.ExecConfig.PasswordFile;
+import io.rtbackup.agent.config.TransferTuning;
+import io.rtbackup.agent.config.TransferTuning.Compression;
+import io.rtbackup.agent.config.TransferTuning.IoPriority;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -99,6 +102,44 @@ class RsyncArgsTest {
             "--mkpath");
         assertThat(RsyncArgs.to(e).add("--list-only").build("/src/")).endsWith("--list-only", "/src/");
         assertThatThrownBy(() -> args.add("x")).isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    @Test
+    void tuningBecomesBwlimitCompressionAndANiceIonicePrefixBeforeTheBinary() throws Exception {
+        Properties p = new Properties();
+        p.setProperty("destination.nas.url", "rsync://backup@nas:8873/rtb/fleet");
+        p.setProperty("destination.nas.bwlimit", "5m");
+        p.setProperty("destination.nas.compress", "zstd");
+        p.setProperty("destination.nas.nice", "10");
+        p.setProperty("destination.nas.ionice", "best-effort:6");
+        p.setProperty("destination.auto.url", "rsync://nas/rtb");
+        p.setProperty("destination.auto.compress", "auto");
+        p.setProperty("destination.auto.ionice", "idle");
+        p.setProperty("destination.local.url", tmp.resolve("replica").toString());
+        p.setProperty("destination.local.bwlimit", "800");
+        p.setProperty("destination.local.nice", "19");
+        Map<String, Destination> d = ExecConfig.from(p, Map.of("RSYNC_PASSWORD_NAS", SECRET)).destinations();
+
+        RsyncEndpoint nas = RsyncEndpoint.of("/usr/bin/rsync", d.get("nas"));
+        List<String> args = RsyncArgs.to(nas).archive().build("/s/", "rsync://backup@nas:8873/rtb/fleet/h/r/");
+        assertThat(args).startsWith("nice", "-n", "10", "ionice", "-c", "2", "-n", "6", "/usr/bin/rsync")
+            .contains("--bwlimit=5m", "--compress", "--compress-choice=zstd", "--contimeout=60")
+            .endsWith("/s/", "rsync://backup@nas:8873/rtb/fleet/h/r/")
+            .noneMatch(a -> a.contains(SECRET));
+        assertThat(nas.environment()).containsEntry("RSYNC_PASSWORD", SECRET);
+
+        assertThat(RsyncArgs.to(RsyncEndpoint.of("rsync", d.get("auto"))).add("--list-only").build("rsync://nas/rtb/"))
+            .startsWith("ionice", "-c", "3", "rsync").contains("--compress")
+            .noneMatch(a -> a.startsWith("--compress-choice") || a.startsWith("--bwlimit") || a.equals("nice"));
+        assertThat(RsyncArgs.to(RsyncEndpoint.of("rsync", d.get("local"))).build("/s/", "/d/"))
+            .startsWith("nice", "-n", "19", "rsync").contains("--bwlimit=800")
+            .noneMatch(a -> a.startsWith("--compress") || a.equals("ionice"));
+        assertThat(RsyncArgs.to(RsyncEndpoint.of("rsync", destinations().get("nas"))).build("/s/", "/d/"))
+            .startsWith("rsync").noneMatch(a -> a.startsWith("--compress") || a.startsWith("--bwlimit"));
+
+        TransferTuning zstd = new TransferTuning(Optional.empty(), Compression.ZSTD, 0, IoPriority.UNCHANGED);
+        assertThatThrownBy(() -> new RsyncEndpoint("rsync", false, Duration.ofSeconds(1), false, false,
+            Optional.empty(), Optional.empty(), zstd)).hasMessageContaining("no compression for a local directory");
     }
 
     @Test
