@@ -391,12 +391,7 @@ public record ExecConfig(String rsyncPath, Map<String, Destination> destinations
             }
             return;
         }
-        String path = System.getenv("PATH");
-        if (path != null) {
-            for (String dir : path.split(":")) {
-                if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, rsync))) return;
-            }
-        }
+        if (TransferTuning.onPath(rsync)) return;
         throw new ConfigException(RSYNC_PATH, "'" + rsync + "' is not on PATH; install rsync >= 3.2.3 "
             + "(apt-get install rsync) or set " + RSYNC_PATH + " to its absolute path");
     }

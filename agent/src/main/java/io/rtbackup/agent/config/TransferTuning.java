@@ -142,12 +142,19 @@ public record TransferTuning(Optional<String> bwlimit, Compression compression, 
     }
 
     private static void requireOnPath(String key, String program, String pkg) {
+        if (!onPath(program)) {
+            throw new ConfigException(key, "needs '" + program + "' on PATH; install " + pkg + " or remove " + key);
+        }
+    }
+
+    /** Whether a program name (no '/') is found on PATH as the child processes will look it up. */
+    static boolean onPath(String program) {
         String path = System.getenv("PATH");
         if (path != null) {
             for (String dir : path.split(":")) {
-                if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) return;
+                if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) return true;
             }
         }
-        throw new ConfigException(key, "needs '" + program + "' on PATH; install " + pkg + " or remove " + key);
+        return false;
     }
 }
