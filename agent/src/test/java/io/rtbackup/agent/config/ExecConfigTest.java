@@ -242,7 +242,7 @@ class ExecConfigTest {
             "only an ssh:// destination");
         assertError(props("destination.x.url", "/srv/x", "destination.x.known-hosts", known),
             "destination.x.known-hosts", "only an ssh:// destination");
-        Path pw = Files.writeString(tmp.resolve("pw"), "s3cret\n");
+        Path pw = Files.writeString(Files.createFile(tmp.resolve("pw"), OWNER_ONLY), "s3cret\n");
         assertError(props("destination.x.url", "ssh://h/p", "destination.x.ssh-key", key,
             "destination.x.known-hosts", known, "destination.x.password-file", pw.toString()),
             "destination.x.password-file", "reached over ssh");
