@@ -68,7 +68,7 @@ class DlqCommandTest {
      * (plain and hostile path), a rejected full-sync command, an undecodable event whose key still names its path,
      * and an undecodable event that names nothing.
      */
-    private static String deadLetters(KafkaBroker broker) {
+    private static String deadLetters(KafkaBroker broker) throws InterruptedException {
         String prefix = "dlq-" + UUID.randomUUID().toString().substring(0, 8) + "-";
         Topics topics = Topics.withPrefix(prefix);
         TopicProvisioner.ensure(broker.bootstrapServers(), topics);
@@ -97,7 +97,7 @@ class DlqCommandTest {
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (stored.get() < 5 && System.nanoTime() < deadline) {
                 letters.settle();
-                Thread.onSpinWait();
+                Thread.sleep(10);
             }
         }
         assertThat(stored.get()).as("letters stored in the DLQ").isEqualTo(5);
@@ -176,7 +176,7 @@ class DlqCommandTest {
     }
 
     @Test
-    void replayOfPartialCommandsPublishesRescansKeyedAsAgentsKeyEvents(KafkaBroker broker) {
+    void replayOfPartialCommandsPublishesRescansKeyedAsAgentsKeyEvents(KafkaBroker broker) throws Exception {
         String prefix = deadLetters(broker);
         Run r = rtb("dlq", "replay", "--bootstrap-servers", broker.bootstrapServers(), "--topic-prefix", prefix,
             "--kind", "partial-command");
@@ -206,7 +206,7 @@ class DlqCommandTest {
     }
 
     @Test
-    void aLetterThatNamesNothingCannotBeReplayed(KafkaBroker broker) {
+    void aLetterThatNamesNothingCannotBeReplayed(KafkaBroker broker) throws Exception {
         String prefix = deadLetters(broker);
         Run r = rtb("dlq", "replay", "--bootstrap-servers", broker.bootstrapServers(), "--topic-prefix", prefix,
             "--kind", "undecodable-event");
@@ -233,7 +233,7 @@ class DlqCommandTest {
     }
 
     @Test
-    void dryRunPublishesNothing(KafkaBroker broker) {
+    void dryRunPublishesNothing(KafkaBroker broker) throws Exception {
         String prefix = deadLetters(broker);
         Run r = rtb("dlq", "replay", "--bootstrap-servers", broker.bootstrapServers(), "--topic-prefix", prefix,
             "--dry-run");
