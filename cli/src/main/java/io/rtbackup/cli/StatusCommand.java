@@ -1,8 +1,6 @@
 package io.rtbackup.cli;
 
 import io.rtbackup.kafka.KafkaAccessErrors;
-import io.rtbackup.kafka.KafkaClientSettings;
-import io.rtbackup.kafka.SettingException;
 import io.rtbackup.status.FleetStatus;
 import io.rtbackup.status.FleetStatus.DestinationStatus;
 import io.rtbackup.status.FleetStatus.RootStatus;
@@ -18,7 +16,6 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -135,28 +132,14 @@ final class StatusCommand implements Callable<Integer> {
         }
         if (timeoutSeconds < 1) throw new ParameterException(spec.commandLine(), "--timeout-s must be >= 1");
         if (scanLimit < 0) throw new ParameterException(spec.commandLine(), "--scan-limit must be >= 0");
-        Map<String, String> section = new LinkedHashMap<>();
         for (String k : props.stringPropertyNames()) {
-            if (k.startsWith("kafka.") && !k.equals("kafka.bootstrap.servers")) {
-                section.put(k.substring("kafka.".length()), props.getProperty(k).trim());
-            }
             Matcher m = DESTINATION_KEY.matcher(k);
             if (m.matches()) expected.add(m.group(1));
         }
-        Map<String, String> kafka;
-        try {
-            kafka = KafkaClientSettings.resolve(section);
-        } catch (SettingException e) {
-            throw new ParameterException(spec.commandLine(), config + ": " + e.getMessage());
-        }
+        Map<String, String> kafka = KafkaAccess.clientSettings(spec, config, props);
         if (onlyDestinations != null) expected.addAll(onlyDestinations);
 
-        if (System.getenv("RTB_LOG_LEVEL") == null) {
-            // The answer (or the one-line reason there is none) is the interface; a Kafka client retrying an
-            // unreachable broker would otherwise print a warning per attempt.
-            ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("org.apache.kafka"))
-                .setLevel(ch.qos.logback.classic.Level.ERROR);
-        }
+        KafkaAccess.quietKafkaLogs();
         FleetStatus status;
         try (StatusReader reader = new StatusReader(bootstrap, Topics.withPrefix(topicPrefix), kafka,
             Duration.ofSeconds(timeoutSeconds), scanLimit, System::currentTimeMillis)) {

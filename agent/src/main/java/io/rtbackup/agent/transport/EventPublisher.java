@@ -11,11 +11,11 @@ import io.rtbackup.agent.event.EventSink;
 import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.schema.AvroCodec;
 import io.rtbackup.schema.CaptureSource;
+import io.rtbackup.schema.EventKey;
 import io.rtbackup.schema.FileEvent;
 import io.rtbackup.schema.FileOp;
 import io.rtbackup.topics.Topics;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * rescan can be encoded, or the sender thread fails in any other unexpected way, the {@link FatalErrorHandler}
  * ends the process (the next start-up rescan covers the roots).
  *
- * <p>Key = host id, NUL, root id, NUL, path bytes: one path always lands on one partition.
+ * <p>Key: {@link EventKey} (host id, NUL, root id, NUL, path bytes): one path always lands on one partition.
  */
 public final class EventPublisher implements EventSink, AutoCloseable {
 
@@ -54,7 +54,6 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     private static final byte[] EMPTY = new byte[0];
 
     private final String hostId;
-    private final byte[] hostKey;
     private final String topic;
     private final Producer<byte[], byte[]> producer;
     private final AvroCodec<FileEvent> codec = AvroCodec.fileEvents();
@@ -103,7 +102,6 @@ public final class EventPublisher implements EventSink, AutoCloseable {
         this.listener = listener;
         this.fatal = fatal;
         this.hostId = hostId;
-        this.hostKey = hostId.getBytes(StandardCharsets.UTF_8);
         this.topic = topics.events();
         this.producer = producer;
         this.queue = new ArrayBlockingQueue<>(bufferEvents);
@@ -322,13 +320,7 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     }
 
     private byte[] key(CapturedEvent ev) {
-        byte[] root = ev.rootId().getBytes(StandardCharsets.UTF_8);
-        byte[] path = ev.path();
-        byte[] key = new byte[hostKey.length + 1 + root.length + 1 + path.length];
-        System.arraycopy(hostKey, 0, key, 0, hostKey.length);
-        System.arraycopy(root, 0, key, hostKey.length + 1, root.length);
-        System.arraycopy(path, 0, key, hostKey.length + root.length + 2, path.length);
-        return key;
+        return EventKey.of(hostId, ev.rootId(), ev.path());
     }
 
     private void logError(String what, Throwable e) {
