@@ -15,6 +15,12 @@ public final class Reconciliations {
     /** Prefix of the command id of a reconciliation's result. */
     public static final String COMMAND_ID_PREFIX = "reconcile:";
 
+    static {
+        // Building a SyncCommand or SyncResult resolves nested generated classes, which Avro must trust; a
+        // process that builds one without ever creating an AvroCodec (rtb reconcile) would be refused.
+        TrustedPackages.install();
+    }
+
     private Reconciliations() {}
 
     /** The command id of a reconciliation named {@code runId} (a UUID). */

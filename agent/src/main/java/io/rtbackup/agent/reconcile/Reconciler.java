@@ -71,8 +71,9 @@ public final class Reconciler {
     public Reconciliation reconcile(ReplicatedTree tree) {
         String runId = runIds.get();
         long startedAtMs = clock.millis();
+        String commandId = Reconciliations.commandId(runId); // before the builder: see Reconciliations
         SyncCommand cmd = SyncCommand.newBuilder()
-            .setCommandId(Reconciliations.commandId(runId))
+            .setCommandId(commandId)
             .setHostId(hostId)
             .setRootId(tree.rootId())
             .setDestination(tree.destination())
@@ -88,8 +89,8 @@ public final class Reconciler {
             log.info("reconciling root {} with destination {} ({}): whole-root rsync at low priority, run {}",
                 tree.rootId(), tree.destination(), tree.remoteDir(), runId);
             ReplicationReport rep = runner.replicate(a.job(), RsyncPriority.LOW);
-            r = new Reconciliation(runId, tree.rootId(), tree.destination(), tree.remoteDir(), rep.outcome(), rep.exitCode(),
-                rep.stats().filesTransferred() + rep.stats().filesDeleted(), rep.stats().bytesSent(),
+            r = new Reconciliation(runId, tree.rootId(), tree.destination(), tree.remoteDir(), rep.outcome(),
+                rep.exitCode(), rep.stats().filesTransferred() + rep.stats().filesDeleted(), rep.stats().bytesSent(),
                 rep.duration(), rep.error());
         } else {
             String why = v instanceof Rejected j ? j.reason() : ((Unavailable) v).reason();
