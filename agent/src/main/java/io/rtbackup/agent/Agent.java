@@ -15,6 +15,7 @@ import io.rtbackup.agent.reconcile.ReconcileMetrics;
 import io.rtbackup.agent.reconcile.ReconcileScheduler;
 import io.rtbackup.agent.reconcile.ResultSink;
 import io.rtbackup.agent.reconcile.Reconciler;
+import io.rtbackup.agent.reconcile.Reconciliation;
 import io.rtbackup.agent.versions.VersionPruner;
 import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.topics.Topics;
@@ -22,6 +23,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -118,6 +120,14 @@ public final class Agent implements AutoCloseable {
 
     public CommandExecutor executor() {
         return executor;
+    }
+
+    /**
+     * Reconciles every replica tree the executor has run into now, in the calling thread (after a scheduled one
+     * in progress), and returns what each found.
+     */
+    public List<Reconciliation> reconcileNow() {
+        return reconciles.runAllNow();
     }
 
 

@@ -60,7 +60,8 @@ final class ReconcileCommand implements Callable<Integer> {
     @Option(names = "--root", paramLabel = "ROOT", description = "Only this root id (repeatable; default: all).")
     List<String> roots = new ArrayList<>();
 
-    @Option(names = "--dest", paramLabel = "DEST", description = "Only this destination name (repeatable; default: all).")
+    @Option(names = "--dest", paramLabel = "DEST",
+        description = "Only this destination name (repeatable; default: all).")
     List<String> dests = new ArrayList<>();
 
     @Option(names = "--remote-dir", paramLabel = "DIR",

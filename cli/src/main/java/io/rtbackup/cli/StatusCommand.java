@@ -175,8 +175,8 @@ final class StatusCommand implements Callable<Integer> {
                     shown(r.host() + ":" + r.root()), r.lagEvents() + (r.lagComplete() ? "" : "+"), r.lagSeconds(),
                     time(r.lastSuccessMs()), r.lastError() == null ? "-" : time(r.lastErrorMs()) + " " + shown(r.lastError()));
                 if (r.lastReconcile() != null) {
-                    out.printf(Locale.ROOT, "  %-30s last reconciliation %s %s%n", "", time(r.lastReconcile().finishedAtMs()),
-                        shown(StatusPage.describe(r.lastReconcile())));
+                    out.printf(Locale.ROOT, "  %-30s last reconciliation %s %s%n", "",
+                        time(r.lastReconcile().finishedAtMs()), shown(StatusPage.describe(r.lastReconcile())));
                 }
             }
             if (d.workers().isEmpty()) out.println("  no worker reports this destination (none running, or older than status records)");

@@ -70,10 +70,22 @@ public final class ReconcileScheduler implements AutoCloseable {
 
     /**
      * Takes in the current trees and runs every reconciliation that is due, one after the other; returns them.
-     * Not thread-safe: the scheduler's thread (or a test) is its only caller.
+     * One run at a time with {@link #runAllNow}.
      */
-    public List<Reconciliation> runDue() {
+    public synchronized List<Reconciliation> runDue() {
         if (!config.enabled()) return List.of();
+        return run(false);
+    }
+
+    /**
+     * Reconciles every current tree now, whatever its schedule (on demand), one after the other, in the calling
+     * thread; each tree's next scheduled run is one interval after this one. Also when the schedule is off.
+     */
+    public synchronized List<Reconciliation> runAllNow() {
+        return run(true);
+    }
+
+    private List<Reconciliation> run(boolean all) {
         long now = nanos.getAsLong();
         Collection<ReplicatedTree> current = trees.get();
         due.keySet().retainAll(current);
@@ -83,7 +95,7 @@ public final class ReconcileScheduler implements AutoCloseable {
         List<Reconciliation> done = new ArrayList<>();
         for (ReplicatedTree t : current) {
             Due d = due.get(t);
-            if (d.atNanos - nanos.getAsLong() > 0) continue;
+            if (!all && d.atNanos - nanos.getAsLong() > 0) continue;
             done.add(reconcile.apply(t));
             d.runs++;
             d.atNanos = nanos.getAsLong() + next(t, d.runs).toNanos();
@@ -93,7 +105,7 @@ public final class ReconcileScheduler implements AutoCloseable {
     }
 
     /** How long until the next reconciliation is due (at most {@link #POLL}); {@link #POLL} without trees. */
-    Duration untilNext() {
+    synchronized Duration untilNext() {
         long now = nanos.getAsLong();
         long min = POLL.toNanos();
         for (Due d : due.values()) min = Math.min(min, Math.max(0, d.atNanos - now));
@@ -150,7 +162,7 @@ public final class ReconcileScheduler implements AutoCloseable {
         }
     }
 
-    /** Stops the thread; a reconciliation in progress is interrupted (rsync killed) and runs again on the next start. */
+    /** Stops the thread; a reconciliation in progress is interrupted (rsync killed) and counts as failed. */
     @Override
     public void close() {
         Thread t = thread;

@@ -14,7 +14,8 @@ import java.util.Optional;
  * @param error       why it failed or was partial; empty when OK
  */
 public record Reconciliation(String runId, String rootId, String destination, String remoteDir,
-        SyncOutcome outcome, int exitCode, long differences, long bytesSent, Duration duration, Optional<String> error) {
+        SyncOutcome outcome, int exitCode, long differences, long bytesSent, Duration duration,
+        Optional<String> error) {
 
     public boolean ok() {
         return outcome == SyncOutcome.OK;

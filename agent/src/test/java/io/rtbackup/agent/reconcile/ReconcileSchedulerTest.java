@@ -69,7 +69,8 @@ class ReconcileSchedulerTest {
                 .isBetween(25L, 75L);
         }
         ReconcileScheduler s = scheduler("h1", new ReconcileConfig(DAY, 0.1));
-        assertThat(s.phase(t)).as("the same on every start").isEqualTo(scheduler("h1", ReconcileConfig.DEFAULT).phase(t));
+        assertThat(s.phase(t)).as("the same on every start")
+            .isEqualTo(scheduler("h1", ReconcileConfig.DEFAULT).phase(t));
         assertThat(List.of(s.next(t, 1), s.next(t, 2), s.next(t, 3))).doesNotHaveDuplicates();
         assertThat(scheduler("h1", new ReconcileConfig(DAY, 0)).next(t, 7)).isEqualTo(DAY);
     }
@@ -98,5 +99,13 @@ class ReconcileSchedulerTest {
         advance(DAY.multipliedBy(3));
         assertThat(off.runDue()).isEmpty();
         assertThat(ran).hasSize(4);
+
+        // on demand: every tree now, also with the schedule off; the schedule then counts from this run
+        assertThat(off.runAllNow()).extracting(Reconciliation::rootId).containsExactly("b");
+        assertThat(s.runAllNow()).extracting(Reconciliation::rootId).containsExactly("b");
+        advance(DAY.minusSeconds(1));
+        assertThat(s.runDue()).isEmpty();
+        advance(Duration.ofSeconds(1));
+        assertThat(s.runDue()).extracting(Reconciliation::rootId).containsExactly("b");
     }
 }
