@@ -130,7 +130,6 @@ public final class Agent implements AutoCloseable {
         return reconciles.runAllNow();
     }
 
-
     @Override
     public void close() {
         reconciles.close();
