@@ -7,8 +7,15 @@ import io.rtbackup.agent.capture.kmod.KmodMetrics;
 import io.rtbackup.agent.capture.kmod.KmodSource;
 import io.rtbackup.agent.config.CaptureConfig;
 import io.rtbackup.agent.exec.CommandExecutor;
+import io.rtbackup.agent.exec.CommandValidator;
 import io.rtbackup.agent.moves.RecentMoves;
 import io.rtbackup.agent.exec.RsyncRunner;
+import io.rtbackup.agent.reconcile.KafkaResultSink;
+import io.rtbackup.agent.reconcile.ReconcileMetrics;
+import io.rtbackup.agent.reconcile.ReconcileScheduler;
+import io.rtbackup.agent.reconcile.ResultSink;
+import io.rtbackup.agent.reconcile.Reconciler;
+import io.rtbackup.agent.reconcile.Reconciliation;
 import io.rtbackup.agent.versions.VersionPruner;
 import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.topics.Topics;
@@ -28,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * The per-host agent process: the capture pipeline (changes to FileEvents on Kafka) and the command executor
  * (SyncCommands to rsync runs and SyncResults). The two share only the configuration: capture never waits for
  * rsync, and a slow destination never delays capture. Destinations that keep versions get their old versions
- * pruned shortly after start and hourly ({@link VersionPruner}).
+ * pruned shortly after start and hourly ({@link VersionPruner}). Each replica tree is reconciled by a whole-root
+ * rsync on a schedule ({@link ReconcileScheduler}), which repairs what capture or delivery missed.
  */
 public final class Agent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
@@ -40,12 +48,19 @@ public final class Agent implements AutoCloseable {
     private final CapturePipeline capture;
     private final CommandExecutor executor;
     private final VersionPruner pruner;
+    private final ReconcileScheduler reconciles;
+    private final FatalErrorHandler fatal;
+    private final ResultSink reconcileResults;
 
-    public Agent(AgentConfig config, CapturePipeline capture, CommandExecutor executor, VersionPruner pruner) {
+    public Agent(AgentConfig config, CapturePipeline capture, CommandExecutor executor, VersionPruner pruner,
+            ReconcileScheduler reconciles, ResultSink reconcileResults, FatalErrorHandler fatal) {
         this.config = config;
         this.capture = capture;
         this.executor = executor;
         this.pruner = pruner;
+        this.reconciles = reconciles;
+        this.reconcileResults = reconcileResults;
+        this.fatal = fatal;
     }
 
     /**
@@ -76,7 +91,14 @@ public final class Agent implements AutoCloseable {
             for (String root : roots.keySet()) dirs.add(c.hostId() + "/" + root);
             return dirs;
         }, Clock.systemUTC());
-        return new Agent(config, capture, executor, pruner);
+        // Reconciliation goes through its own validator (same rules as commands) and the executor's runner (its
+        // per-tree lock), reporting on the results topic with a producer of its own.
+        ResultSink results = KafkaResultSink.create(c.hostId(), topics, kafka);
+        Reconciler reconciler = new Reconciler(c.hostId(), new CommandValidator(c.hostId(), roots,
+            config.exec().destinations()), runner, new ReconcileMetrics(registry), results, Clock.systemUTC());
+        ReconcileScheduler reconciles = new ReconcileScheduler(c.hostId(), config.reconcile(),
+            runner::replicatedTrees, reconciler::reconcile, System::nanoTime);
+        return new Agent(config, capture, executor, pruner, reconciles, results, fatal);
     }
 
     /** Starts the executor first, so commands answering the start-up rescan find it listening. */
@@ -89,6 +111,7 @@ public final class Agent implements AutoCloseable {
         capture.start();
         Duration every = config.exec().versionsPruneInterval();
         pruner.start(every.compareTo(PRUNE_FIRST_DELAY) < 0 ? every : PRUNE_FIRST_DELAY, every);
+        reconciles.start(fatal);
         log.info("agent up: host {}, capture source {}, destinations {}", config.capture().hostId(),
             capture.source().name(), config.exec().destinations().keySet());
         return this;
@@ -102,8 +125,18 @@ public final class Agent implements AutoCloseable {
         return executor;
     }
 
+    /**
+     * Reconciles every replica tree the executor has run into now, in the calling thread (after a scheduled one
+     * in progress), and returns what each found.
+     */
+    public List<Reconciliation> reconcileNow() {
+        return reconciles.runAllNow();
+    }
+
     @Override
     public void close() {
+        reconciles.close();
+        reconcileResults.close();
         pruner.close();
         capture.close();
         executor.close();

@@ -4,6 +4,7 @@ import io.rtbackup.agent.capture.CaptureSelection;
 import io.rtbackup.agent.config.CaptureConfig;
 import io.rtbackup.agent.config.ConfigException;
 import io.rtbackup.agent.config.ExecConfig;
+import io.rtbackup.agent.reconcile.ReconcileConfig;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -16,16 +17,17 @@ import java.util.Properties;
 /**
  * The agent's whole configuration: one properties file whose sections belong to capture ({@code host.id},
  * {@code root.*}, {@code capture.*}, {@code publish.*}, {@code kafka.*}), the executor ({@code destination.*},
- * {@code rsync.*}, {@code exec.*}) and the process ({@code metrics.port}, {@code metrics.token-file}: read by the
- * command that serves the endpoint). A key in no section is a typo and
+ * {@code rsync.*}, {@code exec.*}), periodic reconciliation ({@code reconcile.*}, {@link ReconcileConfig}) and the
+ * process ({@code metrics.port}, {@code metrics.token-file}: read by the command that serves the endpoint). A key in
+ * no section is a typo and
  * fails the start, naming the key. An explicitly chosen capture source that this host rules out (fanotify
  * without CAP_SYS_ADMIN) fails here too, naming {@code capture.source}.
  */
-public record AgentConfig(CaptureConfig capture, ExecConfig exec, int metricsPort) {
+public record AgentConfig(CaptureConfig capture, ExecConfig exec, ReconcileConfig reconcile, int metricsPort) {
     public static final String METRICS_PORT = "metrics.port";
     public static final String METRICS_TOKEN_FILE = "metrics.token-file";
     static final List<String> PREFIXES = List.of("root.", "capture.", "publish.", "kafka.", "destination.", "rsync.",
-        "exec.");
+        "exec.", ReconcileConfig.PREFIX);
     static final List<String> KEYS = List.of(CaptureConfig.HOST_ID, METRICS_PORT, METRICS_TOKEN_FILE);
 
     /** Parses and validates everything, including the checks against this host (roots, capture source). */
@@ -50,7 +52,7 @@ public record AgentConfig(CaptureConfig capture, ExecConfig exec, int metricsPor
         CaptureSelection.unusable(capture.source()).ifPresent(problem -> {
             throw new ConfigException(CaptureConfig.CAPTURE_SOURCE, problem);
         });
-        return new AgentConfig(capture, ExecConfig.from(props, env), metricsPort);
+        return new AgentConfig(capture, ExecConfig.from(props, env), ReconcileConfig.from(props), metricsPort);
     }
 
     /** Reads {@code file} (UTF-8 properties); a missing or unreadable file is named in the error. */

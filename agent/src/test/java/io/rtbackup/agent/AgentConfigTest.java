@@ -31,4 +31,16 @@ class AgentConfigTest {
         p.setProperty(CaptureConfig.HOST_ID, "caf\u00e9");
         assertThatThrownBy(() -> CaptureConfig.parse(p)).hasMessageContaining("\\xe9");
     }
+
+    @Test
+    void reconciliationSettingsAreAnAgentSection() {
+        Properties p = new Properties();
+        p.setProperty(CaptureConfig.HOST_ID, "h1");
+        p.setProperty("root.r1.path", "/");
+        p.setProperty("reconcile.interval-h", "0");
+        assertThat(AgentConfig.from(p, Map.of()).reconcile().enabled()).isFalse();
+        p.setProperty("reconcile.typo", "1");
+        assertThatThrownBy(() -> AgentConfig.from(p, Map.of()))
+            .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.key()).isEqualTo("reconcile.typo"));
+    }
 }

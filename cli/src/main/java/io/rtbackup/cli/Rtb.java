@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 @Command(name = "rtb", mixinStandardHelpOptions = true, versionProvider = Rtb.Version.class,
     description = "rtbackup: real-time remote backup. File changes go through Kafka to rsync destinations.",
     subcommands = {UpCommand.class, AgentCommand.class, WorkerCommand.class, BrokerCommand.class, AclCommand.class,
-        VerifyCommand.class, StatusCommand.class, DlqCommand.class, VersionsCommand.class, RestoreCommand.class, PruneCommand.class, CommandLine.HelpCommand.class})
+        VerifyCommand.class, StatusCommand.class, DlqCommand.class, VersionsCommand.class, RestoreCommand.class,
+        PruneCommand.class, ReconcileCommand.class, CommandLine.HelpCommand.class})
 public final class Rtb {
 
     /**

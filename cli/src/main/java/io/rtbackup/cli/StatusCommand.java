@@ -5,6 +5,7 @@ import io.rtbackup.status.FleetStatus;
 import io.rtbackup.status.FleetStatus.DestinationStatus;
 import io.rtbackup.status.FleetStatus.RootStatus;
 import io.rtbackup.status.StatusJson;
+import io.rtbackup.status.StatusPage;
 import io.rtbackup.status.StatusReader;
 import io.rtbackup.status.StatusUnavailableException;
 import io.rtbackup.topics.Topics;
@@ -190,6 +191,10 @@ final class StatusCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "  %-30s %10s %9.1f  last success %-20s  last error %s%n",
                     shown(r.host() + ":" + r.root()), r.lagEvents() + (r.lagComplete() ? "" : "+"), r.lagSeconds(),
                     time(r.lastSuccessMs()), r.lastError() == null ? "-" : time(r.lastErrorMs()) + " " + shown(r.lastError()));
+                if (r.lastReconcile() != null) {
+                    out.printf(Locale.ROOT, "  %-30s last reconciliation %s %s%n", "",
+                        time(r.lastReconcile().finishedAtMs()), shown(StatusPage.describe(r.lastReconcile())));
+                }
             }
             if (d.workers().isEmpty()) out.println("  no worker reports this destination (none running, or older than status records)");
         }

@@ -41,6 +41,8 @@ class ExampleConfigsTest {
         assertThat(exec.destinations()).containsOnlyKeys("dc2", "offsite");
         assertThat(exec.destinations().get("offsite").versions()).isEqualTo(new ExecConfig.Versions(true, 30, 0));
         assertThat(exec.destinations().get("dc2").versions().keep()).isFalse();
+        assertThat(io.rtbackup.agent.reconcile.ReconcileConfig.from(p))
+            .isEqualTo(io.rtbackup.agent.reconcile.ReconcileConfig.DEFAULT);
     }
 
     @Test

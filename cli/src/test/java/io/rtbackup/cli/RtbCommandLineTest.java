@@ -19,7 +19,8 @@ class RtbCommandLineTest {
             System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
             assertThat(Rtb.run("--help")).isZero();
             assertThat(captured.toString(StandardCharsets.UTF_8)).contains("broker").contains("restore")
-                .contains("prune");
+                .contains("prune")
+                .contains("reconcile");
             captured.reset();
             assertThat(Rtb.run("--no-such-option")).isEqualTo(2);
             assertThat(captured.toString(StandardCharsets.UTF_8)).contains("Unknown option").contains("Usage");

@@ -1,5 +1,6 @@
 package io.rtbackup.status;
 
+import io.rtbackup.schema.Reconciliations;
 import io.rtbackup.schema.SyncOutcome;
 import io.rtbackup.schema.SyncResult;
 import io.rtbackup.schema.SyncSummary;
@@ -25,6 +26,9 @@ import java.util.TreeMap;
  *       live worker reports;</li>
  *   <li>last success and last error are the newest among worker records and results; per (host, root) they also
  *       come from the workers' recent syncs;</li>
+ *   <li>the last reconciliation per (host, root) is the newest result encoded as one ({@link Reconciliations});
+ *       it counts as a success or an error like any other result (an OK one found the replica in sync or made
+ *       it so);</li>
  *   <li>recent syncs are the newest {@value #RECENT_SYNCS} across workers;</li>
  *   <li>lag in seconds is the age of the oldest unconsumed event, 0 without lag.</li>
  * </ul>
@@ -83,6 +87,8 @@ final class DestinationFold {
         for (SyncResult r : results) {
             if (!r.getDestination().equals(name)) continue;
             RootTally t = roots.computeIfAbsent(new RootTally.Key(r.getHostId(), r.getRootId()), k -> new RootTally());
+            Reconciliations.differences(r).ifPresent(n -> t.reconciled(new FleetStatus.Reconcile(r.getFinishedAtMs(),
+                r.getOutcome().name(), n, r.getDurationMs(), r.getError())));
             if (r.getOutcome() == SyncOutcome.OK) {
                 t.success(r.getFinishedAtMs());
                 lastSuccess = Math.max(lastSuccess, r.getFinishedAtMs());
@@ -100,7 +106,7 @@ final class DestinationFold {
         List<RootStatus> rootStatus = new ArrayList<>();
         roots.forEach((k, t) -> rootStatus.add(new RootStatus(k.host(), k.root(), t.lag, backlog.complete(),
             t.lag == 0 || t.oldestMs == Long.MAX_VALUE ? 0 : seconds(now - t.oldestMs), t.lastSuccessMs, t.lastErrorMs,
-            t.lastError)));
+            t.lastError, t.lastReconcile)));
         long oldest = lag == 0 || backlog.oldestMs() == Long.MAX_VALUE ? 0 : backlog.oldestMs();
         return new DestinationStatus(name, DestinationGroup.of(name), lag, oldest == 0 ? 0 : seconds(now - oldest),
             oldest, hasCommits, breaker == null ? "UNKNOWN" : breaker, paused, ok, failed, lastSuccess, lastErrorMs,

@@ -60,9 +60,23 @@ public record FleetStatus(long takenAtMs, String eventsTopic, List<DestinationSt
      * @param lagEvents    unconsumed events of this pair among those read (see {@code lagComplete})
      * @param lagComplete  false when a partition's backlog was longer than the scan limit, so the count is a
      *                     lower bound (the destination's total {@code lagEvents} is always exact)
+     * @param lastReconcile the newest reconciliation of this (host, root) with the destination among the recent
+     *                     results; null when none is among them
      */
     public record RootStatus(String host, String root, long lagEvents, boolean lagComplete, double lagSeconds,
-                             long lastSuccessMs, long lastErrorMs, String lastError) {
+                             long lastSuccessMs, long lastErrorMs, String lastError, Reconcile lastReconcile) {
+    }
+
+    /**
+     * A reconciliation: the agent's periodic whole-root rsync of a root to a destination. Non-zero
+     * {@code differences} means capture or delivery missed something (or the replica was changed by hand), which
+     * the reconciliation repaired.
+     *
+     * @param outcome     OK, PARTIAL, FAILED or REJECTED
+     * @param differences regular files transferred plus entries deleted
+     * @param error       why it failed; null when OK
+     */
+    public record Reconcile(long finishedAtMs, String outcome, long differences, long durationMs, String error) {
     }
 
     /** A finished batch or a failed attempt, as a worker reported it. Paths are printable ({@code \xNN} escapes). */

@@ -4,7 +4,7 @@ import java.util.Comparator;
 
 /**
  * What the status knows of one (host, root) of a destination while it is being assembled: unconsumed events and
- * the oldest of them, the newest success and the newest error. Mutable, used by one read only.
+ * the oldest of them, the newest success, the newest error and the newest reconciliation. Mutable, used by one read only.
  */
 final class RootTally {
     /** A (host, root) pair; sorted by host, then root. */
@@ -17,6 +17,7 @@ final class RootTally {
     long lastSuccessMs;
     long lastErrorMs;
     String lastError;
+    FleetStatus.Reconcile lastReconcile;
 
     /** One more unconsumed event, written at {@code timestampMs}. */
     void unconsumed(long timestampMs) {
@@ -26,6 +27,11 @@ final class RootTally {
 
     void success(long at) {
         lastSuccessMs = Math.max(lastSuccessMs, at);
+    }
+
+    /** Keeps the newest reconciliation; of two at the same time, the later reported. */
+    void reconciled(FleetStatus.Reconcile r) {
+        if (lastReconcile == null || r.finishedAtMs() >= lastReconcile.finishedAtMs()) lastReconcile = r;
     }
 
     /** Keeps the newest error; of two at the same time, the later reported. */

@@ -49,13 +49,15 @@ public final class StatusPage {
         h.append("</table>\n");
 
         h.append("<h2>Hosts and roots</h2>\n<table id=\"roots\">\n<tr><th>Destination</th><th>Host</th><th>Root</th>"
-            + "<th>Lag (events)</th><th>Lag (s)</th><th>Last success</th><th>Last error</th></tr>\n");
+            + "<th>Lag (events)</th><th>Lag (s)</th><th>Last success</th><th>Last error</th><th>Last reconciliation</th>"
+            + "</tr>\n");
         for (DestinationStatus d : s.destinations()) {
             for (RootStatus r : d.roots()) {
                 h.append("<tr>").append(td(d.name())).append(td(r.host())).append(td(r.root()))
                     .append(tdNum(r.lagEvents() + (r.lagComplete() ? "" : "+")))
                     .append(tdNum(String.format(Locale.ROOT, "%.1f", r.lagSeconds()))).append(td(time(r.lastSuccessMs())))
-                    .append(td(r.lastError() == null ? "" : time(r.lastErrorMs()) + ": " + r.lastError())).append("</tr>\n");
+                    .append(td(r.lastError() == null ? "" : time(r.lastErrorMs()) + ": " + r.lastError()))
+                    .append(reconcileCell(r.lastReconcile())).append("</tr>\n");
             }
         }
         h.append("</table>\n");
@@ -103,8 +105,26 @@ public final class StatusPage {
             .append("tr.lagging td:first-child{border-left:6px solid #d9534f}tr.current td:first-child{border-left:6px solid #5cb85c}\n")
             .append(".breaker-OPEN{background:#f2dede}.breaker-HALF_OPEN{background:#fcf8e3}.breaker-CLOSED{background:#dff0d8}\n")
             .append("tr.outcome-RETRYING td,tr.outcome-FAILED td{background:#fdf0f0}.error{color:#a94442}\n")
+            .append(".reconcile-differences{background:#fcf8e3}.reconcile-failed{background:#f2dede}\n")
             .append(".meta{color:#666}code{background:#eee;padding:0 .2em}\n")
             .append("</style>\n</head>\n<body>\n<h1>").append(esc(title)).append("</h1>\n");
+    }
+
+    /** Marked when it found differences (capture or delivery missed something) or failed. */
+    private static String reconcileCell(FleetStatus.Reconcile r) {
+        if (r == null) return "<td class=\"reconcile-none\">none recently</td>";
+        String cls = !r.outcome().equals("OK") ? "reconcile-failed" : r.differences() > 0 ? "reconcile-differences"
+            : "reconcile-in-sync";
+        return "<td class=\"" + cls + "\">" + esc(time(r.finishedAtMs()) + ": " + describe(r)) + "</td>";
+    }
+
+    /** A reconciliation in words, for the page and {@code rtb status}. */
+    public static String describe(FleetStatus.Reconcile r) {
+        if (!r.outcome().equals("OK")) {
+            return r.outcome() + (r.differences() > 0 ? " after " + r.differences() + " difference(s)" : "")
+                + (r.error() == null ? "" : ": " + r.error());
+        }
+        return r.differences() == 0 ? "in sync" : r.differences() + " difference(s) found and repaired";
     }
 
     private static String workers(List<WorkerView> ws) {

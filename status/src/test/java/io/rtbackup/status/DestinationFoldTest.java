@@ -7,6 +7,7 @@ import io.rtbackup.schema.AvroCodec;
 import io.rtbackup.schema.CaptureSource;
 import io.rtbackup.schema.FileEvent;
 import io.rtbackup.schema.FileOp;
+import io.rtbackup.schema.Reconciliations;
 import io.rtbackup.schema.SyncOutcome;
 import io.rtbackup.schema.SyncResult;
 import io.rtbackup.schema.SyncSummary;
@@ -76,6 +77,36 @@ class DestinationFoldTest {
     }
 
     @Test
+    void theNewestReconciliationPerHostAndRootIsShownWithWhatItFound() {
+        SyncResult older = reconcile("d1", "h1", "r1", SyncOutcome.OK, 600, 0);
+        SyncResult newer = reconcile("d1", "h1", "r1", SyncOutcome.OK, 900, 3);
+        SyncResult command = SyncResult.newBuilder(result("d1", "h1", "r1", SyncOutcome.OK, 950, null, 0))
+            .setFilesTransferred(40).build();
+        SyncResult failed = SyncResult.newBuilder(reconcile("d1", "h2", "r2", SyncOutcome.FAILED, 700, 0))
+            .setError("root directory '/x' does not exist").build();
+        SyncResult otherDest = reconcile("d2", "h1", "r1", SyncOutcome.OK, 990, 8);
+
+        DestinationStatus d = DestinationFold.fold("d1", 0, true, NO_BACKLOG, List.of(),
+            List.of(newer, command, older, failed, otherDest), NOW);
+
+        assertThat(d.roots()).extracting(RootStatus::host, RootStatus::lastReconcile).containsExactly(
+            tuple("h1", new FleetStatus.Reconcile(900, "OK", 3, 0, null)),
+            tuple("h2", new FleetStatus.Reconcile(700, "FAILED", 0, 0, "root directory '/x' does not exist")));
+        assertThat(d.roots().get(0).lastSuccessMs()).isEqualTo(950);
+        assertThat(d.roots().get(1).lastError()).isEqualTo("FAILED: root directory '/x' does not exist");
+        assertThat(StatusPage.describe(d.roots().get(0).lastReconcile())).isEqualTo("3 difference(s) found and repaired");
+        String html = StatusPage.render(new FleetStatus(NOW, "rtb.events", List.of(d)), "t");
+        assertThat(html).contains("<td class=\"reconcile-differences\">1970-01-01 00:00:00 UTC: 3 difference(s) found "
+            + "and repaired</td>").contains("<td class=\"reconcile-failed\">");
+        var json = StatusJson.parse(StatusJson.write(new FleetStatus(NOW, "rtb.events", List.of(d))));
+        assertThat(json.get("destinations").get(0).get("roots").get(0).get("lastReconcile").get("differences").asLong())
+            .isEqualTo(3);
+
+        DestinationStatus none = DestinationFold.fold("d1", 0, true, NO_BACKLOG, List.of(), List.of(command), NOW);
+        assertThat(none.roots().get(0).lastReconcile()).isNull();
+    }
+
+    @Test
     void recentSyncsAreTheNewestAcrossWorkers() {
         List<SyncSummary> a = new ArrayList<>();
         List<SyncSummary> b = new ArrayList<>();
@@ -134,6 +165,13 @@ class DestinationFoldTest {
                                      String error, int exitCode) {
         return SyncResult.newBuilder().setCommandId("c").setHostId(host).setRootId(root).setDestination(dest)
             .setOutcome(outcome).setFinishedAtMs(finishedAtMs).setError(error).setExitCode(exitCode).build();
+    }
+
+    private static SyncResult reconcile(String dest, String host, String root, SyncOutcome outcome,
+                                        long finishedAtMs, long differences) {
+        return SyncResult.newBuilder().setCommandId(Reconciliations.commandId("run-" + finishedAtMs)).setHostId(host)
+            .setRootId(root).setDestination(dest).setOutcome(outcome).setFinishedAtMs(finishedAtMs)
+            .setFilesTransferred(differences).build();
     }
 
     private static FileEvent fileEvent(String host, String root) {

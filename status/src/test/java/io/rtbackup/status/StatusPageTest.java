@@ -18,7 +18,8 @@ class StatusPageTest {
         RecentSync sync = new RecentSync(1, evil, evil, evil, "FAILED", false, 1, List.of(evil), 2, 0, 0, -1, evil);
         DestinationStatus d = new DestinationStatus(evil, "rtb-dest-x", 5, 1.5, 1, true, evil, false, 1, 1, 1, 1, evil,
             List.of(new WorkerView(evil, 1, false, true, "CLOSED", false, 0, 0, 0, 1, 0)),
-            List.of(new RootStatus(evil, evil, 5, false, 1.5, 1, 1, evil)), List.of(sync));
+            List.of(new RootStatus(evil, evil, 5, false, 1.5, 1, 1, evil,
+                new FleetStatus.Reconcile(1, "FAILED", 0, 1, evil))), List.of(sync));
         String html = StatusPage.render(new FleetStatus(1, evil, List.of(d)), evil);
         assertThat(html).doesNotContain("<script").doesNotContain("\u0007").doesNotContain("'&")
             .contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;\\x07\\x0a");

@@ -6,6 +6,7 @@ import io.rtbackup.agent.moves.RecentMoves;
 import io.rtbackup.agent.rsync.RsyncEndpoint;
 import io.rtbackup.agent.rsync.RsyncExit;
 import io.rtbackup.agent.rsync.RsyncLauncher;
+import io.rtbackup.agent.rsync.RsyncPriority;
 import io.rtbackup.agent.rsync.RsyncResult;
 import io.rtbackup.agent.rsync.RsyncStats;
 import io.rtbackup.agent.rsync.RsyncStdin;
@@ -15,6 +16,7 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -36,6 +38,8 @@ import org.slf4j.LoggerFactory;
  *   {@code --timeout} is rsync's I/O inactivity limit.</li>
  *   <li>Kept versions: the run's version dir is stamped with the agent's clock when the run starts, and the
  *   remote dirs that got versions are remembered for the pruner ({@link #versionedDirs}).</li>
+ *   <li>The replica tree each (root, destination) was last run into is remembered for reconciliation
+ *   ({@link #replicatedTrees}); a run can go at low CPU and I/O priority ({@link RsyncPriority}).</li>
  * </ul>
  */
 public final class RsyncRunner implements Replicator {
@@ -51,6 +55,8 @@ public final class RsyncRunner implements Replicator {
     private final Map<String, Set<String>> versionedDirs = new ConcurrentHashMap<>();
     /** One fair lock per destination + remote directory: runs into one replica tree go one at a time. */
     private final Map<String, ReentrantLock> treeLocks = new ConcurrentHashMap<>();
+    /** The last job per root + destination: where the workers route that pair (its remote dir). */
+    private final Map<String, ReplicatedTree> trees = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     public RsyncRunner(String rsyncPath) {
@@ -79,14 +85,34 @@ public final class RsyncRunner implements Replicator {
     }
 
     /**
+     * A replica tree this runner ran a job into: a root of this host, a destination and the directory under it
+     * (the remote dir the workers' route gives that pair).
+     */
+    public record ReplicatedTree(String rootId, String destination, String remoteDir) {
+    }
+
+    /** The tree each (root, destination) was last run into, since this runner was created. */
+    public Collection<ReplicatedTree> replicatedTrees() {
+        return List.copyOf(trees.values());
+    }
+
+    @Override
+    public ReplicationReport replicate(ReplicationJob job) {
+        return replicate(job, RsyncPriority.NORMAL);
+    }
+
+    /**
      * Runs the job, one run at a time per destination directory (destination + remote dir), in arrival order.
      * Two rsyncs in one replica tree would race: an older run finishing last would leave older content (the
      * newest state must win); one run's directory scans (--fuzzy, --delete) see the other's temporary files
      * vanish (spurious exit 24); and --mkpath fails with EEXIST when both create the directory. Different roots
      * and different destinations still run in parallel, bounded by the executor.
+     *
+     * @param priority the CPU and I/O priority of its rsync processes
      */
-    @Override
-    public ReplicationReport replicate(ReplicationJob job) {
+    public ReplicationReport replicate(ReplicationJob job, RsyncPriority priority) {
+        trees.put(job.rootId() + "\0" + job.destination().name(),
+            new ReplicatedTree(job.rootId(), job.destination().name(), job.remoteDir()));
         String dir = job.destination().name() + "\0" + job.remoteDir();
         ReentrantLock lock = treeLocks.computeIfAbsent(dir, k -> new ReentrantLock(true));
         try {
@@ -96,19 +122,19 @@ public final class RsyncRunner implements Replicator {
             return ReplicationReport.failedToRun("interrupted (agent shutting down)", Duration.ZERO);
         }
         try {
-            return replicateOrRetryMkpathRace(job);
+            return replicateOrRetryMkpathRace(job, priority);
         } finally {
             lock.unlock();
         }
     }
 
     /** Another agent may create the same parent directory on the daemon concurrently; one retry settles that. */
-    private ReplicationReport replicateOrRetryMkpathRace(ReplicationJob job) {
-        ReplicationReport r = replicateNow(job);
+    private ReplicationReport replicateOrRetryMkpathRace(ReplicationJob job, RsyncPriority priority) {
+        ReplicationReport r = replicateNow(job, priority);
         if (isMkpathRace(r)) {
             log.info("command {} destination={}: lost a mkdir race on the destination, retrying once",
                 job.commandId(), job.destination().name());
-            r = replicateNow(job);
+            r = replicateNow(job, priority);
         }
         return r;
     }
@@ -117,7 +143,7 @@ public final class RsyncRunner implements Replicator {
         return RsyncExit.isMkpathRace(r.exitCode(), r.error().orElse(""));
     }
 
-    private ReplicationReport replicateNow(ReplicationJob job) {
+    private ReplicationReport replicateNow(ReplicationJob job, RsyncPriority priority) {
         long start = System.nanoTime();
         Destination dest = job.destination();
         long deadline = start + dest.commandTimeout().toNanos();
@@ -135,7 +161,7 @@ public final class RsyncRunner implements Replicator {
         int exitCode = 0;
         List<String> errors = new ArrayList<>();
         for (Pass pass : passes) {
-            PassResult r = runPass(job, pass, env, deadline);
+            PassResult r = runPass(job, pass, env, deadline, priority);
             stats = stats.plus(r.stats);
             if (pass.basis() && r.outcome != SyncOutcome.OK) {
                 // only bandwidth is lost: the passes after it transfer the same paths
@@ -173,13 +199,14 @@ public final class RsyncRunner implements Replicator {
     private record PassResult(SyncOutcome outcome, int exitCode, RsyncStats stats, String error) {
     }
 
-    private PassResult runPass(ReplicationJob job, Pass pass, Map<String, String> env, long deadlineNanos) {
+    private PassResult runPass(ReplicationJob job, Pass pass, Map<String, String> env, long deadlineNanos,
+            RsyncPriority priority) {
         if (closed) return new PassResult(SyncOutcome.FAILED, -1, RsyncStats.NONE, "agent is shutting down");
         RsyncStdin stdin = pass.stdin();
         RsyncResult r;
         try {
             r = launcher.run("rsync-" + job.commandId(), pass.args(), env, stdin,
-                Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime())), STDOUT_MAX_BYTES);
+                Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime())), STDOUT_MAX_BYTES, priority);
         } catch (IOException e) {
             return new PassResult(SyncOutcome.FAILED, -1, RsyncStats.NONE,
                 "cannot start '" + rsyncPath + "': " + e.getMessage() + " (install rsync >= 3.2.3 or set rsync.path)");

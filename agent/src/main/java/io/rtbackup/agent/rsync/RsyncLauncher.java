@@ -74,9 +74,15 @@ public final class RsyncLauncher implements AutoCloseable {
      */
     public RsyncResult run(String label, List<String> args, Map<String, String> environment, RsyncStdin stdin,
             Duration timeout, int stdoutLimit) throws IOException {
+        return run(label, args, environment, stdin, timeout, stdoutLimit, RsyncPriority.NORMAL);
+    }
+
+    /** As {@link #run(String, List, Map, RsyncStdin, Duration, int)}, at {@code priority}. */
+    public RsyncResult run(String label, List<String> args, Map<String, String> environment, RsyncStdin stdin,
+            Duration timeout, int stdoutLimit, RsyncPriority priority) throws IOException {
         if (closed) return new RsyncResult(Ending.INTERRUPTED, -1, new byte[0], new byte[0], 0, "", List.of(), timeout);
         long deadline = timeout.equals(NO_TIME_LIMIT) ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
-        ProcessBuilder pb = new ProcessBuilder(args);
+        ProcessBuilder pb = new ProcessBuilder(priority.command(args));
         pb.environment().clear();
         pb.environment().putAll(childEnvironment(inherited, environment));
         Process proc = pb.start();

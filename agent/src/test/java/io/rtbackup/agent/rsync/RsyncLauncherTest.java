@@ -51,6 +51,19 @@ class RsyncLauncherTest {
     }
 
     @Test
+    void aLowPriorityRunGoesAtNiceness19InTheIdleIoClassAndStillSeesItsEnvironment() throws Exception {
+        RsyncResult r = launcher.run("test", List.of("sh", "-c",
+                "cut -d' ' -f19 /proc/self/stat; ionice; printf %s \"$RSYNC_PASSWORD\""), Map.of("RSYNC_PASSWORD",
+                "pw"), RsyncStdin.NONE, Duration.ofSeconds(10), RsyncLauncher.ALL_OUTPUT, RsyncPriority.LOW);
+
+        assertThat(r.ok()).as(r.problem()).isTrue();
+        assertThat(r.stdoutText()).isEqualTo("19\nidle\npw");
+        RsyncResult normal = launcher.run("test", List.of("sh", "-c", "cut -d' ' -f19 /proc/self/stat"), Map.of(),
+            RsyncStdin.NONE, Duration.ofSeconds(10), RsyncLauncher.ALL_OUTPUT, RsyncPriority.NORMAL);
+        assertThat(normal.stdoutText().trim()).isNotEqualTo("19");
+    }
+
+    @Test
     void theEnvironmentEntriesReachTheChild() throws Exception {
         RsyncResult r = sh("printf %s \"$RSYNC_PASSWORD\"", Duration.ofSeconds(10), RsyncLauncher.ALL_OUTPUT);
         assertThat(r.stdoutText()).isEqualTo("pw");
