@@ -6,8 +6,10 @@ import io.rtbackup.agent.capture.CaptureUnavailableException;
 import io.rtbackup.agent.capture.kmod.KmodMetrics;
 import io.rtbackup.agent.capture.kmod.KmodSource;
 import io.rtbackup.agent.config.CaptureConfig;
+import io.rtbackup.agent.event.CaptureSequence;
 import io.rtbackup.agent.exec.CommandExecutor;
 import io.rtbackup.agent.moves.RecentMoves;
+import io.rtbackup.agent.state.Incarnation;
 import io.rtbackup.agent.exec.RsyncRunner;
 import io.rtbackup.agent.versions.VersionPruner;
 import io.rtbackup.topics.Topics;
@@ -53,13 +55,15 @@ public final class Agent implements AutoCloseable {
         Supplier<CaptureSource> kmod = () -> new KmodSource(kmodMetrics);
         // renames seen by capture let the executor send moved paths as deltas against their old copies
         RecentMoves moves = RecentMoves.standard();
-        CapturePipeline capture = CapturePipeline.create(c, topics, kmod, registry, moves::observe);
+        // Numbered from this run's stored incarnation, so results order against events without any clock.
+        CaptureSequence sequence = new CaptureSequence(Incarnation.next(config.stateDir(), Clock.systemUTC()));
+        CapturePipeline capture = CapturePipeline.create(c, topics, kmod, registry, moves::observe, sequence);
         Map<String, Object> kafka = new HashMap<>(c.kafka());
         Map<String, byte[]> roots = new LinkedHashMap<>();
         CapturePipeline.watchedRoots(c).forEach(r -> roots.put(r.id(), r.absolutePath()));
         RsyncRunner runner = new RsyncRunner(config.exec().rsyncPath(), moves);
         CommandExecutor executor = CommandExecutor.create(c.hostId(), topics, kafka, roots, config.exec(), registry,
-            runner);
+            runner, sequence);
         // Each root's default tree, plus trees the worker routed elsewhere that this agent kept versions in.
         VersionPruner pruner = new VersionPruner(config.exec(), d -> {
             Set<String> dirs = new TreeSet<>(runner.versionedDirs(d.name()));

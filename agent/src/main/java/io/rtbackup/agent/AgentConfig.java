@@ -16,15 +16,18 @@ import java.util.Properties;
 /**
  * The agent's whole configuration: one properties file whose sections belong to capture ({@code host.id},
  * {@code root.*}, {@code capture.*}, {@code publish.*}, {@code kafka.*}), the executor ({@code destination.*},
- * {@code rsync.*}, {@code exec.*}) and the process ({@code metrics.port}). A key in no section is a typo and
+ * {@code rsync.*}, {@code exec.*}) and the process ({@code metrics.port}, {@code state.dir}: where the agent keeps
+ * its incarnation, default {@value #DEFAULT_STATE_DIR}). A key in no section is a typo and
  * fails the start, naming the key. An explicitly chosen capture source that this host rules out (fanotify
  * without CAP_SYS_ADMIN) fails here too, naming {@code capture.source}.
  */
-public record AgentConfig(CaptureConfig capture, ExecConfig exec, int metricsPort) {
+public record AgentConfig(CaptureConfig capture, ExecConfig exec, int metricsPort, Path stateDir) {
     public static final String METRICS_PORT = "metrics.port";
+    public static final String STATE_DIR = "state.dir";
+    public static final String DEFAULT_STATE_DIR = "/var/lib/rtbackup";
     static final List<String> PREFIXES = List.of("root.", "capture.", "publish.", "kafka.", "destination.", "rsync.",
         "exec.");
-    static final List<String> KEYS = List.of(CaptureConfig.HOST_ID, METRICS_PORT);
+    static final List<String> KEYS = List.of(CaptureConfig.HOST_ID, METRICS_PORT, STATE_DIR);
 
     /** Parses and validates everything, including the checks against this host (roots, capture source). */
     public static AgentConfig from(Properties props, Map<String, String> env) {
@@ -48,7 +51,12 @@ public record AgentConfig(CaptureConfig capture, ExecConfig exec, int metricsPor
         CaptureSelection.unusable(capture.source()).ifPresent(problem -> {
             throw new ConfigException(CaptureConfig.CAPTURE_SOURCE, problem);
         });
-        return new AgentConfig(capture, ExecConfig.from(props, env), metricsPort);
+        String sd = props.getProperty(STATE_DIR, DEFAULT_STATE_DIR).trim();
+        if (sd.isEmpty() || !Path.of(sd).isAbsolute()) {
+            throw new ConfigException(STATE_DIR, "must be an absolute directory (the agent keeps its incarnation there), got '"
+                + sd + "'");
+        }
+        return new AgentConfig(capture, ExecConfig.from(props, env), metricsPort, Path.of(sd));
     }
 
     /** Reads {@code file} (UTF-8 properties); a missing or unreadable file is named in the error. */

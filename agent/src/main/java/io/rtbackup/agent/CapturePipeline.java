@@ -9,8 +9,10 @@ import io.rtbackup.agent.capture.normalise.ExcludeMatcher;
 import io.rtbackup.agent.capture.normalise.Normaliser;
 import io.rtbackup.agent.config.CaptureConfig;
 import io.rtbackup.agent.config.ConfigException;
+import io.rtbackup.agent.event.CaptureSequence;
 import io.rtbackup.agent.event.EventSink;
 import io.rtbackup.agent.transport.EventPublisher;
+import io.rtbackup.agent.transport.PublishListener;
 import io.rtbackup.topics.Topics;
 import java.time.Duration;
 import java.util.List;
@@ -68,6 +70,12 @@ public final class CapturePipeline implements AutoCloseable {
 
     public static CapturePipeline create(CaptureConfig config, Topics topics, Supplier<CaptureSource> kmod,
             PrometheusRegistry registry, EventSink tap) {
+        return create(config, topics, kmod, registry, tap, CaptureSequence.unknown());
+    }
+
+    /** @param sequence numbers the published events (the executor stamps results from the same one) */
+    public static CapturePipeline create(CaptureConfig config, Topics topics, Supplier<CaptureSource> kmod,
+            PrometheusRegistry registry, EventSink tap, CaptureSequence sequence) {
         String bootstrap = config.kafka().get("bootstrap.servers");
         if (bootstrap == null || bootstrap.isBlank()) {
             throw new ConfigException("kafka.bootstrap.servers", "missing: the Kafka brokers to publish events to,"
@@ -75,7 +83,7 @@ public final class CapturePipeline implements AutoCloseable {
         }
         EventPublisher publisher = new EventPublisher(config.hostId(), topics,
                 EventPublisher.createProducer(config.kafka(), config.hostId()), config.publishBufferEvents(),
-                registry);
+                registry, PublishListener.NONE, sequence);
         return new CapturePipeline(config, CaptureSelection.standard(kmod, config.scanInterval()), publisher,
                 registry, tap);
     }

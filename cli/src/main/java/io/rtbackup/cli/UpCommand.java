@@ -57,7 +57,7 @@ final class UpCommand implements Callable<Integer> {
             + "Daemon passwords come from RSYNC_PASSWORD_<NAME> (NAME is printed at start).")
     List<String> dests;
 
-    @Option(names = "--state-dir", defaultValue = "${user.home}/.rtb", description = "Broker state (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--state-dir", defaultValue = "${user.home}/.rtb", description = "Broker and agent state (default: ${DEFAULT-VALUE}).")
     Path stateDir;
 
     @Option(names = "--host-id", description = "Name of this host in the backup (default: the host name).")
@@ -121,6 +121,7 @@ final class UpCommand implements Callable<Integer> {
         if (hostId != null) agentProps.setProperty("host.id", hostId);
         roots.forEach((id, dir) -> agentProps.setProperty("root." + id + ".path", dir.toString()));
         agentProps.setProperty("capture.source", capture);
+        agentProps.setProperty(AgentConfig.STATE_DIR, stateDir.resolve("agent").toAbsolutePath().toString());
         agentProps.setProperty("kafka.bootstrap.servers", broker.bootstrapServers());
         destinations.forEach((name, url) -> {
             agentProps.setProperty("destination." + name + ".url", url);

@@ -98,6 +98,7 @@ final class Fleet implements AutoCloseable {
         p.setProperty("destination.d2.url", d2.url("backup"));
         p.setProperty("destination.d1.timeout-s", "10");
         p.setProperty("destination.d2.timeout-s", "10");
+        p.setProperty("state.dir", tmp.pathString() + "/agent-state");
         p.putAll(agentOverrides);
         return p;
     }
