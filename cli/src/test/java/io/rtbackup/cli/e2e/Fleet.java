@@ -158,6 +158,11 @@ final class Fleet implements AutoCloseable {
 
     /** {@code rtb agent --config F} in its own JVM, exactly as an operator runs it; output goes to {@code log}. */
     Process startAgentProcess(Path log) throws IOException {
+        return startAgentProcess(log, Map.of());
+    }
+
+    /** As {@link #startAgentProcess(Path)}, with {@code env} added to the agent's environment. */
+    Process startAgentProcess(Path log, Map<String, String> env) throws IOException {
         Path config = Path.of(tmp.pathString(), "agent-" + UUID.randomUUID() + ".properties");
         try (OutputStream out = Files.newOutputStream(config)) {
             agentProperties().store(out, null);
@@ -165,6 +170,7 @@ final class Fleet implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(javaCommand("agent", "--config", config.toString(), "--topic-prefix",
             topicPrefix()));
         pb.environment().putAll(agentEnv());
+        pb.environment().putAll(env);
         pb.redirectErrorStream(true);
         pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         return pb.start();

@@ -1,0 +1,67 @@
+package io.rtbackup.cli.e2e;
+
+import static io.rtbackup.cli.e2e.SteppedClock.awaitContent;
+import static io.rtbackup.cli.e2e.SteppedClock.awaitLog;
+
+import io.rtbackup.cli.Rtb;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * How long {@code rtb up} stalls when its whole process's wall clock steps back (broker, agent and worker share
+ * it): a file changed and a file created after the step, each timed until it is on the destination. Prints the
+ * figures; asserts only that both arrive. The step is {@code -Drtb.clock-step-s} seconds (default 120). Run with
+ * {@code mvn -B -pl cli -am test -Dtest=ClockStepBenchmark -Dsurefire.failIfNoSpecifiedTests=false
+ * -Dgroups=benchmark -DexcludedGroups=none}.
+ */
+@Tag("benchmark")
+class ClockStepBenchmark {
+    static final long STEP_S = Long.getLong("rtb.clock-step-s", 120);
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void stallOfRtbUpAfterABackwardClockStep() throws Exception {
+        Path src = Files.createDirectories(tmp.resolve("src"));
+        Path dst = Files.createDirectories(tmp.resolve("dst"));
+        Path log = tmp.resolve("up.log");
+        Path replica = dst.resolve("steppy").resolve("src");
+        SteppedClock clock = new SteppedClock(tmp);
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-XX:TieredStopAtLevel=1", "-Xmx512m", "-cp", System.getProperty("java.class.path"), Rtb.class.getName(),
+            "up", "--source", src.toString(), "--dest", dst.toString(), "--state-dir", tmp.resolve("state").toString(),
+            "--host-id", "steppy", "--no-keep-versions"));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        pb.environment().putAll(clock.env());
+        Process up = pb.start();
+        try {
+            awaitLog(up, log, "replicating changes live", Duration.ofMinutes(7));
+            Files.writeString(src.resolve("a.txt"), "before the step\n");
+            awaitContent(up, log, replica.resolve("a.txt"), "before the step\n", Duration.ofSeconds(120), System.nanoTime());
+            Thread.sleep(1_000);
+
+            clock.stepBack(Duration.ofSeconds(STEP_S));
+            long changedNs = System.nanoTime();
+            Files.writeString(src.resolve("a.txt"), "changed after the step\n");
+            Files.writeString(src.resolve("b.txt"), "new after the step\n");
+            Duration limit = Duration.ofSeconds(Math.max(120, STEP_S * 8));
+            long a = awaitContent(up, log, replica.resolve("a.txt"), "changed after the step\n", limit, changedNs);
+            long b = awaitContent(up, log, replica.resolve("b.txt"), "new after the step\n", limit, changedNs);
+            System.out.printf("rtb up, wall clock stepped back %d s: changed file on the destination after %d ms, new "
+                + "file after %d ms%n", STEP_S, a, b);
+        } finally {
+            up.destroy();
+            if (!up.waitFor(60, TimeUnit.SECONDS)) up.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            System.out.println("rtb up output (last lines):\n" + SteppedClock.tail(log));
+        }
+    }
+}
