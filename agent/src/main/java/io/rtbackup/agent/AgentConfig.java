@@ -24,7 +24,7 @@ import java.util.Properties;
 public record AgentConfig(CaptureConfig capture, ExecConfig exec, int metricsPort, Path stateDir) {
     public static final String METRICS_PORT = "metrics.port";
     public static final String STATE_DIR = "state.dir";
-    public static final String DEFAULT_STATE_DIR = "/var/lib/rtbackup";
+    public static final String DEFAULT_STATE_DIR = "/var/lib/rtbackup-agent";
     static final List<String> PREFIXES = List.of("root.", "capture.", "publish.", "kafka.", "destination.", "rsync.",
         "exec.");
     static final List<String> KEYS = List.of(CaptureConfig.HOST_ID, METRICS_PORT, STATE_DIR);
