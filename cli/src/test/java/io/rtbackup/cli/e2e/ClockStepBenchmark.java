@@ -17,13 +17,16 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * How long {@code rtb up} stalls when its whole process's wall clock steps back (broker, agent and worker share
  * it): a file changed and a file created after the step, each timed until it is on the destination. Prints the
- * figures; asserts only that both arrive. The step is {@code -Drtb.clock-step-s} seconds (default 120). Run with
+ * figures; asserts only that both arrive. The step is {@code -Drtb.clock-step-s} seconds (default 120),
+ * {@code -Drtb.clock-step-after-s} (default 240) after the process started. Run with
  * {@code mvn -B -pl cli -am test -Dtest=ClockStepBenchmark -Dsurefire.failIfNoSpecifiedTests=false
  * -Dgroups=benchmark -DexcludedGroups=none}.
  */
 @Tag("benchmark")
 class ClockStepBenchmark {
     static final long STEP_S = Long.getLong("rtb.clock-step-s", 120);
+    /** When the step happens, in seconds after the process started: after start-up and the first sync. */
+    static final long STEP_AFTER_S = Long.getLong("rtb.clock-step-after-s", 240);
 
     @TempDir
     Path tmp;
@@ -38,14 +41,14 @@ class ClockStepBenchmark {
         Path dst = Files.createDirectories(tmp.resolve("dst"));
         Path log = tmp.resolve("up.log");
         Path replica = dst.resolve("steppy").resolve("src");
-        SteppedClock clock = new SteppedClock(tmp);
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "-XX:TieredStopAtLevel=1", "-Xmx512m", "-cp", System.getProperty("java.class.path"), Rtb.class.getName(),
             "up", "--source", src.toString(), "--dest", dst.toString(), "--state-dir", tmp.resolve("state").toString(),
             "--host-id", "steppy", "--no-keep-versions"));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        pb.environment().putAll(clock.env());
+        pb.environment().putAll(SteppedClock.envSteppingBack(Duration.ofSeconds(STEP_S), Duration.ofSeconds(STEP_AFTER_S)));
+        long startedNs = System.nanoTime();
         Process up = pb.start();
         try {
             awaitLog(up, log, "replicating changes live", Duration.ofMinutes(7));
@@ -53,7 +56,12 @@ class ClockStepBenchmark {
             awaitContent(up, log, replica.resolve("a.txt"), "before the step\n", Duration.ofSeconds(120), System.nanoTime());
             Thread.sleep(1_000);
 
-            clock.stepBack(Duration.ofSeconds(STEP_S));
+            long stepInMs = STEP_AFTER_S * 1000 - (System.nanoTime() - startedNs) / 1_000_000;
+            if (stepInMs < 0) {
+                throw new AssertionError("start-up and the first sync took longer than " + STEP_AFTER_S + " s: raise "
+                    + "-Drtb.clock-step-after-s");
+            }
+            Thread.sleep(stepInMs + 2_000);
             long changedNs = System.nanoTime();
             Files.writeString(src.resolve("a.txt"), "changed after the step\n");
             Files.writeString(src.resolve("b.txt"), "new after the step\n");
