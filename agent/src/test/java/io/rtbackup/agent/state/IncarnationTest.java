@@ -39,7 +39,9 @@ class IncarnationTest {
         Path file = state.resolve(Incarnation.FILE);
         assertThat(Files.readString(file).trim()).isEqualTo(String.valueOf(n));
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
-        assertThat(Files.exists(state.resolve(Incarnation.FILE + ".tmp"))).isFalse();
+        try (var files = Files.list(state)) {
+            assertThat(files.map(f -> f.getFileName().toString())).containsExactly(Incarnation.FILE);
+        }
     }
 
     @Test
