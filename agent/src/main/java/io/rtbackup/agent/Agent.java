@@ -6,9 +6,11 @@ import io.rtbackup.agent.capture.CaptureUnavailableException;
 import io.rtbackup.agent.capture.kmod.KmodMetrics;
 import io.rtbackup.agent.capture.kmod.KmodSource;
 import io.rtbackup.agent.config.CaptureConfig;
+import io.rtbackup.agent.event.CaptureSequence;
 import io.rtbackup.agent.exec.CommandExecutor;
 import io.rtbackup.agent.exec.CommandValidator;
 import io.rtbackup.agent.moves.RecentMoves;
+import io.rtbackup.agent.state.Incarnation;
 import io.rtbackup.agent.exec.RsyncRunner;
 import io.rtbackup.agent.reconcile.KafkaResultSink;
 import io.rtbackup.agent.reconcile.ReconcileMetrics;
@@ -75,7 +77,9 @@ public final class Agent implements AutoCloseable {
         Supplier<CaptureSource> kmod = () -> new KmodSource(kmodMetrics, fatal);
         // renames seen by capture let the executor send moved paths as deltas against their old copies
         RecentMoves moves = RecentMoves.standard();
-        CapturePipeline capture = CapturePipeline.create(c, topics, kmod, registry, moves::observe, fatal);
+        // Numbered from this run's stored incarnation, so results order against events without any clock.
+        CaptureSequence sequence = new CaptureSequence(Incarnation.next(config.stateDir(), Clock.systemUTC()));
+        CapturePipeline capture = CapturePipeline.create(c, topics, kmod, registry, moves::observe, fatal, sequence);
         Map<String, Object> kafka = new HashMap<>(c.kafka());
         Map<String, byte[]> roots = new LinkedHashMap<>();
         CapturePipeline.watchedRoots(c).forEach(r -> roots.put(r.id(), r.absolutePath()));
@@ -84,7 +88,7 @@ public final class Agent implements AutoCloseable {
         Map<String, List<String>> excludes = new LinkedHashMap<>();
         c.roots().forEach(r -> excludes.put(r.id(), r.excludes()));
         CommandExecutor executor = CommandExecutor.create(c.hostId(), topics, kafka, roots, excludes, config.exec(),
-            registry, runner, fatal);
+            registry, runner, fatal, sequence);
         // Each root's default tree, plus trees the worker routed elsewhere that this agent kept versions in.
         VersionPruner pruner = new VersionPruner(config.exec(), d -> {
             Set<String> dirs = new TreeSet<>(runner.versionedDirs(d.name()));

@@ -18,17 +18,21 @@ import java.util.Properties;
  * The agent's whole configuration: one properties file whose sections belong to capture ({@code host.id},
  * {@code root.*}, {@code capture.*}, {@code publish.*}, {@code kafka.*}), the executor ({@code destination.*},
  * {@code rsync.*}, {@code exec.*}), periodic reconciliation ({@code reconcile.*}, {@link ReconcileConfig}) and the
- * process ({@code metrics.port}, {@code metrics.token-file}: read by the command that serves the endpoint). A key in
- * no section is a typo and
+ * process ({@code metrics.port}, {@code metrics.token-file}: read by the command that serves the endpoint;
+ * {@code state.dir}: where the agent keeps its incarnation, default {@value #DEFAULT_STATE_DIR}). A key in no
+ * section is a typo and
  * fails the start, naming the key. An explicitly chosen capture source that this host rules out (fanotify
  * without CAP_SYS_ADMIN) fails here too, naming {@code capture.source}.
  */
-public record AgentConfig(CaptureConfig capture, ExecConfig exec, ReconcileConfig reconcile, int metricsPort) {
+public record AgentConfig(CaptureConfig capture, ExecConfig exec, ReconcileConfig reconcile, int metricsPort,
+        Path stateDir) {
     public static final String METRICS_PORT = "metrics.port";
     public static final String METRICS_TOKEN_FILE = "metrics.token-file";
+    public static final String STATE_DIR = "state.dir";
+    public static final String DEFAULT_STATE_DIR = "/var/lib/rtbackup-agent";
     static final List<String> PREFIXES = List.of("root.", "capture.", "publish.", "kafka.", "destination.", "rsync.",
         "exec.", ReconcileConfig.PREFIX);
-    static final List<String> KEYS = List.of(CaptureConfig.HOST_ID, METRICS_PORT, METRICS_TOKEN_FILE);
+    static final List<String> KEYS = List.of(CaptureConfig.HOST_ID, METRICS_PORT, METRICS_TOKEN_FILE, STATE_DIR);
 
     /** Parses and validates everything, including the checks against this host (roots, capture source). */
     public static AgentConfig from(Properties props, Map<String, String> env) {
@@ -52,7 +56,13 @@ public record AgentConfig(CaptureConfig capture, ExecConfig exec, ReconcileConfi
         CaptureSelection.unusable(capture.source()).ifPresent(problem -> {
             throw new ConfigException(CaptureConfig.CAPTURE_SOURCE, problem);
         });
-        return new AgentConfig(capture, ExecConfig.from(props, env), ReconcileConfig.from(props), metricsPort);
+        String sd = props.getProperty(STATE_DIR, DEFAULT_STATE_DIR).trim();
+        if (sd.isEmpty() || !Path.of(sd).isAbsolute()) {
+            throw new ConfigException(STATE_DIR, "must be an absolute directory (the agent keeps its incarnation there), got '"
+                + sd + "'");
+        }
+        return new AgentConfig(capture, ExecConfig.from(props, env), ReconcileConfig.from(props), metricsPort,
+            Path.of(sd));
     }
 
     /** Reads {@code file} (UTF-8 properties); a missing or unreadable file is named in the error. */

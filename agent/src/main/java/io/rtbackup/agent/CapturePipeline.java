@@ -9,9 +9,11 @@ import io.rtbackup.agent.exclude.ExcludeMatcher;
 import io.rtbackup.agent.capture.normalise.Normaliser;
 import io.rtbackup.agent.config.CaptureConfig;
 import io.rtbackup.agent.config.ConfigException;
+import io.rtbackup.agent.event.CaptureSequence;
 import io.rtbackup.agent.event.EventSink;
 import io.rtbackup.agent.transport.EventPublisher;
 import io.rtbackup.process.FatalErrorHandler;
+import io.rtbackup.agent.transport.PublishListener;
 import io.rtbackup.topics.Topics;
 import java.time.Duration;
 import java.util.List;
@@ -74,6 +76,12 @@ public final class CapturePipeline implements AutoCloseable {
 
     public static CapturePipeline create(CaptureConfig config, Topics topics, Supplier<CaptureSource> kmod,
             PrometheusRegistry registry, EventSink tap, FatalErrorHandler fatal) {
+        return create(config, topics, kmod, registry, tap, fatal, CaptureSequence.unknown());
+    }
+
+    /** @param sequence numbers the published events (the executor stamps results from the same one) */
+    public static CapturePipeline create(CaptureConfig config, Topics topics, Supplier<CaptureSource> kmod,
+            PrometheusRegistry registry, EventSink tap, FatalErrorHandler fatal, CaptureSequence sequence) {
         String bootstrap = config.kafka().get("bootstrap.servers");
         if (bootstrap == null || bootstrap.isBlank()) {
             throw new ConfigException("kafka.bootstrap.servers", "missing: the Kafka brokers to publish events to,"
@@ -81,7 +89,7 @@ public final class CapturePipeline implements AutoCloseable {
         }
         EventPublisher publisher = new EventPublisher(config.hostId(), topics,
                 EventPublisher.createProducer(config.kafka(), config.hostId()), config.publishBufferEvents(),
-                registry, fatal);
+                registry, PublishListener.NONE, fatal, sequence);
         return new CapturePipeline(config, CaptureSelection.standard(kmod, config.scanInterval(), fatal), publisher,
                 registry, tap, fatal);
     }

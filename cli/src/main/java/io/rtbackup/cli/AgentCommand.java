@@ -37,6 +37,10 @@ final class AgentCommand implements Callable<Integer> {
         + "overrides metrics.token-file.")
     Path metricsTokenFile;
 
+    @Option(names = "--state-dir", description = "Where the agent keeps its state; overrides state.dir (default "
+        + AgentConfig.DEFAULT_STATE_DIR + ").")
+    Path stateDir;
+
     @Option(names = "--topic-prefix", defaultValue = "", description = "Prefix of the rtb.* topic names (default: none).")
     String topicPrefix;
 
@@ -45,6 +49,7 @@ final class AgentCommand implements Callable<Integer> {
         Properties props = AgentConfig.read(config);
         if (bootstrapServers != null) props.setProperty("kafka.bootstrap.servers", bootstrapServers);
         if (metricsPort != null) props.setProperty(AgentConfig.METRICS_PORT, String.valueOf(metricsPort));
+        if (stateDir != null) props.setProperty(AgentConfig.STATE_DIR, stateDir.toAbsolutePath().toString());
         AgentConfig cfg = AgentConfig.from(props, System.getenv());
         PrometheusRegistry registry = new PrometheusRegistry();
         Optional<Path> tokenFile = metricsTokenFile != null ? Optional.of(metricsTokenFile)

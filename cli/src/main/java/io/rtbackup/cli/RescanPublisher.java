@@ -68,8 +68,9 @@ final class RescanPublisher implements AutoCloseable {
         List<FileEvent> out = new ArrayList<>(paths.size());
         long now = epochNanos.getAsLong();
         for (byte[] p : paths) {
+            // incarnation 0: an unknown capture position, which no sync result covers, so the worker always syncs it
             out.add(new FileEvent(target.hostId(), target.rootId(), ByteBuffer.wrap(p), FileOp.RESCAN, p.length == 0,
-                null, CaptureSource.UNKNOWN, 0L, now, null, null, null));
+                null, CaptureSource.UNKNOWN, 0L, now, null, null, null, 0L));
         }
         return out;
     }

@@ -90,7 +90,7 @@ final class UpCommand implements Callable<Integer> {
         + "or none (default: none).")
     String ionice;
 
-    @Option(names = "--state-dir", defaultValue = "${user.home}/.rtb", description = "Broker state (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--state-dir", defaultValue = "${user.home}/.rtb", description = "Broker and agent state (default: ${DEFAULT-VALUE}).")
     Path stateDir;
 
     @Option(names = "--host-id", description = "Name of this host in the backup (default: the host name).")
@@ -175,6 +175,7 @@ final class UpCommand implements Callable<Integer> {
             roots.keySet().forEach(id -> agentProps.setProperty("root." + id + ".exclude", excludeSetting));
         }
         agentProps.setProperty("capture.source", capture);
+        agentProps.setProperty(AgentConfig.STATE_DIR, stateDir.resolve("agent").toAbsolutePath().toString());
         agentProps.setProperty("kafka.bootstrap.servers", broker.bootstrapServers());
         destinations.forEach((name, url) -> {
             agentProps.setProperty("destination." + name + ".url", url);

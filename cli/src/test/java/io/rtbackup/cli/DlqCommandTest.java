@@ -83,7 +83,7 @@ class DlqCommandTest {
             DeadLetters letters = new DeadLetters("d1", topics.dlq(), transport,
                 new WorkerMetrics(new PrometheusRegistry()), System::nanoTime, ref -> stored.incrementAndGet());
             FileEvent invalid = new FileEvent("h1", "r9", ByteBuffer.wrap(HOSTILE), FileOp.MODIFY, false, null,
-                CaptureSource.FANOTIFY, 7L, 1L, null, null, null);
+                CaptureSource.FANOTIFY, 7L, 1L, null, null, null, 3L);
             letters.sendEvent(new ConsumerRecord<>(topics.events(), 0, 41L, EventKey.of("h1", "r9", HOSTILE),
                 AvroCodec.fileEvents().encode(invalid)), DeadLetter.KIND_INVALID_EVENT, "root r9 is not configured");
             letters.sendCommand(command("c-partial", List.of(PLAIN, HOSTILE), false), DeadLetter.KIND_PARTIAL_COMMAND,

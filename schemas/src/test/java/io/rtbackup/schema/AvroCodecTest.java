@@ -151,6 +151,45 @@ class AvroCodecTest {
         assertThatThrownBy(() -> events.decode(written)).isInstanceOf(UndecodableRecordException.class);
     }
 
+    @Test
+    void eventsAndResultsOfAgentsWithoutCapturePositionsReadAsUnknownPositions() {
+        // FileEvent v1 and SyncResult v2, as stored, written by agents that ordered by wall clock.
+        Schema eventV1 = SchemaHistory.versions("FileEvent").get(0);
+        GenericRecord ev = new GenericData.Record(eventV1);
+        ev.put("hostId", "h");
+        ev.put("rootId", "r");
+        ev.put("path", ByteBuffer.wrap(new byte[] {'a'}));
+        ev.put("op", new GenericData.EnumSymbol(FileOp.getClassSchema(), "MODIFY"));
+        ev.put("directory", false);
+        ev.put("source", new GenericData.EnumSymbol(io.rtbackup.schema.CaptureSource.getClassSchema(), "SCAN"));
+        ev.put("seq", 1_700_000_000_000_000L);
+        ev.put("eventTimeNs", 4L);
+        FileEvent back = events.decode(encodeGeneric(eventV1, ev));
+        assertThat(back.getIncarnation()).isZero();
+        assertThat(CapturePosition.of(back)).isEqualTo(CapturePosition.UNKNOWN);
+
+        Schema resultV2 = SchemaHistory.versions("SyncResult").get(1);
+        GenericRecord res = new GenericData.Record(resultV2);
+        res.put("commandId", "c");
+        res.put("hostId", "h");
+        res.put("rootId", "r");
+        res.put("destination", "d");
+        res.put("replyTo", "w");
+        res.put("outcome", new GenericData.EnumSymbol(SyncOutcome.getClassSchema(), "OK"));
+        res.put("exitCode", 0);
+        res.put("filesTransferred", 1L);
+        res.put("bytesSent", 1L);
+        res.put("literalBytes", 1L);
+        res.put("durationMs", 1L);
+        res.put("finishedAtMs", 2L);
+        res.put("error", null);
+        res.put("startedAtMs", 1_700_000_000_000L);
+        SyncResult r = AvroCodec.syncResults().decode(encodeGeneric(resultV2, res));
+        assertThat(r.getIncarnation()).isZero();
+        assertThat(r.getPublishedSeq()).isZero();
+        assertThat(CapturePosition.of(r).covers(new CapturePosition(1, 1))).isFalse();
+    }
+
     private static byte[] encodeGeneric(Schema schema, GenericRecord rec) {
         try {
             ByteBuffer buf = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), schema).encode(rec);

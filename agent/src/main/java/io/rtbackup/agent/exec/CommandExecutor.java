@@ -3,6 +3,7 @@ package io.rtbackup.agent.exec;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.rtbackup.agent.config.ExecConfig;
 import io.rtbackup.agent.config.ExecConfig.Destination;
+import io.rtbackup.agent.event.CaptureSequence;
 import io.rtbackup.agent.exec.ValidationResult.Accepted;
 import io.rtbackup.agent.exec.ValidationResult.Rejected;
 import io.rtbackup.agent.exec.ValidationResult.Unavailable;
@@ -11,6 +12,7 @@ import io.rtbackup.agent.rsync.DpkgRsyncPackage;
 import io.rtbackup.agent.rsync.RsyncVersion;
 import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.schema.AvroCodec;
+import io.rtbackup.schema.CapturePosition;
 import io.rtbackup.schema.SyncCommand;
 import io.rtbackup.schema.SyncOutcome;
 import io.rtbackup.schema.SyncResult;
@@ -91,6 +93,7 @@ public final class CommandExecutor implements AutoCloseable {
     private final ExecMetrics metrics;
     private final Clock clock;
     private final FatalErrorHandler fatal;
+    private final CaptureSequence sequence;
     private final AvroCodec<SyncCommand> commandCodec = AvroCodec.syncCommands();
     private final AvroCodec<SyncResult> resultCodec = AvroCodec.syncResults();
     private final Map<String, ThreadPoolExecutor> pools = new HashMap<>();
@@ -116,6 +119,17 @@ public final class CommandExecutor implements AutoCloseable {
     public CommandExecutor(String hostId, Topics topics, Consumer<byte[], byte[]> consumer,
             Producer<byte[], byte[]> producer, CommandValidator validator, Replicator replicator, ExecConfig config,
             PrometheusRegistry registry, Clock clock, FatalErrorHandler fatal) {
+        this(hostId, topics, consumer, producer, validator, replicator, config, registry, clock, fatal,
+            CaptureSequence.unknown());
+    }
+
+    /**
+     * @param sequence the capture order of this agent run: each result says up to where capture had numbered
+     *                 events when its rsync started, so workers can tell which events it carried
+     */
+    public CommandExecutor(String hostId, Topics topics, Consumer<byte[], byte[]> consumer,
+            Producer<byte[], byte[]> producer, CommandValidator validator, Replicator replicator, ExecConfig config,
+            PrometheusRegistry registry, Clock clock, FatalErrorHandler fatal, CaptureSequence sequence) {
         if (!hostId.equals(validator.hostId())) {
             throw new IllegalArgumentException("validator is for host '" + validator.hostId() + "', not '" + hostId + "'");
         }
@@ -131,6 +145,7 @@ public final class CommandExecutor implements AutoCloseable {
         this.metrics = new ExecMetrics(registry);
         this.clock = clock;
         this.fatal = fatal;
+        this.sequence = sequence;
         for (Destination d : config.destinations().values()) {
             AtomicInteger n = new AtomicInteger();
             ThreadPoolExecutor pool = new ThreadPoolExecutor(d.maxConcurrent(), d.maxConcurrent(), 0, TimeUnit.SECONDS,
@@ -156,13 +171,16 @@ public final class CommandExecutor implements AutoCloseable {
     public static CommandExecutor create(String hostId, Topics topics, Map<String, Object> kafka,
             Map<String, byte[]> roots, ExecConfig config, PrometheusRegistry registry, RsyncRunner runner,
             FatalErrorHandler fatal) {
-        return create(hostId, topics, kafka, roots, Map.of(), config, registry, runner, fatal);
+        return create(hostId, topics, kafka, roots, Map.of(), config, registry, runner, fatal, CaptureSequence.unknown());
     }
 
-    /** As above, for roots with exclude globs ({@code excludes}: root id to {@code root.<id>.exclude}). */
+    /**
+     * As above, for roots with exclude globs ({@code excludes}: root id to {@code root.<id>.exclude}), stamping
+     * results with the capture order {@code sequence} of this agent's publisher.
+     */
     public static CommandExecutor create(String hostId, Topics topics, Map<String, Object> kafka,
             Map<String, byte[]> roots, Map<String, List<String>> excludes, ExecConfig config,
-            PrometheusRegistry registry, RsyncRunner runner, FatalErrorHandler fatal) {
+            PrometheusRegistry registry, RsyncRunner runner, FatalErrorHandler fatal, CaptureSequence sequence) {
         RsyncVersion.check(config.rsyncPath(), config.allowUnpatchedRsync(), new DpkgRsyncPackage());
         CommandValidator validator = new CommandValidator(hostId, roots, excludes, config.destinations());
         Map<String, Object> c = new HashMap<>(kafka);
@@ -170,7 +188,7 @@ public final class CommandExecutor implements AutoCloseable {
         Map<String, Object> p = new HashMap<>(kafka);
         p.putAll(producerProperties(hostId));
         return new CommandExecutor(hostId, topics, new KafkaConsumer<>(c), new KafkaProducer<>(p), validator,
-            runner, config, registry, Clock.systemUTC(), fatal);
+            runner, config, registry, Clock.systemUTC(), fatal, sequence);
     }
 
     /** Consumer settings the executor relies on (to merge over connection settings). */
@@ -347,7 +365,9 @@ public final class CommandExecutor implements AutoCloseable {
     private void execute(SyncCommand cmd, long offset) {
         if (!running) return; // left pending: re-read after the restart
         String dest = cmd.getDestination();
-        // Before the paths are looked at: whatever was published before this instant is in the replica after an OK.
+        // Before the paths are looked at: every event numbered so far is in the replica after an OK. The wall
+        // clock is for display only; a step of it must not decide what was replicated.
+        CapturePosition position = sequence.assignedSoFar();
         long startedAtMs = clock.millis();
         try {
             ValidationResult v = validator.validate(cmd);
@@ -359,7 +379,8 @@ public final class CommandExecutor implements AutoCloseable {
                 cmd.getRootId(), dest, a.job().selection());
             ReplicationReport r = replicator.replicate(a.job());
             metrics.rsyncRan(dest, r);
-            publish(cmd, dest, r.outcome(), r.exitCode(), r.stats(), r.duration(), r.error(), offset, startedAtMs);
+            publish(cmd, dest, r.outcome(), r.exitCode(), r.stats(), r.duration(), r.error(), offset, startedAtMs,
+                position);
         } catch (RuntimeException e) {
             log.error("command {} host={} root={} destination={}: failed unexpectedly", cmd.getCommandId(), hostId,
                 cmd.getRootId(), dest, e);
@@ -385,11 +406,11 @@ public final class CommandExecutor implements AutoCloseable {
 
     private void publish(SyncCommand cmd, String destLabel, SyncOutcome outcome, int exitCode, RsyncStats stats,
             Duration took, Optional<String> error, long offset) {
-        publish(cmd, destLabel, outcome, exitCode, stats, took, error, offset, 0);
+        publish(cmd, destLabel, outcome, exitCode, stats, took, error, offset, 0, CapturePosition.UNKNOWN);
     }
 
     private void publish(SyncCommand cmd, String destLabel, SyncOutcome outcome, int exitCode, RsyncStats stats,
-            Duration took, Optional<String> error, long offset, long startedAtMs) {
+            Duration took, Optional<String> error, long offset, long startedAtMs, CapturePosition position) {
         if (outcome == SyncOutcome.REJECTED) metrics.rejected(destLabel);
         else metrics.finished(destLabel, outcome);
         String line = "command {} host={} root={} destination={}: {} exit={} files={} sent={} literal={} took={}ms{}";
@@ -414,6 +435,8 @@ public final class CommandExecutor implements AutoCloseable {
             .setFinishedAtMs(clock.millis())
             .setError(error.orElse(null))
             .setStartedAtMs(startedAtMs)
+            .setIncarnation(position.incarnation())
+            .setPublishedSeq(position.seq())
             .build();
         byte[] key = cmd.getReplyTo().getBytes(StandardCharsets.UTF_8);
         try {

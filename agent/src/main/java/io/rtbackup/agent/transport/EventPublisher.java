@@ -6,6 +6,7 @@ import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
+import io.rtbackup.agent.event.CaptureSequence;
 import io.rtbackup.agent.event.CapturedEvent;
 import io.rtbackup.agent.event.EventSink;
 import io.rtbackup.process.FatalErrorHandler;
@@ -65,7 +66,7 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     /** Roots that lost events, with the loss that a later acknowledged rescan must follow. */
     private final ConcurrentHashMap<String, Loss> lost = new ConcurrentHashMap<>();
     private final Set<String> rescanInFlight = ConcurrentHashMap.newKeySet();
-    private final AtomicLong seq;
+    private final CaptureSequence sequence;
     private final AtomicLong inFlight = new AtomicLong();
     private final AtomicLong acked = new AtomicLong();
 
@@ -99,16 +100,20 @@ public final class EventPublisher implements EventSink, AutoCloseable {
 
     public EventPublisher(String hostId, Topics topics, Producer<byte[], byte[]> producer, int bufferEvents,
             PrometheusRegistry registry, PublishListener listener, FatalErrorHandler fatal) {
+        this(hostId, topics, producer, bufferEvents, registry, listener, fatal, CaptureSequence.unknown());
+    }
+
+    /** @param sequence numbers each event as it is sent; the executor reads it when a sync starts */
+    public EventPublisher(String hostId, Topics topics, Producer<byte[], byte[]> producer, int bufferEvents,
+            PrometheusRegistry registry, PublishListener listener, FatalErrorHandler fatal, CaptureSequence sequence) {
         this.listener = listener;
         this.fatal = fatal;
+        this.sequence = sequence;
         this.hostId = hostId;
         this.topic = topics.events();
         this.producer = producer;
         this.queue = new ArrayBlockingQueue<>(bufferEvents);
         this.retryBackoff = Duration.ofMillis(200);
-        // per-host monotonic across restarts as long as the agent publishes fewer than 1M events/s on average
-        Instant now = Instant.now();
-        this.seq = new AtomicLong(now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000);
         this.published = Counter.builder().name("rtb_agent_events_published")
                 .help("Events acknowledged by Kafka").labelNames("source").register(registry);
         this.droppedToRescan = Counter.builder().name("rtb_agent_events_dropped_to_rescan")
@@ -311,11 +316,12 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     }
 
     private byte[] encode(CapturedEvent ev) {
-        long s = seq.getAndIncrement();
+        // numbered when sent, after capture: a sync that read the counter before this cannot have missed the change
+        long s = sequence.next();
         // the all-args constructor: the builder's per-field default handling costs more than the encoding
         FileEvent fe = new FileEvent(hostId, ev.rootId(), ByteBuffer.wrap(ev.path()), ev.op(), ev.directory(),
                 ev.otherPath() == null ? null : ByteBuffer.wrap(ev.otherPath()), ev.source(), s, ev.timeNs(), null,
-                null, ev.inode() < 0 ? null : ev.inode());
+                null, ev.inode() < 0 ? null : ev.inode(), sequence.incarnation());
         return codec.encode(fe);
     }
 

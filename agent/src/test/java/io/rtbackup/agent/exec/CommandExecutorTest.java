@@ -262,4 +262,36 @@ class CommandExecutorTest {
         assertThat(fatalErrors).singleElement().asString()
             .contains("command executor of host " + HOST).contains("bug in the poll loop");
     }
+
+    @Test
+    void aResultCarriesTheCapturePositionReachedBeforeRsyncStartedNotAnyLaterOne() throws Exception {
+        io.rtbackup.agent.event.CaptureSequence sequence = new io.rtbackup.agent.event.CaptureSequence(7);
+        sequence.next();
+        sequence.next(); // two events numbered before the command runs
+        Properties p = new Properties();
+        p.setProperty("destination.fast.url", tmp.resolve("fast").toString());
+        ExecConfig config = ExecConfig.from(p, Map.of());
+        CommandValidator validator = new CommandValidator(HOST,
+            Map.of("r", tmp.resolve("root").toString().getBytes(StandardCharsets.US_ASCII)), config.destinations());
+        // A change captured while rsync runs: numbered after the start, so the result must not claim it.
+        FakeReplicator fake = new FakeReplicator(job -> {
+            sequence.next();
+            return ok();
+        });
+        executor = new CommandExecutor(HOST, TOPICS, consumer, producer, validator, fake, config,
+            new PrometheusRegistry(), Clock.systemUTC(), (component, e) -> fatalErrors.add(component + ": " + e),
+            sequence)
+            .start();
+        assertThat(executor.awaitReady(Duration.ofSeconds(10))).isTrue();
+        SyncCommand c = Commands.paths(HOST, "r", "fast", b("f"));
+        SyncCommand rejected = Commands.paths(HOST, "r", "fast", b("../x"));
+        send(c);
+        send(rejected);
+        await().atMost(Duration.ofSeconds(10)).until(() -> published().size() == 2);
+        SyncResult r = published().get(c.getCommandId());
+        assertThat(r.getIncarnation()).isEqualTo(7);
+        assertThat(r.getPublishedSeq()).isEqualTo(2);
+        assertThat(io.rtbackup.schema.CapturePosition.of(published().get(rejected.getCommandId())))
+            .as("a command that did not run covers nothing").isEqualTo(io.rtbackup.schema.CapturePosition.UNKNOWN);
+    }
 }

@@ -1,5 +1,6 @@
 package io.rtbackup.worker.coalesce;
 
+import io.rtbackup.schema.CapturePosition;
 import io.rtbackup.worker.config.CoalesceSettings;
 import io.rtbackup.worker.offsets.EventRef;
 import io.rtbackup.worker.route.RootKey;
@@ -42,8 +43,6 @@ import java.util.function.LongSupplier;
  * </ul>
  */
 public final class Coalescer {
-    /** Publish time of an event whose Kafka timestamp is not the agent's CreateTime: never counts as covered. */
-    public static final long UNKNOWN_PUBLISH_TIME = Long.MAX_VALUE;
     private final long debounceNs;
     private final long maxDelayNs;
     private final int batchMax;
@@ -107,50 +106,51 @@ public final class Coalescer {
      * to the root directory itself (its mode, say) can only be replicated by a run over the root, so it is one.
      */
     public void offerPath(RootKey key, PathKey path, boolean directory, EventRef ref, long eventTimeNs) {
-        offerPath(key, path, directory, ref, eventTimeNs, UNKNOWN_PUBLISH_TIME);
+        offerPath(key, path, directory, ref, eventTimeNs, CapturePosition.UNKNOWN);
     }
 
-    /** As {@link #offerPath(RootKey, PathKey, boolean, EventRef, long)}, with the event's publish time (agent ms). */
+    /** As {@link #offerPath(RootKey, PathKey, boolean, EventRef, long)}, with the event's capture position. */
     public void offerPath(RootKey key, PathKey path, boolean directory, EventRef ref, long eventTimeNs,
-                          long publishedMs) {
+                          CapturePosition position) {
         if (path.isRoot()) {
-            offerFullSync(key, ref, eventTimeNs, publishedMs);
+            offerFullSync(key, ref, eventTimeNs, position);
             return;
         }
         long now = clock.getAsLong();
         KeyState ks = state(key);
-        if (joinPendingFullSync(ks, ref, eventTimeNs, now, publishedMs)) return;
+        if (joinPendingFullSync(ks, ref, eventTimeNs, now, position)) return;
         Entry cover = pendingRescanCovering(ks, path);
         if (cover == null) {
             cover = ks.pending.get(path);
             if (cover == null) cover = newEntry(ks, path, directory, now);
             cover.tree |= directory;
         }
-        cover.add(ref, eventTimeNs, now, publishedMs);
+        cover.add(ref, eventTimeNs, now, position);
         touch(ks, cover);
     }
 
     /** A pending full sync of the root covers any change under it: the event joins it. */
-    private boolean joinPendingFullSync(KeyState ks, EventRef ref, long eventTimeNs, long now, long publishedMs) {
+    private boolean joinPendingFullSync(KeyState ks, EventRef ref, long eventTimeNs, long now,
+                                        CapturePosition position) {
         if (ks.full == null) return false;
-        ks.full.add(ref, eventTimeNs, now, publishedMs);
+        ks.full.add(ref, eventTimeNs, now, position);
         touch(ks, ks.full);
         return true;
     }
 
     /** A rescan of a subtree: the path and everything below it may have changed. The root means a full sync. */
     public void offerSubtree(RootKey key, PathKey path, EventRef ref, long eventTimeNs) {
-        offerSubtree(key, path, ref, eventTimeNs, UNKNOWN_PUBLISH_TIME);
+        offerSubtree(key, path, ref, eventTimeNs, CapturePosition.UNKNOWN);
     }
 
-    public void offerSubtree(RootKey key, PathKey path, EventRef ref, long eventTimeNs, long publishedMs) {
+    public void offerSubtree(RootKey key, PathKey path, EventRef ref, long eventTimeNs, CapturePosition position) {
         if (path.isRoot()) {
-            offerFullSync(key, ref, eventTimeNs, publishedMs);
+            offerFullSync(key, ref, eventTimeNs, position);
             return;
         }
         long now = clock.getAsLong();
         KeyState ks = state(key);
-        if (joinPendingFullSync(ks, ref, eventTimeNs, now, publishedMs)) return;
+        if (joinPendingFullSync(ks, ref, eventTimeNs, now, position)) return;
         Entry e = pendingRescanCovering(ks, path);
         if (e == null) {
             e = ks.pending.get(path);
@@ -170,16 +170,16 @@ public final class Coalescer {
                 }
             }
         }
-        e.add(ref, eventTimeNs, now, publishedMs);
+        e.add(ref, eventTimeNs, now, position);
         touch(ks, e);
     }
 
     /** The whole root must be synced (root rescan, overflow, offset reset): absorbs every pending path of it. */
     public void offerFullSync(RootKey key, EventRef ref, long eventTimeNs) {
-        offerFullSync(key, ref, eventTimeNs, UNKNOWN_PUBLISH_TIME);
+        offerFullSync(key, ref, eventTimeNs, CapturePosition.UNKNOWN);
     }
 
-    public void offerFullSync(RootKey key, EventRef ref, long eventTimeNs, long publishedMs) {
+    public void offerFullSync(RootKey key, EventRef ref, long eventTimeNs, CapturePosition position) {
         long now = clock.getAsLong();
         KeyState ks = state(key);
         if (ks.full == null) {
@@ -193,7 +193,7 @@ public final class Coalescer {
             ks.full = f;
             pending++;
         }
-        ks.full.add(ref, eventTimeNs, now, publishedMs);
+        ks.full.add(ref, eventTimeNs, now, position);
         touch(ks, ks.full);
     }
 
@@ -227,28 +227,28 @@ public final class Coalescer {
         }
     }
 
-    /** The batch's command finished (done, rejected or given up): its paths may be issued again. */
     /**
-     * After a successful sync that started at {@code startedAtMs} (agent clock): pending changes of the synced paths
-     * (all of the root's, for a full sync) that were all published before that instant are already in the replica.
-     * They are dropped, and their events returned so the caller can count them as done. Replication is
-     * state-based, so this only saves the second rsync a backlog would otherwise cause.
+     * After a successful sync at {@code synced} (the agent's capture position when rsync started): pending changes
+     * of the synced paths (all of the root's, for a full sync) whose events all lie at or before it
+     * ({@link CapturePosition#covers}) are already in the replica. They are dropped, and their events returned so
+     * the caller can count them as done. Replication is state-based, so this only saves the second rsync a backlog
+     * would otherwise cause.
      *
      * @param paths the paths the sync listed, or null for a full sync
      */
-    public List<EventRef> dropCovered(RootKey key, Collection<PathKey> paths, long startedAtMs) {
+    public List<EventRef> dropCovered(RootKey key, Collection<PathKey> paths, CapturePosition synced) {
         KeyState ks = keys.get(key);
-        if (ks == null || startedAtMs <= 0) return List.of();
+        if (ks == null || !synced.known()) return List.of();
         List<EventRef> done = new ArrayList<>();
         if (paths == null) {
-            if (ks.full != null && ks.full.newestPublishedMs < startedAtMs) {
+            if (ks.full != null && synced.covers(ks.full.newest)) {
                 done.addAll(ks.full.refs);
                 ks.full = null;
                 pending--;
             }
             for (Iterator<Entry> it = ks.pending.values().iterator(); it.hasNext(); ) {
                 Entry x = it.next();
-                if (x.newestPublishedMs < startedAtMs) {
+                if (synced.covers(x.newest)) {
                     done.addAll(x.refs);
                     if (x.rescan) ks.pendingRescans--;
                     it.remove();
@@ -257,10 +257,10 @@ public final class Coalescer {
             }
         } else {
             // The agent syncs listed directories recursively: a pending change at or below a synced path is covered.
-            Set<PathKey> synced = new HashSet<>(paths);
+            Set<PathKey> listed = new HashSet<>(paths);
             for (Iterator<Entry> it = ks.pending.values().iterator(); it.hasNext(); ) {
                 Entry x = it.next();
-                if (x.newestPublishedMs >= startedAtMs || !isAtOrUnder(x.path, synced)) continue;
+                if (!synced.covers(x.newest) || !isAtOrUnder(x.path, listed)) continue;
                 done.addAll(x.refs);
                 if (x.rescan) ks.pendingRescans--;
                 it.remove();
@@ -277,6 +277,7 @@ public final class Coalescer {
         return false;
     }
 
+    /** The batch's command finished (done, rejected or given up): its paths may be issued again. */
     public Batch finish(long batchId) {
         Batch b = inFlight.remove(batchId);
         if (b == null) return null;

@@ -1,5 +1,6 @@
 package io.rtbackup.worker.coalesce;
 
+import io.rtbackup.schema.CapturePosition;
 import io.rtbackup.worker.offsets.EventRef;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,8 +17,8 @@ final class Entry {
     long firstNs;
     long lastNs;
     long oldestEventTimeNs = Long.MAX_VALUE;
-    /** Newest Kafka CreateTime (agent clock, ms) of the events merged here; MAX_VALUE when one is unknown. */
-    long newestPublishedMs = Long.MIN_VALUE;
+    /** Newest capture position of the events merged here (unknown once one is); null before the first. */
+    CapturePosition newest;
     int events;
     final List<EventRef> refs = new ArrayList<>(2);
 
@@ -27,9 +28,9 @@ final class Entry {
         this.lastNs = nowNs;
     }
 
-    void add(EventRef ref, long eventTimeNs, long nowNs, long publishedMs) {
+    void add(EventRef ref, long eventTimeNs, long nowNs, CapturePosition position) {
         refs.add(ref);
-        newestPublishedMs = Math.max(newestPublishedMs, publishedMs);
+        newest = CapturePosition.newest(newest, position);
         events++;
         lastNs = Math.max(lastNs, nowNs);
         oldestEventTimeNs = Math.min(oldestEventTimeNs, eventTimeNs);
@@ -41,7 +42,7 @@ final class Entry {
         firstNs = Math.min(firstNs, other.firstNs);
         lastNs = Math.max(lastNs, other.lastNs);
         oldestEventTimeNs = Math.min(oldestEventTimeNs, other.oldestEventTimeNs);
-        newestPublishedMs = Math.max(newestPublishedMs, other.newestPublishedMs);
+        newest = CapturePosition.newest(newest, other.newest);
         tree |= other.tree;
     }
 }

@@ -1,6 +1,7 @@
 package io.rtbackup.worker.pipeline;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.rtbackup.schema.CapturePosition;
 import io.rtbackup.schema.SyncCommand;
 import io.rtbackup.schema.SyncResult;
 import io.rtbackup.topics.Topics;
@@ -232,11 +233,12 @@ public final class DestinationPipeline implements Runnable {
     private void synced(Attempt a, SyncResult r) {
         Batch b = coalescer.finish(a.batch().id());
         for (EventRef ref : b.refs()) offsets.done(ref);
-        if (b.fullSync()) replicated.fullSync(b.key(), r.getStartedAtMs());
-        else replicated.paths(b.key(), b.paths(), r.getStartedAtMs());
-        // Changes to the same paths that queued up behind this sync but were published before it started are in
+        CapturePosition at = CapturePosition.of(r);
+        if (b.fullSync()) replicated.fullSync(b.key(), at);
+        else replicated.paths(b.key(), b.paths(), at);
+        // Changes to the same paths that queued up behind this sync but were captured before it started are in
         // the replica already (a backlog read while the sync ran): no second rsync for them.
-        List<EventRef> covered = coalescer.dropCovered(b.key(), b.fullSync() ? null : b.paths(), r.getStartedAtMs());
+        List<EventRef> covered = coalescer.dropCovered(b.key(), b.fullSync() ? null : b.paths(), at);
         for (EventRef ref : covered) offsets.done(ref);
         metrics.eventsAlreadyReplicated.labelValues(name).inc(covered.size());
         reports.synced(a, b, r);

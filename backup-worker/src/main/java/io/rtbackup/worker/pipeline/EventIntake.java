@@ -1,6 +1,7 @@
 package io.rtbackup.worker.pipeline;
 
 import io.rtbackup.schema.AvroCodec;
+import io.rtbackup.schema.CapturePosition;
 import io.rtbackup.schema.FileEvent;
 import io.rtbackup.schema.FileOp;
 import io.rtbackup.schema.UndecodableRecordException;
@@ -16,7 +17,6 @@ import io.rtbackup.worker.route.RootKey;
 import io.rtbackup.worker.transport.DeadLetter;
 import java.nio.ByteBuffer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.record.TimestampType;
 
 /**
  * Takes one consumed event record of a destination and either hands it to the coalescer or settles it at once, in
@@ -27,7 +27,8 @@ import org.apache.kafka.common.record.TimestampType;
  *   <li>not routed to this destination: done;</li>
  *   <li>ids or path unusable (they would end up in remote paths): to the DLQ;</li>
  *   <li>replayed after an offset reset: joins a full-root sync of its (host, root);</li>
- *   <li>published before a successful sync of its path (or root) started: already replicated, done;</li>
+ *   <li>captured before a successful sync of its path (or root) started, by the agent's capture order
+ *       ({@link CapturePosition}, no clock): already replicated, done;</li>
  *   <li>otherwise offered by its op: a root-wide overflow, a subtree rescan, or a change of one path.</li>
  * </ol>
  *
@@ -84,19 +85,18 @@ final class EventIntake {
             coalescer.offerFullSync(key, ref, eventTimeNs);
             return;
         }
-        // The agent's producer stamps CreateTime after the change was captured: on the agent's clock, like the
-        // start time of the syncs it reports, so the two can be compared.
-        long publishedMs = r.timestampType() == TimestampType.CREATE_TIME ? r.timestamp() : Coalescer.UNKNOWN_PUBLISH_TIME;
+        // The agent's capture order, not its clock: a step of the clock must not make a later change look older.
+        CapturePosition position = CapturePosition.of(ev);
         boolean rootWide = ev.getOp() == FileOp.OVERFLOW || path.length == 0;
-        if (replicated.covers(key, rootWide ? null : PathKey.of(path), publishedMs)) {
+        if (replicated.covers(key, rootWide ? null : PathKey.of(path), position)) {
             offsets.done(p, o);
             metrics.eventsAlreadyReplicated.labelValues(destination).inc();
             return;
         }
         switch (ev.getOp()) {
-            case OVERFLOW -> coalescer.offerFullSync(key, ref, eventTimeNs, publishedMs);
-            case RESCAN -> coalescer.offerSubtree(key, PathKey.of(path), ref, eventTimeNs, publishedMs);
-            default -> coalescer.offerPath(key, PathKey.of(path), ev.getDirectory(), ref, eventTimeNs, publishedMs);
+            case OVERFLOW -> coalescer.offerFullSync(key, ref, eventTimeNs, position);
+            case RESCAN -> coalescer.offerSubtree(key, PathKey.of(path), ref, eventTimeNs, position);
+            default -> coalescer.offerPath(key, PathKey.of(path), ev.getDirectory(), ref, eventTimeNs, position);
         }
     }
 

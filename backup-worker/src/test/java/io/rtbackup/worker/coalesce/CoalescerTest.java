@@ -2,6 +2,7 @@ package io.rtbackup.worker.coalesce;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.rtbackup.schema.CapturePosition;
 import io.rtbackup.worker.config.CoalesceSettings;
 import io.rtbackup.worker.offsets.EventRef;
 import io.rtbackup.worker.route.RootKey;
@@ -61,9 +62,14 @@ class CoalescerTest {
         return b.paths().stream().map(PathKey::show).toList();
     }
 
-    private EventRef published(RootKey key, String path, boolean directory, long publishedMs) {
+    /** An event the agent numbered {@code seq} in its first incarnation. */
+    private EventRef published(RootKey key, String path, boolean directory, long seq) {
+        return published(key, path, directory, new CapturePosition(1, seq));
+    }
+
+    private EventRef published(RootKey key, String path, boolean directory, CapturePosition position) {
         EventRef ref = new EventRef(0, offset++);
-        c.offerPath(key, p(path), directory, ref, now.get(), publishedMs);
+        c.offerPath(key, p(path), directory, ref, now.get(), position);
         return ref;
     }
 
@@ -115,20 +121,32 @@ class CoalescerTest {
         published(H1, "other", false, 170);
         published(H1, "dir/late", false, 400);
         c.finish(first.id());
-        assertThat(c.dropCovered(H1, first.paths(), 300)).containsExactlyInAnyOrder(again, under);
+        assertThat(c.dropCovered(H1, first.paths(), new CapturePosition(1, 300))).containsExactlyInAnyOrder(again, under);
         advance(2000);
         assertThat(drain()).flatExtracting(CoalescerTest::paths).containsExactlyInAnyOrder("other", "dir/late");
     }
 
     @Test
+    void aSyncOfALaterAgentRunDropsEveryPendingChangeOfAnEarlierRunButNoneOfItsOwnLaterOnes() {
+        published(H1, "dir", true, 100);
+        Batch first = next().orElseThrow();
+        EventRef earlierRun = published(H1, "dir/a", false, 5_000);
+        published(H1, "dir/b", false, new CapturePosition(2, 8));
+        c.finish(first.id());
+        assertThat(c.dropCovered(H1, first.paths(), new CapturePosition(2, 7))).containsExactly(earlierRun);
+        advance(2000);
+        assertThat(drain()).flatExtracting(CoalescerTest::paths).containsExactly("dir/b");
+    }
+
+    @Test
     void aFullSyncDropsEveryOlderPendingChangeOfItsRootAndUnknownTimesAreKept() {
-        c.offerFullSync(H1, new EventRef(0, offset++), now.get(), 100);
+        c.offerFullSync(H1, new EventRef(0, offset++), now.get(), new CapturePosition(1, 100));
         Batch full = next().orElseThrow();
         EventRef old = published(H1, "a", false, 150);
-        published(H1, "b", false, Coalescer.UNKNOWN_PUBLISH_TIME);
+        published(H1, "b", false, CapturePosition.UNKNOWN);
         published(H2, "c", false, 150);
         c.finish(full.id());
-        assertThat(c.dropCovered(H1, null, 300)).containsExactly(old);
+        assertThat(c.dropCovered(H1, null, new CapturePosition(1, 300))).containsExactly(old);
         advance(2000);
         assertThat(drain()).flatExtracting(CoalescerTest::paths).containsExactlyInAnyOrder("b", "c");
     }

@@ -116,6 +116,7 @@ final class Fleet implements AutoCloseable {
         p.setProperty("destination.d2.url", d2.url("backup"));
         p.setProperty("destination.d1.timeout-s", "10");
         p.setProperty("destination.d2.timeout-s", "10");
+        p.setProperty("state.dir", tmp.pathString() + "/agent-state");
         p.putAll(agentOverrides);
         return p;
     }
@@ -179,6 +180,11 @@ final class Fleet implements AutoCloseable {
 
     /** {@code rtb agent --config F} in its own JVM, exactly as an operator runs it; output goes to {@code log}. */
     Process startAgentProcess(Path log) throws IOException {
+        return startAgentProcess(log, Map.of());
+    }
+
+    /** As {@link #startAgentProcess(Path)}, with {@code env} added to the agent's environment. */
+    Process startAgentProcess(Path log, Map<String, String> env) throws IOException {
         Path config = Path.of(tmp.pathString(), "agent-" + UUID.randomUUID() + ".properties");
         try (OutputStream out = Files.newOutputStream(config)) {
             agentProperties().store(out, null);
@@ -186,6 +192,7 @@ final class Fleet implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(javaCommand("agent", "--config", config.toString(), "--topic-prefix",
             topicPrefix()));
         pb.environment().putAll(agentEnv());
+        pb.environment().putAll(env);
         pb.redirectErrorStream(true);
         pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         return pb.start();
