@@ -92,20 +92,17 @@ final class RestoreCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        VersionsTarget.Resolved cfg;
-        Destination dest;
-        ReplicaPath where;
+        VersionsTarget.Replica replica;
         Instant at = null;
         try {
-            cfg = target.resolve(env);
-            dest = VersionsTarget.pick(cfg.exec(), from);
+            replica = target.replica(env, from, path, remoteDir);
             if (when.at != null) at = PointInTime.parse(when.at, clock, ZoneId.systemDefault());
-            where = ReplicaPath.locate(cfg, path, remoteDir);
         } catch (IllegalArgumentException | io.rtbackup.agent.config.ConfigException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
-        byte[] rel = where.rel();
-        VersionStore store = new VersionStore(cfg.exec().rsyncPath(), dest, where.remoteDir());
+        Destination dest = replica.destination();
+        byte[] rel = replica.where().rel();
+        VersionStore store = replica.store();
         byte[] toDir = BytePaths.utf8(to.toAbsolutePath().normalize().toString());
         try {
             Restorer restorer = new Restorer(store, clock);

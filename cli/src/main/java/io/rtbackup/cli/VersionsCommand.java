@@ -65,17 +65,16 @@ final class VersionsCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        VersionsTarget.Resolved cfg;
-        Destination dest;
-        ReplicaPath where;
+        VersionsTarget.Replica replica;
         try {
-            cfg = target.resolve(env);
-            dest = VersionsTarget.pick(cfg.exec(), from);
-            where = ReplicaPath.locate(cfg, path, remoteDir);
+            replica = target.replica(env, from, path, remoteDir);
         } catch (IllegalArgumentException | io.rtbackup.agent.config.ConfigException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
-        VersionStore store = new VersionStore(cfg.exec().rsyncPath(), dest, where.remoteDir());
+        VersionsTarget.Resolved cfg = replica.config();
+        Destination dest = replica.destination();
+        ReplicaPath where = replica.where();
+        VersionStore store = replica.store();
         try {
             VersionHistory.History h = VersionHistory.of(store, where.rel());
             VersionsReport report = new VersionsReport(dest.name(), cfg.hostId(), where, h);

@@ -5,6 +5,7 @@ import io.rtbackup.agent.config.CaptureConfig;
 import io.rtbackup.agent.config.ConfigException;
 import io.rtbackup.agent.config.ExecConfig;
 import io.rtbackup.agent.config.ExecConfig.Destination;
+import io.rtbackup.agent.versions.VersionStore;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,6 +43,23 @@ final class VersionsTarget {
 
     /** The resolved setting. */
     record Resolved(String hostId, Map<String, String> roots, ExecConfig exec) {
+    }
+
+    /** Where a path's copies are: the resolved setting, the destination picked, the path's replica and its store. */
+    record Replica(Resolved config, Destination destination, ReplicaPath where, VersionStore store) {
+    }
+
+    /**
+     * The replica of {@code path} on the destination {@code from} names (or the only one), as {@code rtb versions}
+     * and {@code rtb restore} both need it.
+     *
+     * @throws IllegalArgumentException or {@link ConfigException} naming the flag or setting that is wrong
+     */
+    Replica replica(Map<String, String> env, String from, String path, String remoteDir) {
+        Resolved cfg = resolve(env);
+        Destination d = pick(cfg.exec(), from);
+        ReplicaPath where = ReplicaPath.locate(cfg, path, remoteDir);
+        return new Replica(cfg, d, where, new VersionStore(cfg.exec().rsyncPath(), d, where.remoteDir()));
     }
 
     Resolved resolve(Map<String, String> env) {
