@@ -1,5 +1,6 @@
 package io.rtbackup.agent.rsync;
 
+import io.rtbackup.agent.config.TransferTuning.IoPriority;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,10 +16,13 @@ public enum RsyncPriority {
     /** Lowest CPU niceness and the idle I/O class. */
     LOW;
 
+    /** The lowest {@link Niceness}: what {@link #LOW} puts before a run, written by the one rule for the words. */
+    private static final Niceness LOWEST = new Niceness(19, IoPriority.IDLE);
+
     /** The command line that runs {@code args} (binary first) at this priority. */
     public List<String> command(List<String> args) {
         if (this == NORMAL) return args;
-        List<String> cmd = new ArrayList<>(List.of("nice", "-n", "19", "ionice", "-c3"));
+        List<String> cmd = new ArrayList<>(LOWEST.prefix());
         cmd.addAll(args);
         return cmd;
     }
