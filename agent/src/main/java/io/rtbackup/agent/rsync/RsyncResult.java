@@ -37,6 +37,14 @@ public record RsyncResult(Ending ending, int exitCode, byte[] stdout, byte[] std
         return ending == Ending.EXITED && exitCode == 0;
     }
 
+    /**
+     * What stderr says about single files, for a push from {@code sourceRoot} ({@link RsyncFileErrors}); a stderr
+     * longer than the launcher keeps counts as incomplete.
+     */
+    public RsyncFileErrors fileErrors(String sourceRoot) {
+        return RsyncFileErrors.ofPush(stderr, stderr.length() < RsyncLauncher.STDERR_HEAD_CHARS, sourceRoot);
+    }
+
     /** stdout as text, one character per byte (file names in it are escaped in the C locale anyway). */
     public String stdoutText() {
         return new String(stdout, StandardCharsets.ISO_8859_1);

@@ -5,6 +5,7 @@ import io.rtbackup.agent.rsync.RsyncArgs;
 import io.rtbackup.agent.rsync.RsyncEndpoint;
 import io.rtbackup.agent.rsync.RsyncExit;
 import io.rtbackup.agent.rsync.RsyncLauncher;
+import io.rtbackup.agent.rsync.RsyncNames;
 import io.rtbackup.agent.rsync.RsyncResult;
 import io.rtbackup.agent.rsync.RsyncStdin;
 import io.rtbackup.fs.ByteFs;
@@ -238,25 +239,9 @@ public final class VersionStore {
         return out;
     }
 
-    /** rsync's output escaping: {@code \#ooo} (three octal digits) is one byte; everything else is literal. */
+    /** rsync's output escaping ({@link RsyncNames}). */
     static byte[] unescape(String s) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(s.length());
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '\\' && i + 4 < s.length() + 0 && s.charAt(i + 1) == '#' && isOctal(s, i + 2)) {
-                out.write(Integer.parseInt(s.substring(i + 2, i + 5), 8));
-                i += 4;
-            } else {
-                out.write((byte) c);
-            }
-        }
-        return out.toByteArray();
-    }
-
-    private static boolean isOctal(String s, int from) {
-        if (from + 3 > s.length()) return false;
-        for (int i = from; i < from + 3; i++) if (s.charAt(i) < '0' || s.charAt(i) > '7') return false;
-        return true;
+        return RsyncNames.unescape(s);
     }
 
     private static int indexOf(byte[] a, byte b) {
