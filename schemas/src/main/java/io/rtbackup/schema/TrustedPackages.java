@@ -17,8 +17,8 @@ final class TrustedPackages {
         ClassSecurityValidator.ClassSecurityPredicate ours = ClassSecurityValidator.builder()
             .add(FileEvent.class).add(FileOp.class).add(CaptureSource.class)
             .add(SyncCommand.class).add(OffsetRange.class)
-            .add(SyncResult.class).add(SyncOutcome.class)
-            .add(WorkerStatus.class).add(SyncSummary.class)
+            .add(SyncResult.class).add(SyncOutcome.class).add(FailureSide.class).add(StuckPath.class)
+            .add(WorkerStatus.class).add(SyncSummary.class).add(StuckPathStatus.class)
             .build();
         ClassSecurityValidator.setGlobal(ClassSecurityValidator.composite(ClassSecurityValidator.getGlobal(), ours));
         installed = true;
