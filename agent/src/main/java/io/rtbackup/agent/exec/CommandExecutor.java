@@ -14,10 +14,12 @@ import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.schema.AvroCodec;
 import io.rtbackup.schema.CapturePosition;
 import io.rtbackup.schema.SyncCommand;
+import io.rtbackup.schema.StuckPath;
 import io.rtbackup.schema.SyncOutcome;
 import io.rtbackup.schema.SyncResult;
 import io.rtbackup.schema.UndecodableRecordException;
 import io.rtbackup.topics.Topics;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -379,8 +381,7 @@ public final class CommandExecutor implements AutoCloseable {
                 cmd.getRootId(), dest, a.job().selection());
             ReplicationReport r = replicator.replicate(a.job());
             metrics.rsyncRan(dest, r);
-            publish(cmd, dest, r.outcome(), r.exitCode(), r.stats(), r.duration(), r.error(), offset, startedAtMs,
-                position);
+            publish(cmd, dest, r, offset, startedAtMs, position);
         } catch (RuntimeException e) {
             log.error("command {} host={} root={} destination={}: failed unexpectedly", cmd.getCommandId(), hostId,
                 cmd.getRootId(), dest, e);
@@ -406,11 +407,17 @@ public final class CommandExecutor implements AutoCloseable {
 
     private void publish(SyncCommand cmd, String destLabel, SyncOutcome outcome, int exitCode, RsyncStats stats,
             Duration took, Optional<String> error, long offset) {
-        publish(cmd, destLabel, outcome, exitCode, stats, took, error, offset, 0, CapturePosition.UNKNOWN);
+        publish(cmd, destLabel, new ReplicationReport(outcome, exitCode, stats, took, error), offset, 0,
+            CapturePosition.UNKNOWN);
     }
 
-    private void publish(SyncCommand cmd, String destLabel, SyncOutcome outcome, int exitCode, RsyncStats stats,
-            Duration took, Optional<String> error, long offset, long startedAtMs, CapturePosition position) {
+    private void publish(SyncCommand cmd, String destLabel, ReplicationReport report, long offset, long startedAtMs,
+            CapturePosition position) {
+        SyncOutcome outcome = report.outcome();
+        int exitCode = report.exitCode();
+        RsyncStats stats = report.stats();
+        Duration took = report.duration();
+        Optional<String> error = report.error();
         if (outcome == SyncOutcome.REJECTED) metrics.rejected(destLabel);
         else metrics.finished(destLabel, outcome);
         String line = "command {} host={} root={} destination={}: {} exit={} files={} sent={} literal={} took={}ms{}";
@@ -437,6 +444,9 @@ public final class CommandExecutor implements AutoCloseable {
             .setStartedAtMs(startedAtMs)
             .setIncarnation(position.incarnation())
             .setPublishedSeq(position.seq())
+            .setFailureSide(report.side())
+            .setStuckPaths(report.stuck().stream()
+                .map(e -> new StuckPath(ByteBuffer.wrap(e.path()), e.reason())).toList())
             .build();
         byte[] key = cmd.getReplyTo().getBytes(StandardCharsets.UTF_8);
         try {

@@ -4,6 +4,9 @@ import io.rtbackup.agent.config.ExecConfig.Destination;
 import io.rtbackup.agent.exec.RsyncPlanner.Pass;
 import io.rtbackup.agent.moves.RecentMoves;
 import io.rtbackup.agent.rsync.RsyncEndpoint;
+import io.rtbackup.agent.rsync.RsyncExclusionFile;
+import io.rtbackup.agent.rsync.RsyncFileErrors;
+import io.rtbackup.agent.rsync.RsyncFileErrors.FileError;
 import io.rtbackup.agent.rsync.RsyncExit;
 import io.rtbackup.agent.rsync.RsyncLauncher;
 import io.rtbackup.agent.rsync.RsyncPriority;
@@ -11,12 +14,15 @@ import io.rtbackup.agent.rsync.RsyncResult;
 import io.rtbackup.agent.rsync.RsyncStats;
 import io.rtbackup.agent.rsync.RsyncStdin;
 import io.rtbackup.agent.versions.VersionStamp;
+import io.rtbackup.fs.BytePaths;
+import io.rtbackup.schema.FailureSide;
 import io.rtbackup.schema.SyncOutcome;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -46,6 +52,8 @@ public final class RsyncRunner implements Replicator {
     private static final Logger log = LoggerFactory.getLogger(RsyncRunner.class);
 
     private static final int STDOUT_MAX_BYTES = 1 << 20;
+    /** Reruns of a pass that met unreadable source paths, each leaving out what the previous ones could not read. */
+    static final int MAX_EXCLUSION_RUNS = 3;
 
     private final String rsyncPath;
     private final MoveBasis moveBasis;
@@ -160,8 +168,11 @@ public final class RsyncRunner implements Replicator {
         SyncOutcome outcome = SyncOutcome.OK;
         int exitCode = 0;
         List<String> errors = new ArrayList<>();
+        FailureSide side = FailureSide.NONE;
+        List<FileError> stuck = new ArrayList<>();
         for (Pass pass : passes) {
             PassResult r = runPass(job, pass, env, deadline, priority);
+            if (!pass.basis() && r.side == FailureSide.SOURCE) r = leaveOutUnreadable(job, pass, r, env, deadline, priority);
             stats = stats.plus(r.stats);
             if (pass.basis() && r.outcome != SyncOutcome.OK) {
                 // only bandwidth is lost: the passes after it transfer the same paths
@@ -173,12 +184,63 @@ public final class RsyncRunner implements Replicator {
             if (r.outcome != SyncOutcome.OK) {
                 exitCode = r.exitCode;
                 outcome = worse(outcome, r.outcome);
+                side = worse(side, r.side);
             }
+            stuck.addAll(r.stuck);
             if (r.outcome == SyncOutcome.FAILED) break;
         }
         Duration took = Duration.ofNanos(System.nanoTime() - start);
+        if (outcome != SyncOutcome.PARTIAL) side = outcome == SyncOutcome.OK ? FailureSide.NONE : FailureSide.UNKNOWN;
         return new ReplicationReport(outcome, exitCode, stats, took,
-            errors.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", errors)));
+            errors.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", errors)), side,
+            side == FailureSide.SOURCE ? stuck : List.of());
+    }
+
+    /**
+     * A pass the sender could not read some paths of. rsync then skips every deletion of the run ("IO error
+     * encountered -- skipping file deletion"), so the pass runs again with those paths excluded
+     * ({@link RsyncExclusionFile}: their replica copies stay as they are, everything else, deletions included,
+     * completes). A path that turns unreadable during the rerun is excluded too, for up to
+     * {@value #MAX_EXCLUSION_RUNS} reruns; a source that keeps changing under the runs beyond that is the host's
+     * failure (retried), never a partial success. The result is PARTIAL on the source side, listing every
+     * excluded path, when the last rerun completed; whatever else the rerun ended with otherwise.
+     */
+    private PassResult leaveOutUnreadable(ReplicationJob job, Pass pass, PassResult first, Map<String, String> env,
+            long deadlineNanos, RsyncPriority priority) {
+        Map<String, FileError> excluded = new LinkedHashMap<>();
+        RsyncStats stats = first.stats;
+        PassResult r = first;
+        for (int run = 1; run <= MAX_EXCLUSION_RUNS && r.side == FailureSide.SOURCE; run++) {
+            for (FileError e : r.stuck) excluded.putIfAbsent(BytePaths.show(e.path()), e);
+            log.info("command {} destination={}: the source has {} unreadable path(s) ({}); running the pass again "
+                + "without them", job.commandId(), job.destination().name(), excluded.size(), excluded.keySet());
+            try (RsyncExclusionFile rules = RsyncExclusionFile.write(excluded.values().stream().map(FileError::path)
+                    .toList())) {
+                r = runPass(job, new Pass(rules.prepend(pass.args()), pass.stdin(), false), env, deadlineNanos,
+                    priority);
+            } catch (IOException e) {
+                return new PassResult(SyncOutcome.FAILED, -1, stats, "cannot write the agent's exclusion rules: "
+                    + e.getMessage(), FailureSide.UNKNOWN, List.of());
+            }
+            stats = stats.plus(r.stats);
+        }
+        if (r.side == FailureSide.SOURCE) {
+            return new PassResult(SyncOutcome.FAILED, -1, stats, "source paths kept turning unreadable during "
+                + MAX_EXCLUSION_RUNS + " reruns: " + excluded.keySet() + "; " + r.error, FailureSide.UNKNOWN, List.of());
+        }
+        if (r.outcome != SyncOutcome.OK) return new PassResult(r.outcome, r.exitCode, stats, r.error, r.side, List.of());
+        List<FileError> stuck = List.copyOf(excluded.values());
+        return new PassResult(SyncOutcome.PARTIAL, first.exitCode, stats, "unreadable on the source, left out: "
+            + describe(stuck), FailureSide.SOURCE, stuck);
+    }
+
+    private static String describe(List<FileError> errors) {
+        StringBuilder b = new StringBuilder();
+        for (FileError e : errors) {
+            if (b.length() > 0) b.append(", ");
+            b.append(BytePaths.show(e.path())).append(" (").append(e.reason()).append(')');
+        }
+        return b.toString();
     }
 
     /** The version dir of a run starting now, when the destination keeps versions. */
@@ -196,7 +258,12 @@ public final class RsyncRunner implements Replicator {
             moveBasis.relocations(job));
     }
 
-    private record PassResult(SyncOutcome outcome, int exitCode, RsyncStats stats, String error) {
+    /** One pass's end; {@code side} and {@code stuck} as in {@link ReplicationReport}. */
+    private record PassResult(SyncOutcome outcome, int exitCode, RsyncStats stats, String error, FailureSide side,
+            List<FileError> stuck) {
+        PassResult(SyncOutcome outcome, int exitCode, RsyncStats stats, String error) {
+            this(outcome, exitCode, stats, error, FailureSide.UNKNOWN, List.of());
+        }
     }
 
     private PassResult runPass(ReplicationJob job, Pass pass, Map<String, String> env, long deadlineNanos,
@@ -222,14 +289,55 @@ public final class RsyncRunner implements Replicator {
                     log.debug("command {} rsync {} exited {}: {}", job.commandId(), pass.args(), r.exitCode(),
                         r.stderrTail());
                 }
-                yield new PassResult(RsyncExit.outcome(r.exitCode()), r.exitCode(), r.stats(),
-                    r.exitCode() == 0 ? null : RsyncEndpoint.of(rsyncPath, job.destination()).problem(r));
+                if (r.exitCode() == 0) {
+                    yield new PassResult(SyncOutcome.OK, 0, r.stats(), null, FailureSide.NONE, List.of());
+                }
+                String problem = RsyncEndpoint.of(rsyncPath, job.destination()).problem(r);
+                if (RsyncExit.outcome(r.exitCode()) != SyncOutcome.PARTIAL) {
+                    yield new PassResult(RsyncExit.outcome(r.exitCode()), r.exitCode(), r.stats(), problem);
+                }
+                yield partial(job, r, problem);
             }
         };
     }
 
+    /**
+     * An exit 23/24, by what rsync said about each file ({@link RsyncFileErrors}): any message about the
+     * destination, or one that cannot be placed, or none at all, makes it the destination's failure; else
+     * unreadable source paths make it the source's ({@link #leaveOutUnreadable} follows); paths that were only gone
+     * make it a success (their deletion comes with their own events).
+     */
+    private static PassResult partial(ReplicationJob job, RsyncResult r, String problem) {
+        RsyncFileErrors errors = r.fileErrors(job.rootPath());
+        if (errors.errors().isEmpty() || errors.destinationOrUnknown()) {
+            return new PassResult(SyncOutcome.PARTIAL, r.exitCode(), r.stats(), problem, FailureSide.DESTINATION,
+                List.of());
+        }
+        if (!errors.unreadable().isEmpty()) {
+            return new PassResult(SyncOutcome.PARTIAL, r.exitCode(), r.stats(), problem, FailureSide.SOURCE,
+                errors.unreadable());
+        }
+        log.debug("command {}: source paths vanished while rsync ran ({}); their deletion follows", job.commandId(),
+            errors.errors());
+        return new PassResult(SyncOutcome.OK, r.exitCode(), r.stats(), null, FailureSide.NONE, List.of());
+    }
+
     private static SyncOutcome worse(SyncOutcome a, SyncOutcome b) {
         return a.ordinal() >= b.ordinal() ? a : b;
+    }
+
+    /** DESTINATION over UNKNOWN over SOURCE over NONE: one failure of the destination makes the run its failure. */
+    private static FailureSide worse(FailureSide a, FailureSide b) {
+        return rank(a) >= rank(b) ? a : b;
+    }
+
+    private static int rank(FailureSide s) {
+        return switch (s) {
+            case NONE -> 0;
+            case SOURCE -> 1;
+            case UNKNOWN -> 2;
+            case DESTINATION -> 3;
+        };
     }
 
     @Override
