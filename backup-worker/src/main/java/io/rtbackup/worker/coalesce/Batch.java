@@ -20,6 +20,8 @@ public final class Batch {
     private final boolean fullSync;
     private final Map<PathKey, Boolean> paths = new LinkedHashMap<>();
     private final List<EventRef> refs = new ArrayList<>();
+    /** The events of each path (all of them under {@link PathKey#ROOT} for a full sync). */
+    private final Map<PathKey, List<EventRef>> refsByPath = new LinkedHashMap<>();
     private long oldestEventTimeNs = Long.MAX_VALUE;
     private int events;
 
@@ -32,6 +34,7 @@ public final class Batch {
     /** Adds an entry; returns whether the path newly became a tree (recursive) path of this batch. */
     boolean absorb(Entry e) {
         refs.addAll(e.refs);
+        refsByPath.computeIfAbsent(fullSync ? PathKey.ROOT : e.path, p -> new ArrayList<>()).addAll(e.refs);
         events += e.events;
         oldestEventTimeNs = Math.min(oldestEventTimeNs, e.oldestEventTimeNs);
         if (fullSync) return false;
@@ -43,6 +46,7 @@ public final class Batch {
 
     void dropRefs(IntPredicate partition) {
         refs.removeIf(r -> partition.test(r.partition()));
+        for (List<EventRef> l : refsByPath.values()) l.removeIf(r -> partition.test(r.partition()));
     }
 
     public long id() {
@@ -69,6 +73,21 @@ public final class Batch {
     /** The consumed events this batch covers; they are done when the batch's command succeeds. */
     public List<EventRef> refs() {
         return Collections.unmodifiableList(refs);
+    }
+
+    /**
+     * The events of the batch's entries that {@code path} lies at or under (the listed path the agent found it
+     * in), or all of them for a full sync or a path under none of its entries.
+     */
+    public List<EventRef> refsCovering(PathKey path) {
+        if (fullSync) return refs();
+        List<EventRef> out = new ArrayList<>();
+        refsByPath.forEach((p, l) -> {
+            if (p.equals(path) || path.isStrictlyUnder(p)) out.addAll(l);
+        });
+        boolean listed = paths.containsKey(path);
+        for (PathKey a : path.ancestors()) listed |= paths.containsKey(a);
+        return listed ? out : refs();
     }
 
     /** How many events were coalesced into this batch (for the coalescing ratio). */

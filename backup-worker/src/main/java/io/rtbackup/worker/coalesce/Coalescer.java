@@ -138,6 +138,28 @@ public final class Coalescer {
         return true;
     }
 
+    /**
+     * A stuck path's slow retry (see {@code StuckPaths}): a pending change of {@code path} without events of its
+     * own (the events it stands for stay held elsewhere until it arrives), possibly recursive. A pending full sync
+     * or subtree rescan that covers it already stands for it.
+     */
+    public void offerRetry(RootKey key, PathKey path) {
+        long now = clock.getAsLong();
+        KeyState ks = state(key);
+        if (ks.full != null) {
+            touch(ks, ks.full);
+            return;
+        }
+        Entry e = pendingRescanCovering(ks, path);
+        if (e == null) {
+            e = ks.pending.get(path);
+            if (e == null) e = newEntry(ks, path, true, now);
+            e.tree = true;
+        }
+        e.lastNs = Math.max(e.lastNs, now);
+        touch(ks, e);
+    }
+
     /** A rescan of a subtree: the path and everything below it may have changed. The root means a full sync. */
     public void offerSubtree(RootKey key, PathKey path, EventRef ref, long eventTimeNs) {
         offerSubtree(key, path, ref, eventTimeNs, CapturePosition.UNKNOWN);

@@ -2,10 +2,13 @@ package io.rtbackup.worker.commands;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.retry.Retry;
+import io.rtbackup.schema.FailureSide;
+import io.rtbackup.schema.StuckPath;
 import io.rtbackup.schema.SyncCommand;
 import io.rtbackup.schema.SyncOutcome;
 import io.rtbackup.schema.SyncResult;
 import io.rtbackup.worker.coalesce.Batch;
+import io.rtbackup.worker.coalesce.PathKey;
 import io.rtbackup.worker.resilience.DestinationGuard;
 import io.rtbackup.worker.resilience.HostQuarantine;
 import io.rtbackup.worker.transport.DeadLetter;
@@ -13,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,8 +31,12 @@ import org.slf4j.LoggerFactory;
  * each attempt means for its batch ({@link Verdict}):
  * <ul>
  *   <li>OK: synced. Batches backing off because the destination was down may go out at once.</li>
- *   <li>PARTIAL (the destination worked, the source side did not): retried with backoff, given up to the DLQ once
- *       the retry policy's attempts are used.</li>
+ *   <li>PARTIAL, by the end the agent says failed ({@code SyncResult.failureSide}): the destination's (it could
+ *       not store a file: permissions, quota, a full disk, a read-only subtree; or a message the agent could not
+ *       place) is a failure of the destination like a FAILED one, never done; the source's (paths the host could not
+ *       read, listed in {@code stuckPaths}) is {@link Verdict.Stuck}: everything else arrived. An agent that does not
+ *       say (before SyncResult v4): retried with backoff, given up to the DLQ once the retry policy's attempts are
+ *       used.</li>
  *   <li>REJECTED by the agent: given up at once (retrying cannot help).</li>
  *   <li>FAILED, no result within the timeout (full syncs get a longer one), or not delivered to Kafka: never given up,
  *       as the batch's events would be lost; retried until it succeeds.</li>
@@ -191,7 +199,20 @@ public final class CommandLedger {
                 return Optional.of(new Verdict.Synced(a, r));
             }
             case PARTIAL -> {
-                // The destination worked; something on the source side (an unreadable path) did not.
+                Optional<Map<PathKey, String>> stuck = stuckPaths(r);
+                if (r.getFailureSide() == FailureSide.DESTINATION) {
+                    guard.destinationFailed(r.getDurationMs(), reason);
+                    return Optional.of(failed(a, "partial", "partial, failed on the destination (" + reason + ")"));
+                }
+                if (r.getFailureSide() == FailureSide.NONE || stuck.isPresent()) {
+                    guard.succeeded(r.getDurationMs());
+                    b.retry.onComplete();
+                    backoffs.remove(a.batch().id());
+                    retryNowWhatWaitsForTheDestination();
+                    if (stuck.isEmpty()) return Optional.of(new Verdict.Synced(a, r));
+                    return Optional.of(new Verdict.Stuck(a, r, stuck.get()));
+                }
+                // An agent before v4: the destination worked as far as it can tell; the source side did not.
                 guard.succeeded(r.getDurationMs());
                 long delay = b.retry.onError(new IllegalStateException(reason));
                 if (delay < 0) {
@@ -210,6 +231,22 @@ public final class CommandLedger {
                 return Optional.of(failed(a, "failed", "failed (" + reason + ")"));
             }
         }
+    }
+
+    /**
+     * The stuck paths of a source-side PARTIAL, or empty when the result has none or one that is not a usable
+     * root-relative path (the result is then read like one of an agent that does not classify).
+     */
+    private static Optional<Map<PathKey, String>> stuckPaths(SyncResult r) {
+        if (r.getFailureSide() != FailureSide.SOURCE || r.getStuckPaths().isEmpty()) return Optional.empty();
+        Map<PathKey, String> out = new LinkedHashMap<>();
+        for (StuckPath p : r.getStuckPaths()) {
+            byte[] path = new byte[p.getPath().remaining()];
+            p.getPath().duplicate().get(path);
+            if (path.length == 0 || PathKey.problem(path) != null) return Optional.empty();
+            out.merge(PathKey.of(path), p.getReason(), (x, y) -> x + "; " + y);
+        }
+        return Optional.of(out);
     }
 
     /** The producer could not deliver the command ({@code why}, for messages); empty when it is not out. */

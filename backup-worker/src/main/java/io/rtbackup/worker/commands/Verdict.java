@@ -1,6 +1,8 @@
 package io.rtbackup.worker.commands;
 
 import io.rtbackup.schema.SyncResult;
+import io.rtbackup.worker.coalesce.PathKey;
+import java.util.Map;
 
 /**
  * What the end of an attempt (a result, a failed send, a timeout) means for its batch. Every verdict has already
@@ -9,7 +11,10 @@ import io.rtbackup.schema.SyncResult;
 public sealed interface Verdict {
     Attempt attempt();
 
-    /** The {@code outcome} label of the command-results metric: ok, partial, failed, rejected, timeout, send_failed. */
+    /**
+     * The {@code outcome} label of the command-results metric: ok, stuck, partial, failed, rejected, timeout,
+     * send_failed.
+     */
     String outcome();
 
     /** The batch is replicated: its events are durable on the destination. */
@@ -17,6 +22,22 @@ public sealed interface Verdict {
         @Override
         public String outcome() {
             return "ok";
+        }
+    }
+
+    /**
+     * The batch is replicated except {@code paths} (root-relative, with the agent's reason for each), which its
+     * host could not read: they were left out, their replica copies kept. They become stuck paths; the rest of the
+     * batch is done.
+     */
+    record Stuck(Attempt attempt, SyncResult result, Map<PathKey, String> paths) implements Verdict {
+        public Stuck {
+            paths = Map.copyOf(paths);
+        }
+
+        @Override
+        public String outcome() {
+            return "stuck";
         }
     }
 

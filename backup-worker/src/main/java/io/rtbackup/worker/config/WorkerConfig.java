@@ -29,6 +29,7 @@ import java.util.regex.Pattern;
  * coalesce.debounce-ms=100  coalesce.max-delay-ms=1000  coalesce.batch-max-paths=1000
  * coalesce.max-pending-paths=100000  coalesce.catch-up-lag=0  coalesce.max-in-flight-per-root=1
  * retry.max-attempts=5  retry.initial-backoff-ms=200  retry.multiplier=2.0  retry.max-backoff-ms=30000
+ * retry.stuck-interval-ms=60000                   # how often a stuck path (unreadable on its host) is tried again
  * breaker.failure-rate-threshold=50  breaker.sliding-window=10  breaker.minimum-calls=3
  * breaker.open-wait-ms=10000  breaker.half-open-calls=1
  * bulkhead.max-concurrent=4
@@ -63,6 +64,7 @@ public record WorkerConfig(
         "coalesce.debounce-ms", "coalesce.max-delay-ms", "coalesce.batch-max-paths", "coalesce.max-pending-paths",
         "coalesce.catch-up-lag", "coalesce.max-in-flight-per-root",
         "retry.max-attempts", "retry.initial-backoff-ms", "retry.multiplier", "retry.max-backoff-ms",
+        "retry.stuck-interval-ms",
         "breaker.failure-rate-threshold", "breaker.sliding-window", "breaker.minimum-calls", "breaker.open-wait-ms",
         "breaker.half-open-calls",
         "bulkhead.max-concurrent",
@@ -161,7 +163,8 @@ public record WorkerConfig(
             integer(p, "retry.max-attempts", dr.maxAttempts(), 1),
             millis(p, "retry.initial-backoff-ms", dr.initialBackoff(), 1),
             decimal(p, "retry.multiplier", dr.multiplier(), 1.0),
-            millis(p, "retry.max-backoff-ms", dr.maxBackoff(), 1)));
+            millis(p, "retry.max-backoff-ms", dr.maxBackoff(), 1),
+            millis(p, "retry.stuck-interval-ms", dr.stuckInterval(), 1)));
         BreakerSettings db = BreakerSettings.defaults();
         BreakerSettings breaker = build("breaker.*", () -> new BreakerSettings(
             (float) decimal(p, "breaker.failure-rate-threshold", db.failureRateThreshold(), 0.001),

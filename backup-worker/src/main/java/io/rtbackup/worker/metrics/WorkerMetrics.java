@@ -38,6 +38,7 @@ public final class WorkerMetrics implements AutoCloseable {
     public final Gauge inFlightCommands;
     public final Gauge paused;
     public final Gauge hostQuarantined;
+    public final Gauge stuckPaths;
 
     public WorkerMetrics(PrometheusRegistry registry) {
         this.registry = registry;
@@ -91,6 +92,11 @@ public final class WorkerMetrics implements AutoCloseable {
             .help("1 while a source host's commands to the destination wait out its backoff (it did not answer, or "
                 + "failed on its side); the series goes away when it answers again")
             .labelNames("destination", "host").build());
+        stuckPaths = add(Gauge.builder().name("rtb_worker_stuck_paths")
+            .help("Source paths of a host:root that its agent could not read (rtb status shows each with its reason); "
+                + "retried every retry.stuck-interval-ms, their events stay uncommitted; the series goes away when "
+                + "none is stuck")
+            .labelNames("destination", "host", "root").build());
     }
 
     private <T extends Collector> T add(T metric) {

@@ -8,6 +8,7 @@ import io.rtbackup.topics.Topics;
 import io.rtbackup.worker.SyncListener;
 import io.rtbackup.worker.coalesce.Batch;
 import io.rtbackup.worker.coalesce.Coalescer;
+import io.rtbackup.worker.coalesce.PathKey;
 import io.rtbackup.worker.coalesce.ReplicatedSince;
 import io.rtbackup.worker.commands.Attempt;
 import io.rtbackup.worker.commands.CommandLedger;
@@ -22,11 +23,14 @@ import io.rtbackup.worker.offsets.OffsetControl;
 import io.rtbackup.worker.resilience.DestinationGuard;
 import io.rtbackup.worker.resilience.HostQuarantine;
 import io.rtbackup.worker.route.DestinationRoutes;
+import io.rtbackup.worker.route.RootKey;
+import io.rtbackup.worker.stuck.StuckPaths;
 import io.rtbackup.worker.transport.CommandSink;
 import io.rtbackup.worker.transport.DeadLetterSink;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -76,6 +80,7 @@ public final class DestinationPipeline implements Runnable {
     private final ReplicatedSince replicated = new ReplicatedSince(100_000);
     private final EventIntake intake;
     private final BatchReports reports;
+    private final StuckPaths stuck;
     private final ConcurrentLinkedQueue<Signal> inbox = new ConcurrentLinkedQueue<>();
 
     private volatile boolean running = true;
@@ -89,6 +94,8 @@ public final class DestinationPipeline implements Runnable {
     private long lastGaugeNs;
     /** Hosts the quarantine gauge shows now, so their series go away when they answer again. */
     private Set<String> quarantineGauged = Set.of();
+    /** Roots the stuck-paths gauge shows now, so their series go away once nothing of them is stuck. */
+    private Set<RootKey> stuckGauged = Set.of();
 
     /** @param consumer created with {@code auto.offset.reset=none} and auto-commit off (see {@link OffsetControl}) */
     public DestinationPipeline(WorkerConfig config, DestinationConfig destination, Topics topics,
@@ -105,13 +112,16 @@ public final class DestinationPipeline implements Runnable {
         this.routes = new DestinationRoutes(destination);
         this.guard = new DestinationGuard(name, config.bulkheadMaxConcurrent(), config.retry(), config.breaker(), nanoClock);
         this.offsets = new OffsetControl(name, consumer, config.commitInterval(), metrics, nanoClock,
-            gone -> coalescer.dropPartitions(gone::contains));
+            this::forgetPartitions);
+        this.stuck = new StuckPaths(name, config.retry().stuckInterval(), nanoClock, System::currentTimeMillis,
+            offsets::done);
         this.deadLetters = new DeadLetters(name, topics.dlq(), deadLetterSink, metrics, nanoClock, offsets::done);
         this.ledger = new CommandLedger(name, guard, new HostQuarantine(name, config.retry(), nanoClock),
             config.resultTimeout(), config.fullSyncResultTimeout(), nanoClock);
         this.intake = new EventIntake(name, routes, offsets, coalescer, replicated, deadLetters, metrics);
         this.reports = new BatchReports(name, metrics, listener);
-        this.status = new PipelineStatus(name, false, guard.breakerState().name(), false, 0, 0, 0, 0, 0, List.of());
+        this.status = new PipelineStatus(name, false, guard.breakerState().name(), false, 0, 0, 0, 0, 0, List.of(),
+            List.of());
         metrics.breakerState.labelValues(name).set(0);
     }
 
@@ -192,12 +202,19 @@ public final class DestinationPipeline implements Runnable {
         for (ConsumerRecord<byte[], byte[]> r : records) intake.accept(r);
         if (!records.isEmpty() || lagEvents > 0) lagEvents = offsets.lag();
         drainInbox();
+        for (StuckPaths.Due d : stuck.due()) coalescer.offerRetry(d.key(), d.path());
         ledger.expire().forEach(this::settle);
         deadLetters.settle();
         issueRetries();
         issueNew();
         offsets.commitIfDue();
         publishGauges();
+    }
+
+    /** Partitions left this consumer: their pending work and stuck paths are the new owner's to replay. */
+    private void forgetPartitions(Set<Integer> gone) {
+        coalescer.dropPartitions(gone::contains);
+        stuck.dropPartitions(gone::contains);
     }
 
     // ---- results -----------------------------------------------------------------------------------------------
@@ -219,6 +236,8 @@ public final class DestinationPipeline implements Runnable {
         reports.attemptEnded(v.outcome());
         if (v instanceof Verdict.Synced s) {
             synced(s.attempt(), s.result());
+        } else if (v instanceof Verdict.Stuck s) {
+            stuck(s.attempt(), s.result(), s.paths());
         } else if (v instanceof Verdict.GiveUp g) {
             Batch b = coalescer.finish(g.attempt().batch().id());
             log.warn("destination {}: {} command {} goes to the DLQ ({}): {}", name, b, g.attempt().commandId(),
@@ -232,6 +251,7 @@ public final class DestinationPipeline implements Runnable {
 
     private void synced(Attempt a, SyncResult r) {
         Batch b = coalescer.finish(a.batch().id());
+        stuck.resolved(b.key(), b.fullSync() ? null : b.paths(), Set.of());
         for (EventRef ref : b.refs()) offsets.done(ref);
         CapturePosition at = CapturePosition.of(r);
         if (b.fullSync()) replicated.fullSync(b.key(), at);
@@ -241,6 +261,19 @@ public final class DestinationPipeline implements Runnable {
         List<EventRef> covered = coalescer.dropCovered(b.key(), b.fullSync() ? null : b.paths(), at);
         for (EventRef ref : covered) offsets.done(ref);
         metrics.eventsAlreadyReplicated.labelValues(name).inc(covered.size());
+        reports.synced(a, b, r);
+    }
+
+    /**
+     * The batch arrived except {@code paths}, which its host could not read: they become (or stay) stuck, holding
+     * the events of the entries they were found in; every other event of the batch is done. Nothing is recorded as
+     * replicated: the backlog of the batch's other paths only costs a sync.
+     */
+    private void stuck(Attempt a, SyncResult r, Map<PathKey, String> paths) {
+        Batch b = coalescer.finish(a.batch().id());
+        stuck.stuck(b.key(), paths, b::refsCovering);
+        stuck.resolved(b.key(), b.fullSync() ? null : b.paths(), paths.keySet());
+        for (EventRef ref : b.refs()) if (!stuck.holds(ref)) offsets.done(ref);
         reports.synced(a, b, r);
     }
 
@@ -315,7 +348,7 @@ public final class DestinationPipeline implements Runnable {
             long due = coalescer.nextCheckNanos();
             if (due != Long.MAX_VALUE) t = Math.min(t, ceilMs(due - now));
         }
-        long retryDue = ledger.nextRetryDueNs();
+        long retryDue = Math.min(ledger.nextRetryDueNs(), stuck.nextDueNs());
         if (retryDue != Long.MAX_VALUE) t = Math.min(t, ceilMs(retryDue - now));
         return Math.max(0, t);
     }
@@ -379,8 +412,12 @@ public final class DestinationPipeline implements Runnable {
         }
         for (String h : quarantineGauged) if (!hosts.contains(h)) metrics.hostQuarantined.remove(name, h);
         quarantineGauged = hosts;
+        Map<RootKey, Integer> stuckCounts = stuck.counts();
+        stuckCounts.forEach((k, n) -> metrics.stuckPaths.labelValues(name, k.host(), k.root()).set(n));
+        for (RootKey k : stuckGauged) if (!stuckCounts.containsKey(k)) metrics.stuckPaths.remove(name, k.host(), k.root());
+        stuckGauged = stuckCounts.keySet();
         status = new PipelineStatus(name, ready, s.name(), paused, coalescer.pendingCount(), ledger.inFlight(),
-            ledger.waitingForRetry(), unreplicated, consumer.assignment().size(), quarantined);
+            ledger.waitingForRetry(), unreplicated, consumer.assignment().size(), quarantined, stuck.snapshot());
     }
 
     private static void sleepQuietly(long ms) {

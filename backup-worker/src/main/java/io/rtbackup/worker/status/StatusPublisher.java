@@ -1,6 +1,7 @@
 package io.rtbackup.worker.status;
 
 import io.rtbackup.schema.AvroCodec;
+import io.rtbackup.schema.StuckPathStatus;
 import io.rtbackup.schema.WorkerStatus;
 import io.rtbackup.worker.pipeline.PipelineStatus;
 import io.rtbackup.worker.transport.StatusSink;
@@ -16,7 +17,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Publishes one {@link WorkerStatus} per destination every interval to the compacted status topic. Breaker state,
- * pause and the last error exist only in the worker's memory; this is how {@code rtb status} and the status page
+ * pause, stuck paths and the last error exist only in the worker's memory; this is how {@code rtb status} and the status page
  * of another process see them. On close it writes tombstones, so a worker that stopped cleanly disappears.
  */
 public final class StatusPublisher implements AutoCloseable {
@@ -74,7 +75,10 @@ public final class StatusPublisher implements AutoCloseable {
                 .setCommandsInFlight(p.commandsInFlight()).setCommandsWaitingForRetry(p.commandsWaitingForRetry())
                 .setLagEvents(p.lagEvents()).setAssignedPartitions(p.assignedPartitions()).setSyncsOk(h.syncsOk())
                 .setSyncsFailed(h.syncsFailed()).setLastSuccessMs(h.lastSuccessMs()).setLastErrorMs(h.lastErrorMs())
-                .setLastError(h.lastError()).setRecentSyncs(h.recent()).build();
+                .setLastError(h.lastError()).setRecentSyncs(h.recent())
+                .setStuckPaths(p.stuckPaths().stream().map(v -> new StuckPathStatus(v.host(), v.root(),
+                    v.path().show(), v.reason(), v.sinceMs(), v.attempts())).toList())
+                .build();
             sink.publishStatus(key(workerId, p.destination()), codec.encode(st));
         }
     }
