@@ -196,6 +196,11 @@ final class StatusCommand implements Callable<Integer> {
                         time(r.lastReconcile().finishedAtMs()), shown(StatusPage.describe(r.lastReconcile())));
                 }
             }
+            for (FleetStatus.StuckPath p : d.stuckPaths()) {
+                out.printf(Locale.ROOT, "  STUCK %s path %s since %s (%d attempt%s): %s%n",
+                    shown(p.host() + ":" + p.root()), shown(p.path()), time(p.sinceMs()), p.attempts(),
+                    p.attempts() == 1 ? "" : "s", shown(p.reason()));
+            }
             if (d.workers().isEmpty()) out.println("  no worker reports this destination (none running, or older than status records)");
         }
     }

@@ -3,11 +3,13 @@ package io.rtbackup.status;
 import io.rtbackup.schema.Reconciliations;
 import io.rtbackup.schema.SyncOutcome;
 import io.rtbackup.schema.SyncResult;
+import io.rtbackup.schema.StuckPathStatus;
 import io.rtbackup.schema.SyncSummary;
 import io.rtbackup.schema.WorkerStatus;
 import io.rtbackup.status.FleetStatus.DestinationStatus;
 import io.rtbackup.status.FleetStatus.RecentSync;
 import io.rtbackup.status.FleetStatus.RootStatus;
+import io.rtbackup.status.FleetStatus.StuckPath;
 import io.rtbackup.status.FleetStatus.WorkerView;
 import io.rtbackup.topics.DestinationGroup;
 import java.util.ArrayList;
@@ -30,6 +32,8 @@ import java.util.TreeMap;
  *       it counts as a success or an error like any other result (an OK one found the replica in sync or made
  *       it so);</li>
  *   <li>recent syncs are the newest {@value #RECENT_SYNCS} across workers;</li>
+ *   <li>stuck paths are the live workers' (a stale record's are dropped: its partitions went to another worker,
+ *       which finds them stuck again), by host, root and path;</li>
  *   <li>lag in seconds is the age of the oldest unconsumed event, 0 without lag.</li>
  * </ul>
  */
@@ -59,6 +63,7 @@ final class DestinationFold {
         String breaker = null;
         List<WorkerView> workers = new ArrayList<>();
         List<RecentSync> recent = new ArrayList<>();
+        List<StuckPath> stuck = new ArrayList<>();
         for (WorkerStatus w : records) {
             boolean stale = now - w.getPublishedAtMs() > 3 * w.getIntervalMs() + 5_000;
             workers.add(new WorkerView(w.getWorkerId(), w.getPublishedAtMs(), stale, w.getReady(), w.getBreakerState(),
@@ -67,6 +72,10 @@ final class DestinationFold {
             if (!stale) {
                 paused |= w.getPaused();
                 breaker = worse(breaker, w.getBreakerState());
+                for (StuckPathStatus p : w.getStuckPaths()) {
+                    stuck.add(new StuckPath(p.getHostId(), p.getRootId(), p.getPath(), p.getReason(), p.getSinceMs(),
+                        p.getAttempts(), w.getWorkerId()));
+                }
             }
             ok += w.getSyncsOk();
             failed += w.getSyncsFailed();
@@ -110,7 +119,8 @@ final class DestinationFold {
         long oldest = lag == 0 || backlog.oldestMs() == Long.MAX_VALUE ? 0 : backlog.oldestMs();
         return new DestinationStatus(name, DestinationGroup.of(name), lag, oldest == 0 ? 0 : seconds(now - oldest),
             oldest, hasCommits, breaker == null ? "UNKNOWN" : breaker, paused, ok, failed, lastSuccess, lastErrorMs,
-            lastError, workers, rootStatus, recent);
+            lastError, workers, rootStatus, recent, stuck.stream().sorted(Comparator.comparing(StuckPath::host)
+                .thenComparing(StuckPath::root).thenComparing(StuckPath::path)).toList());
     }
 
     private static double seconds(long ms) {

@@ -35,17 +35,42 @@ public record FleetStatus(long takenAtMs, String eventsTopic, List<DestinationSt
      * @param lastSuccessMs      newest successful sync (worker records and recent results); 0 when none seen
      * @param lastErrorMs        newest failure; 0 when none seen
      * @param recentSyncs        newest first, across workers
+     * @param stuckPaths         source paths their hosts could not read, as the live workers hold them, by host,
+     *                           root and path
      */
     public record DestinationStatus(String name, String consumerGroup, long lagEvents, double lagSeconds,
                                     long oldestUnconsumedMs, boolean committed, String breakerState, boolean paused,
                                     long syncsOk, long syncsFailed, long lastSuccessMs, long lastErrorMs,
                                     String lastError, List<WorkerView> workers, List<RootStatus> roots,
-                                    List<RecentSync> recentSyncs) {
+                                    List<RecentSync> recentSyncs, List<StuckPath> stuckPaths) {
         public DestinationStatus {
             workers = List.copyOf(workers);
             roots = List.copyOf(roots);
             recentSyncs = List.copyOf(recentSyncs);
+            stuckPaths = List.copyOf(stuckPaths);
         }
+
+        /** A destination without stuck paths. */
+        public DestinationStatus(String name, String consumerGroup, long lagEvents, double lagSeconds,
+                                 long oldestUnconsumedMs, boolean committed, String breakerState, boolean paused,
+                                 long syncsOk, long syncsFailed, long lastSuccessMs, long lastErrorMs,
+                                 String lastError, List<WorkerView> workers, List<RootStatus> roots,
+                                 List<RecentSync> recentSyncs) {
+            this(name, consumerGroup, lagEvents, lagSeconds, oldestUnconsumedMs, committed, breakerState, paused,
+                syncsOk, syncsFailed, lastSuccessMs, lastErrorMs, lastError, workers, roots, recentSyncs, List.of());
+        }
+    }
+
+    /**
+     * A source path its host could not read (the agent's reason, e.g. "send_files failed to open: Permission denied
+     * (13)"): left out of its syncs, retried at a slow pace, its events uncommitted, until it arrives or is gone.
+     *
+     * @param path     root-relative, printable ({@code \xNN} escapes)
+     * @param sinceMs  when a worker first found it stuck (worker clock)
+     * @param attempts how many results reported it stuck
+     */
+    public record StuckPath(String host, String root, String path, String reason, long sinceMs, int attempts,
+                            String workerId) {
     }
 
     /** One worker's latest record for a destination; stale when older than three of its publish intervals. */

@@ -62,6 +62,20 @@ public final class StatusPage {
         }
         h.append("</table>\n");
 
+        h.append("<h2>Stuck paths</h2>\n<table id=\"stuck-paths\">\n<tr><th>Destination</th><th>Host</th><th>Root</th>"
+            + "<th>Path</th><th>Reason</th><th>Since</th><th>Attempts</th></tr>\n");
+        boolean anyStuck = false;
+        for (DestinationStatus d : s.destinations()) {
+            for (FleetStatus.StuckPath p : d.stuckPaths()) {
+                anyStuck = true;
+                h.append("<tr class=\"stuck\">").append(td(d.name())).append(td(p.host())).append(td(p.root()))
+                    .append(td(p.path())).append(td(p.reason())).append(td(time(p.sinceMs())))
+                    .append(tdNum(p.attempts())).append("</tr>\n");
+            }
+        }
+        if (!anyStuck) h.append("<tr><td colspan=\"7\">none: every source path could be read</td></tr>\n");
+        h.append("</table>\n");
+
         List<Object[]> recent = new ArrayList<>();
         for (DestinationStatus d : s.destinations()) for (RecentSync r : d.recentSyncs()) recent.add(new Object[] {d.name(), r});
         recent.sort(Comparator.comparingLong((Object[] o) -> ((RecentSync) o[1]).finishedAtMs()).reversed());
@@ -104,7 +118,7 @@ public final class StatusPage {
             .append("th{background:#e8eef5}td.num{text-align:right;font-variant-numeric:tabular-nums}\n")
             .append("tr.lagging td:first-child{border-left:6px solid #d9534f}tr.current td:first-child{border-left:6px solid #5cb85c}\n")
             .append(".breaker-OPEN{background:#f2dede}.breaker-HALF_OPEN{background:#fcf8e3}.breaker-CLOSED{background:#dff0d8}\n")
-            .append("tr.outcome-RETRYING td,tr.outcome-FAILED td{background:#fdf0f0}.error{color:#a94442}\n")
+            .append("tr.outcome-RETRYING td,tr.outcome-FAILED td,tr.stuck td{background:#fdf0f0}.error{color:#a94442}\n")
             .append(".reconcile-differences{background:#fcf8e3}.reconcile-failed{background:#f2dede}\n")
             .append(".meta{color:#666}code{background:#eee;padding:0 .2em}\n")
             .append("</style>\n</head>\n<body>\n<h1>").append(esc(title)).append("</h1>\n");
