@@ -72,7 +72,8 @@ final class DestinationFold {
             if (!stale) {
                 paused |= w.getPaused();
                 breaker = worse(breaker, w.getBreakerState());
-                for (StuckPathStatus p : w.getStuckPaths()) {
+                List<StuckPathStatus> held = w.getStuckPaths() == null ? List.of() : w.getStuckPaths();
+                for (StuckPathStatus p : held) {
                     stuck.add(new StuckPath(p.getHostId(), p.getRootId(), p.getPath(), p.getReason(), p.getSinceMs(),
                         p.getAttempts(), w.getWorkerId()));
                 }

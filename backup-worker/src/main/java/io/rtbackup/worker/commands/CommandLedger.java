@@ -238,7 +238,9 @@ public final class CommandLedger {
      * root-relative path (the result is then read like one of an agent that does not classify).
      */
     private static Optional<Map<PathKey, String>> stuckPaths(SyncResult r) {
-        if (r.getFailureSide() != FailureSide.SOURCE || r.getStuckPaths().isEmpty()) return Optional.empty();
+        if (r.getFailureSide() != FailureSide.SOURCE || r.getStuckPaths() == null || r.getStuckPaths().isEmpty()) {
+            return Optional.empty();
+        }
         Map<PathKey, String> out = new LinkedHashMap<>();
         for (StuckPath p : r.getStuckPaths()) {
             byte[] path = new byte[p.getPath().remaining()];
