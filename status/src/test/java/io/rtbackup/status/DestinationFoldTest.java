@@ -10,6 +10,7 @@ import io.rtbackup.schema.FileOp;
 import io.rtbackup.schema.Reconciliations;
 import io.rtbackup.schema.SyncOutcome;
 import io.rtbackup.schema.SyncResult;
+import io.rtbackup.schema.StuckPathStatus;
 import io.rtbackup.schema.SyncSummary;
 import io.rtbackup.schema.WorkerStatus;
 import io.rtbackup.status.FleetStatus.DestinationStatus;
@@ -55,6 +56,24 @@ class DestinationFoldTest {
 
         DestinationStatus nobody = DestinationFold.fold("d1", 0, true, NO_BACKLOG, List.of(stale), List.of(), NOW);
         assertThat(nobody.breakerState()).isEqualTo("UNKNOWN");
+    }
+
+    @Test
+    void stuckPathsComeFromLiveWorkersSortedByHostRootAndPath() {
+        StuckPathStatus b = new StuckPathStatus("h1", "r1", "b\\x0a", "opendir failed: Permission denied (13)", 5L, 2);
+        StuckPathStatus a = new StuckPathStatus("h1", "r1", "a", "send_files failed to open: Input/output error (5)",
+            7L, 1);
+        WorkerStatus live = worker("w1", NOW - 1_000, "CLOSED", false).setStuckPaths(List.of(b, a)).build();
+        WorkerStatus stale = worker("w2", NOW - 3 * 1_000 - 5_001, "CLOSED", false)
+            .setStuckPaths(List.of(new StuckPathStatus("h2", "r", "old", "x", 1L, 1))).build();
+        WorkerStatus none = worker("w3", NOW, "CLOSED", false).build(); // a worker before WorkerStatus v2
+
+        DestinationStatus d = DestinationFold.fold("d1", 0, true, NO_BACKLOG, List.of(live, stale, none), List.of(),
+            NOW);
+
+        assertThat(d.stuckPaths()).containsExactly(
+            new FleetStatus.StuckPath("h1", "r1", "a", "send_files failed to open: Input/output error (5)", 7, 1, "w1"),
+            new FleetStatus.StuckPath("h1", "r1", "b\\x0a", "opendir failed: Permission denied (13)", 5, 2, "w1"));
     }
 
     @Test

@@ -30,6 +30,24 @@ class StatusPageTest {
     }
 
     @Test
+    void stuckPathsAreListedWithTheirReasonAndEscaped() {
+        String evil = "<b>x</b>\\xff&";
+        DestinationStatus d = new DestinationStatus("d1", "rtb-dest-d1", 0, 0, 0, true, "CLOSED", false, 0, 0, 0, 0,
+            null, List.of(), List.of(), List.of(), List.of(new FleetStatus.StuckPath("web-1", "www", evil,
+                "send_files failed to open: Permission denied (13)", 1_000, 3, "w1")));
+        String html = StatusPage.render(new FleetStatus(1, "rtb.events", List.of(d)), "t");
+        assertThat(html).contains("<table id=\"stuck-paths\">").doesNotContain("<b>x")
+            .contains("&lt;b&gt;x&lt;/b&gt;\\xff&amp;").contains("Permission denied (13)");
+        var json = StatusJson.parse(StatusJson.write(new FleetStatus(9, "rtb.events", List.of(d))));
+        var stuck = json.get("destinations").get(0).get("stuckPaths").get(0);
+        assertThat(stuck.get("path").asText()).isEqualTo(evil);
+        assertThat(stuck.get("attempts").asInt()).isEqualTo(3);
+        String none = StatusPage.render(new FleetStatus(1, "rtb.events", List.of(new DestinationStatus("d1",
+            "rtb-dest-d1", 0, 0, 0, true, "CLOSED", false, 0, 0, 0, 0, null, List.of(), List.of(), List.of()))), "t");
+        assertThat(none).contains("none: every source path could be read");
+    }
+
+    @Test
     void jsonCarriesTheSameSnapshot() {
         DestinationStatus d = new DestinationStatus("d1", "rtb-dest-d1", 7, 2.5, 1000, true, "OPEN", true, 3, 4, 5, 6,
             "connection refused", List.of(), List.of(), List.of());
