@@ -115,6 +115,7 @@ class PartialTransfersEndToEndTest {
             assertThat(ByteFs.readAll(join(replica, utf8("ok2")))).isEqualTo(utf8("2"));
             assertThat(ByteFs.readAll(join(replica, utf8("secret \u00e9\nline")))).isEqualTo(utf8("v1"));
             assertThat(counter(fleet.registry, "rtb_worker_dlq_records", "destination", "d1")).isZero();
+            assertThat(lag(fleet, "d1")).as("d1's uncommitted events (the stuck path's)").isPositive();
             JsonNode page = StatusEndToEndTest.status(fleet, "--json").destination("d1").get("stuckPaths");
             assertThat(page).hasSize(1);
             assertThat(page.get(0).get("reason").asText()).endsWith("Permission denied (13)");
