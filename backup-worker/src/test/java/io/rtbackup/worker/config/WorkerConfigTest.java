@@ -68,6 +68,14 @@ class WorkerConfigTest {
     }
 
     @Test
+    void stuckPathsAreRetriedEveryMinuteUnlessSaidOtherwise() {
+        assertThat(WorkerConfig.fromProperties(props("worker.id", "w", "destination.a.routes", "*:*")).retry()
+            .stuckInterval()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(WorkerConfig.fromProperties(props("worker.id", "w", "destination.a.routes", "*:*",
+            "retry.stuck-interval-ms", "2500")).retry().stuckInterval()).isEqualTo(Duration.ofMillis(2500));
+    }
+
+    @Test
     void routesMatchHostAndRootGlobs() {
         WorkerConfig c = WorkerConfig.fromProperties(props("worker.id", "w",
             "destination.a.routes", "web-*:www,db?:*",
