@@ -18,6 +18,7 @@ import io.rtbackup.fs.BytePaths;
 import io.rtbackup.schema.FailureSide;
 import io.rtbackup.schema.SyncOutcome;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -207,13 +208,15 @@ public final class RsyncRunner implements Replicator {
      */
     private PassResult leaveOutUnreadable(ReplicationJob job, Pass pass, PassResult first, Map<String, String> env,
             long deadlineNanos, RsyncPriority priority) {
+        // Keyed by the path's bytes, one character each: distinct names never share a key.
         Map<String, FileError> excluded = new LinkedHashMap<>();
         RsyncStats stats = first.stats;
         PassResult r = first;
         for (int run = 1; run <= MAX_EXCLUSION_RUNS && r.side == FailureSide.SOURCE; run++) {
-            for (FileError e : r.stuck) excluded.putIfAbsent(BytePaths.show(e.path()), e);
+            for (FileError e : r.stuck) excluded.putIfAbsent(new String(e.path(), StandardCharsets.ISO_8859_1), e);
             log.info("command {} destination={}: the source has {} unreadable path(s) ({}); running the pass again "
-                + "without them", job.commandId(), job.destination().name(), excluded.size(), excluded.keySet());
+                + "without them", job.commandId(), job.destination().name(), excluded.size(), describe(
+                List.copyOf(excluded.values())));
             try (RsyncExclusionFile rules = RsyncExclusionFile.write(excluded.values().stream().map(FileError::path)
                     .toList())) {
                 r = runPass(job, new Pass(rules.prepend(pass.args()), pass.stdin(), false), env, deadlineNanos,
@@ -226,7 +229,8 @@ public final class RsyncRunner implements Replicator {
         }
         if (r.side == FailureSide.SOURCE) {
             return new PassResult(SyncOutcome.FAILED, -1, stats, "source paths kept turning unreadable during "
-                + MAX_EXCLUSION_RUNS + " reruns: " + excluded.keySet() + "; " + r.error, FailureSide.UNKNOWN, List.of());
+                + MAX_EXCLUSION_RUNS + " reruns: " + describe(List.copyOf(excluded.values())) + "; " + r.error,
+                FailureSide.UNKNOWN, List.of());
         }
         if (r.outcome != SyncOutcome.OK) return new PassResult(r.outcome, r.exitCode, stats, r.error, r.side, List.of());
         List<FileError> stuck = List.copyOf(excluded.values());

@@ -120,10 +120,15 @@ public record RsyncFileErrors(List<FileError> errors) {
         return new FileError(Kind.UNKNOWN, new byte[0], line);
     }
 
-    /** The bytes of {@code printed} below {@code prefix}, or null when it is not below it. */
+    /**
+     * The bytes of {@code printed} below {@code prefix}, or null when it is not strictly below it (the source
+     * itself, printed as {@code <source>/.}, is no path that can be left out).
+     */
     private static byte[] relative(String printed, String prefix) {
-        if (!printed.startsWith(prefix) || printed.length() == prefix.length()) return null;
-        return RsyncNames.unescape(printed.substring(prefix.length()));
+        if (!printed.startsWith(prefix)) return null;
+        String rest = printed.substring(prefix.length());
+        if (rest.isEmpty() || rest.equals(".")) return null;
+        return RsyncNames.unescape(rest);
     }
 
     /** Some message is about the destination, or could not be placed: the run did not do its part there. */

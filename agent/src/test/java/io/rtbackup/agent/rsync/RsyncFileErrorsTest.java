@@ -72,6 +72,8 @@ class RsyncFileErrorsTest {
             .extracting(FileError::kind).containsExactly(Kind.UNKNOWN);
         assertThat(RsyncFileErrors.ofPush("rsync: [sender] read errors mapping \"/elsewhere/f\": Input/output "
             + "error (5)\n", true, ROOT).destinationOrUnknown()).isTrue();
+        assertThat(RsyncFileErrors.ofPush("rsync: [sender] opendir \"/tmp/stk/src/.\" failed: Permission denied "
+            + "(13)\n", true, ROOT).errors()).extracting(FileError::kind).containsExactly(Kind.UNKNOWN);
         RsyncFileErrors cut = RsyncFileErrors.ofPush("rsync: [sender] opendir \"/tmp/stk/src/d\" failed: "
             + "Permission denied (13)\n", false, ROOT);
         assertThat(cut.unreadable()).hasSize(1);

@@ -202,7 +202,7 @@ public final class CommandLedger {
                 Optional<Map<PathKey, String>> stuck = stuckPaths(r);
                 if (r.getFailureSide() == FailureSide.DESTINATION) {
                     guard.destinationFailed(r.getDurationMs(), reason);
-                    return Optional.of(failed(a, "partial", "partial, failed on the destination (" + reason + ")"));
+                    return Optional.of(failed(a, "failed", "partial, failed on the destination (" + reason + ")"));
                 }
                 if (r.getFailureSide() == FailureSide.NONE || stuck.isPresent()) {
                     guard.succeeded(r.getDurationMs());

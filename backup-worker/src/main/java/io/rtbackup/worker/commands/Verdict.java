@@ -12,8 +12,9 @@ public sealed interface Verdict {
     Attempt attempt();
 
     /**
-     * The {@code outcome} label of the command-results metric: ok, stuck, partial, failed, rejected, timeout,
-     * send_failed.
+     * The {@code outcome} label of the command-results metric: ok, stuck (done but for unreadable source paths),
+     * partial (of an agent that does not say which end failed), failed (also a partial run the destination
+     * failed), rejected, timeout, send_failed.
      */
     String outcome();
 

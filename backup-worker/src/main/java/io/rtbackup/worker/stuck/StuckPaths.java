@@ -110,7 +110,8 @@ public final class StuckPaths {
 
     /**
      * A sync of (host, root) {@code key} that listed {@code synced} (null: the whole root) succeeded; every stuck
-     * path at or under a listed one, other than {@code stillStuck}, arrived (or is gone) and leaves.
+     * path at or under a listed one, other than those at or under {@code stillStuck}, arrived (or is gone) and
+     * leaves.
      */
     public void resolved(RootKey key, Collection<PathKey> synced, Set<PathKey> stillStuck) {
         Map<PathKey, Stuck> root = byRoot.get(key);
@@ -119,7 +120,8 @@ public final class StuckPaths {
         for (Iterator<Map.Entry<PathKey, Stuck>> it = root.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<PathKey, Stuck> e = it.next();
             PathKey p = e.getKey();
-            if (stillStuck.contains(p) || (listed != null && !atOrUnder(p, listed))) continue;
+            // Under a path that is still stuck, it did not arrive either (the agent left the whole of it out).
+            if (atOrUnder(p, stillStuck) || (listed != null && !atOrUnder(p, listed))) continue;
             it.remove();
             log.info("destination {}: {}:{} path '{}' is no longer stuck (stuck since {} ms ago, {} attempt(s))",
                 destination, key.host(), key.root(), p.show(), clockMs.getAsLong() - e.getValue().sinceMs,

@@ -73,7 +73,7 @@ class PartialResultSidesTest {
         Verdict v = ledger.onResult(partial(a, FailureSide.DESTINATION)).orElseThrow();
         for (int i = 0; i < 6; i++) {
             assertThat(v).isInstanceOf(Verdict.RetryLater.class);
-            assertThat(v.outcome()).isEqualTo("partial");
+            assertThat(v.outcome()).as("a failed attempt of the destination").isEqualTo("failed");
             assertThat(((Verdict.RetryLater) v).why()).contains("failed on the destination");
             now.addAndGet(((Verdict.RetryLater) v).delayMs() * MS);
             if (guard.breakerState() != CircuitBreaker.State.CLOSED) break;

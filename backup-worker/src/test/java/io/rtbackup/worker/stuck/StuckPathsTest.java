@@ -42,6 +42,9 @@ class StuckPathsTest {
         stuck.resolved(KEY, List.of(p("other")), Set.of());
         stuck.resolved(KEY, List.of(p("d")), Set.of(p("d/a")));
         assertThat(released).isEmpty();
+        // Its directory turned unreadable as a whole: it did not arrive either.
+        stuck.resolved(KEY, List.of(p("d")), Set.of(p("d")));
+        assertThat(released).isEmpty();
         // A sync of its directory that did not report it: it arrived (or is gone).
         stuck.resolved(KEY, List.of(p("d")), Set.of());
         assertThat(released).containsExactlyInAnyOrder(e1, e2);

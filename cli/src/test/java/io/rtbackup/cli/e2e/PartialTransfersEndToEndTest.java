@@ -66,7 +66,7 @@ class PartialTransfersEndToEndTest {
                     assertThat(gauge(fleet.registry, "rtb_worker_breaker_state", Labels.of("destination", "d1")))
                         .as("d1's breaker state (2: open)").isEqualTo(2.0));
                 assertThat(counter(fleet.registry, "rtb_worker_command_results", "destination", "d1", "outcome",
-                    "partial")).isGreaterThanOrEqualTo(1);
+                    "failed")).isGreaterThanOrEqualTo(1);
                 assertThat(counter(fleet.registry, "rtb_worker_dlq_records", "destination", "d1")).isZero();
                 assertThat(lag(fleet, "d1")).as("d1's uncommitted events").isPositive();
                 fleet.awaitConverged(fleet.d2, Duration.ofSeconds(60));
