@@ -23,6 +23,9 @@ import org.slf4j.LoggerFactory;
 public final class StatusPublisher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StatusPublisher.class);
 
+    /** Stuck paths per record at most, so that a mass of them cannot outgrow a record (the metric counts all). */
+    static final int MAX_STUCK_PATHS = 100;
+
     private final String workerId;
     private final Duration interval;
     private final Supplier<Map<String, PipelineStatus>> pipelines;
@@ -76,8 +79,8 @@ public final class StatusPublisher implements AutoCloseable {
                 .setLagEvents(p.lagEvents()).setAssignedPartitions(p.assignedPartitions()).setSyncsOk(h.syncsOk())
                 .setSyncsFailed(h.syncsFailed()).setLastSuccessMs(h.lastSuccessMs()).setLastErrorMs(h.lastErrorMs())
                 .setLastError(h.lastError()).setRecentSyncs(h.recent())
-                .setStuckPaths(p.stuckPaths().stream().map(v -> new StuckPathStatus(v.host(), v.root(),
-                    v.path().show(), v.reason(), v.sinceMs(), v.attempts())).toList())
+                .setStuckPaths(p.stuckPaths().stream().limit(MAX_STUCK_PATHS).map(v -> new StuckPathStatus(v.host(),
+                    v.root(), v.path().show(), v.reason(), v.sinceMs(), v.attempts())).toList())
                 .build();
             sink.publishStatus(key(workerId, p.destination()), codec.encode(st));
         }
