@@ -13,25 +13,25 @@ final class FleetReport {
         StringBuilder b = new StringBuilder();
         b.append("## ").append(title).append("\n\n").append(r.options().describe()).append("; commands topic: ")
             .append(r.commandPartitions()).append(" partitions.\n\n");
-        b.append("| window | workers | offered ev/s | processed ev/s | worker CPU s | CPU per worker s | events per "
-            + "worker CPU-s | max lag | end lag | command delivery p50/p99 ms | command round trip p50/p99 ms | "
-            + "commands/s |\n");
-        b.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        b.append("| window | workers | offered ev/s | synced ev/s | committed ev/s | worker CPU s | CPU per worker s "
+            + "| events per worker CPU-s | max lag | end lag | command delivery p50/p99 ms | command round trip "
+            + "p50/p99 ms | commands/s | load avg |\n");
+        b.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
         for (FleetResult.Window w : r.windows()) {
             b.append("| ").append(w.name()).append(" | ").append(w.workers()).append(" | ")
                 .append(f0(w.offeredPerSec())).append(" | ").append(f0(w.processedPerSec())).append(" | ")
-                .append(f1(w.cpuSeconds())).append(" | ")
+                .append(f0(w.committedPerSec())).append(" | ").append(f1(w.cpuSeconds())).append(" | ")
                 .append(w.cpuPerWorker().stream().map(FleetReport::f1).collect(Collectors.joining(" + ")))
                 .append(" | ").append(f0(w.eventsPerCpuSecond())).append(" | ").append(w.maxLag()).append(" | ")
                 .append(w.endLag()).append(" | ").append(w.deliveryP50()).append(" / ").append(w.deliveryP99())
                 .append(" | ").append(w.roundTripP50()).append(" / ").append(w.roundTripP99()).append(" | ")
-                .append(f0(w.commandsPerSec())).append(" |\n");
+                .append(f0(w.commandsPerSec())).append(" | ").append(f1(w.loadAverage())).append(" |\n");
         }
         b.append('\n');
         if (r.windows().size() == 2) {
             FleetResult.Window one = r.windows().get(0);
             FleetResult.Window two = r.windows().get(1);
-            b.append(String.format(Locale.ROOT, "From one worker to two: processed %.0f -> %.0f events/s (x%.2f), "
+            b.append(String.format(Locale.ROOT, "From one worker to two: synced %.0f -> %.0f events/s (x%.2f), "
                     + "events per worker CPU-second %.0f -> %.0f (x%.2f).%n%n", one.processedPerSec(),
                 two.processedPerSec(), two.processedPerSec() / one.processedPerSec(), one.eventsPerCpuSecond(),
                 two.eventsPerCpuSecond(), two.eventsPerCpuSecond() / one.eventsPerCpuSecond()));

@@ -24,12 +24,15 @@ public record FleetResult(FleetOptions options, int commandPartitions, List<Wind
      * A measured window.
      *
      * @param cpuSeconds      CPU of the workers in the window, summed (NaN when they ran in the simulator's JVM)
-     * @param processedPerSec events the destination's group committed per second (finished work)
+     * @param processedPerSec events per second that OK results made durable (the offsets their commands cover)
+     * @param committedPerSec events per second the destination's group committed (lags the above: a partition's
+     *                        commit waits for its lowest unfinished event)
+     * @param loadAverage     the machine's 1-minute load average at the window's end (what else competed for CPU)
      */
     public record Window(String name, int workers, double seconds, double offeredPerSec, double processedPerSec,
-                         double cpuSeconds, List<Double> cpuPerWorker, long maxLag, long endLag,
-                         long deliveryP50, long deliveryP99, long roundTripP50, long roundTripP99,
-                         double commandsPerSec) {
+                         double committedPerSec, double cpuSeconds, List<Double> cpuPerWorker, long maxLag,
+                         long endLag, long deliveryP50, long deliveryP99, long roundTripP50, long roundTripP99,
+                         double commandsPerSec, double loadAverage) {
         public double eventsPerCpuSecond() {
             return processedPerSec * seconds / cpuSeconds;
         }

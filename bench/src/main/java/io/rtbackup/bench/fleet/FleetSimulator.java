@@ -140,6 +140,7 @@ public final class FleetSimulator {
         agents.delivery().take();
         agents.roundTrip().take();
         long c0 = group.committed();
+        long synced0 = agents.eventsSynced();
         long sent0 = agents.eventsSent();
         long cmd0 = agents.commandsSeen();
         List<OptionalDouble> cpu0 = workers.stream().map(SimWorker::cpuSeconds).toList();
@@ -161,12 +162,21 @@ public final class FleetSimulator {
         long[] delivery = agents.delivery().take();
         long[] roundTrip = agents.roundTrip().take();
         FleetResult.Window w = new FleetResult.Window(name, workers.size(), seconds,
-            (agents.eventsSent() - sent0) / seconds, (c1 - c0) / seconds, cpu.stream().mapToDouble(d -> d).sum(), cpu,
-            maxLag, endLag, LatencyLog.quantile(delivery, 0.5), LatencyLog.quantile(delivery, 0.99),
-            LatencyLog.quantile(roundTrip, 0.5), LatencyLog.quantile(roundTrip, 0.99),
-            (agents.commandsSeen() - cmd0) / seconds);
+            (agents.eventsSent() - sent0) / seconds, (agents.eventsSynced() - synced0) / seconds, (c1 - c0) / seconds,
+            cpu.stream().mapToDouble(d -> d).sum(), cpu, maxLag, endLag, LatencyLog.quantile(delivery, 0.5),
+            LatencyLog.quantile(delivery, 0.99), LatencyLog.quantile(roundTrip, 0.5),
+            LatencyLog.quantile(roundTrip, 0.99), (agents.commandsSeen() - cmd0) / seconds, loadAverage());
         log.info("fleet simulator {}: {}", run, w);
         return w;
+    }
+
+    /** The 1-minute load average, or NaN where /proc/loadavg cannot be read. */
+    private static double loadAverage() {
+        try {
+            return Double.parseDouble(java.nio.file.Files.readString(Path.of("/proc/loadavg")).split("\\s+")[0]);
+        } catch (java.io.IOException | RuntimeException e) {
+            return Double.NaN;
+        }
     }
 
     private static long awaitConvergence(SimulatedAgents agents) throws InterruptedException {

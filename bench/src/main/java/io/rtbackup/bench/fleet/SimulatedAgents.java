@@ -5,6 +5,7 @@ import io.rtbackup.schema.CaptureSource;
 import io.rtbackup.schema.EventKey;
 import io.rtbackup.schema.FileEvent;
 import io.rtbackup.schema.FileOp;
+import io.rtbackup.schema.OffsetRange;
 import io.rtbackup.schema.SyncCommand;
 import io.rtbackup.schema.SyncOutcome;
 import io.rtbackup.schema.SyncResult;
@@ -41,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * with the host's sequence when the "rsync" started.
  *
  * <p>It keeps what the report needs: per path the latest event sequence not yet covered by an OK result (so
- * {@link #unsynced()} is 0 once the fleet converged), command delivery and round-trip times, and what
+ * {@link #unsynced()} is 0 once the fleet converged), the events OK results made durable, command delivery and
+ * round-trip times, and what
  * {@link CommandFanIn} needs (every command record's partition, host and size).
  */
 final class SimulatedAgents implements AutoCloseable {
@@ -71,6 +73,7 @@ final class SimulatedAgents implements AutoCloseable {
     private final LatencyLog roundTrip = new LatencyLog();
     private final AtomicLong eventsSent = new AtomicLong();
     private final AtomicLong commandsSeen = new AtomicLong();
+    private final AtomicLong eventsSynced = new AtomicLong();
     private final AtomicLong lastCommandNs = new AtomicLong(System.nanoTime());
     private final AtomicLong longestGapNs = new AtomicLong();
     private volatile boolean running = true;
@@ -195,7 +198,12 @@ final class SimulatedAgents implements AutoCloseable {
                     return;
                 }
                 roundTrip.add(System.currentTimeMillis() - cmd.getIssuedAtMs());
-                if (ok) covered(cmd, position);
+                if (ok) {
+                    covered(cmd, position);
+                    long n = 0;
+                    for (OffsetRange range : cmd.getCovers()) n += range.getToOffset() - range.getFromOffset() + 1;
+                    eventsSynced.addAndGet(n);
+                }
             });
     }
 
@@ -221,6 +229,11 @@ final class SimulatedAgents implements AutoCloseable {
 
     long eventsSent() {
         return eventsSent.get();
+    }
+
+    /** Events the OK results made durable: the event offsets their commands cover (SyncCommand.covers). */
+    long eventsSynced() {
+        return eventsSynced.get();
     }
 
     long commandsSeen() {
