@@ -14,15 +14,16 @@ final class FleetReport {
         b.append("## ").append(title).append("\n\n").append(r.options().describe()).append("; commands topic: ")
             .append(r.commandPartitions()).append(" partitions.\n\n");
         b.append("| window | workers | offered ev/s | synced ev/s | committed ev/s | worker CPU s | CPU per worker s "
-            + "| events per worker CPU-s | max lag | end lag | command delivery p50/p99 ms | command round trip "
+            + "| events per worker CPU-s | commands per worker CPU-s | max lag | end lag | command delivery p50/p99 ms | command round trip "
             + "p50/p99 ms | commands/s | load avg |\n");
-        b.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        b.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
         for (FleetResult.Window w : r.windows()) {
             b.append("| ").append(w.name()).append(" | ").append(w.workers()).append(" | ")
                 .append(f0(w.offeredPerSec())).append(" | ").append(f0(w.processedPerSec())).append(" | ")
                 .append(f0(w.committedPerSec())).append(" | ").append(f1(w.cpuSeconds())).append(" | ")
                 .append(w.cpuPerWorker().stream().map(FleetReport::f1).collect(Collectors.joining(" + ")))
-                .append(" | ").append(f0(w.eventsPerCpuSecond())).append(" | ").append(w.maxLag()).append(" | ")
+                .append(" | ").append(f0(w.eventsPerCpuSecond())).append(" | ")
+                .append(f0(w.commandsPerSec() * w.seconds() / w.cpuSeconds())).append(" | ").append(w.maxLag()).append(" | ")
                 .append(w.endLag()).append(" | ").append(w.deliveryP50()).append(" / ").append(w.deliveryP99())
                 .append(" | ").append(w.roundTripP50()).append(" / ").append(w.roundTripP99()).append(" | ")
                 .append(f0(w.commandsPerSec())).append(" | ").append(f1(w.loadAverage())).append(" |\n");
