@@ -126,6 +126,8 @@ final class OwnCommandPartition {
         if (at != null) consumer.seek(current, at.offset());
         else consumer.seekToBeginning(List.of(current));
         long position = consumer.position(current, TIMEOUT);
+        // a restart before the next commit must resume here, not at the end (see positionAtStart)
+        consumer.commitSync(Map.of(current, new OffsetAndMetadata(position)), TIMEOUT);
         log.info("host {}: {} grew to {} partitions; reading commands from {} (was {}) at offset {}", hostId, topic,
             now, current, from, position);
         return OptionalLong.of(position);
