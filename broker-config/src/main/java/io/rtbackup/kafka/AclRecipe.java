@@ -1,5 +1,6 @@
 package io.rtbackup.kafka;
 
+import io.rtbackup.topics.AgentGroup;
 import io.rtbackup.topics.DestinationGroup;
 import io.rtbackup.topics.Topics;
 import java.util.ArrayList;
@@ -20,7 +21,8 @@ import org.apache.kafka.common.resource.ResourceType;
  *       groups ({@value #AGENT_GROUP_PREFIX}&lt;host&gt;) and nothing else: a compromised host can neither command
  *       any host's rsync nor forge status records, nor read the events of other hosts.</li>
  *   <li>A worker does the rest: reads events and results, writes commands, dead letters and status records, reads
- *       status, creates and describes the five topics (it provisions them at start), and uses the destination
+ *       status, creates and describes the five topics (it provisions them at start, and adds partitions to the
+ *       commands topic as the fleet grows: {@code CommandPartitions}), and uses the destination
  *       groups ({@value DestinationGroup#PREFIX}&lt;name&gt;). It may describe the agents' groups, for
  *       {@code rtb status}, but not join them.</li>
  * </ul>
@@ -28,8 +30,8 @@ import org.apache.kafka.common.resource.ResourceType;
  * prefixed. Principals are Kafka's {@code User:<name>}, the SASL user name.
  */
 public final class AclRecipe {
-    /** The executor's group is {@code rtb-agent-<host>} (agent's {@code CommandExecutor.groupId}). */
-    public static final String AGENT_GROUP_PREFIX = "rtb-agent-";
+    /** The executor's group is {@code rtb-agent-<host>} ({@link AgentGroup}). */
+    public static final String AGENT_GROUP_PREFIX = AgentGroup.PREFIX;
 
     private final Topics topics;
 
@@ -57,6 +59,8 @@ public final class AclRecipe {
         topic(out, principal, topics.events(), AclOperation.READ);
         topic(out, principal, topics.results(), AclOperation.READ);
         topic(out, principal, topics.commands(), AclOperation.WRITE);
+        // the provisioner grows the commands topic with the fleet (CommandPartitions)
+        topic(out, principal, topics.commands(), AclOperation.ALTER);
         topic(out, principal, topics.dlq(), AclOperation.WRITE);
         topic(out, principal, topics.status(), AclOperation.READ, AclOperation.WRITE);
         group(out, principal, DestinationGroup.PREFIX, AclOperation.READ, AclOperation.DESCRIBE);

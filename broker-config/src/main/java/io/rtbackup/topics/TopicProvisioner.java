@@ -15,9 +15,11 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.InvalidPartitionsException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
@@ -31,6 +33,12 @@ import org.slf4j.LoggerFactory;
  * broker and a fleet. An existing topic with fewer partitions than the catalog asks for is an error: key-to-partition
  * mapping would silently differ from what the operator configured. Other config differences are logged, not
  * changed: an operator may have tuned them on purpose.
+ *
+ * <p>The commands topic is the one exception to "never change partitions": it is sized to the fleet. The number of
+ * agents is the number of agent consumer groups ({@link AgentGroup}: every agent commits its position under one at
+ * its first start), and the topic gets {@link CommandPartitions#forFleet} partitions for it: created with them, or
+ * grown to them when the fleet has outgrown the topic (commands are transient and keyed by host; agents and workers
+ * follow the new count, see {@link CommandPartitions}).
  */
 public final class TopicProvisioner {
     private static final Logger log = LoggerFactory.getLogger(TopicProvisioner.class);
@@ -68,10 +76,12 @@ public final class TopicProvisioner {
         try {
             int brokers = admin.describeCluster().nodes().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).size();
             Set<String> existing = admin.listTopics().names().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            int commandPartitions = commandPartitions();
             List<NewTopic> toCreate = new ArrayList<>();
             for (TopicSpec spec : catalog.specs()) {
                 String name = topics.forRole(spec.role());
-                if (!existing.contains(name)) toCreate.add(newTopic(name, spec, brokers));
+                int partitions = spec.role().equals("commands") ? commandPartitions : spec.partitions();
+                if (!existing.contains(name)) toCreate.add(newTopic(name, spec, partitions, brokers));
             }
             if (!toCreate.isEmpty()) {
                 create(toCreate);
@@ -80,6 +90,7 @@ public final class TopicProvisioner {
                 awaitLeaders(topics);
             }
             validate(topics);
+            growCommands(topics.commands(), commandPartitions);
         } catch (ExecutionException | TimeoutException e) {
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             throw new TopicSetupException("cannot set up topics " + topics + " on the cluster: " + cause, cause);
@@ -89,7 +100,31 @@ public final class TopicProvisioner {
         }
     }
 
-    private NewTopic newTopic(String name, TopicSpec spec, int brokers) {
+    /** The commands topic's size for the agents known to the cluster (see {@link CommandPartitions}). */
+    private int commandPartitions() throws InterruptedException, ExecutionException, TimeoutException {
+        long agents = admin.listGroups().all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).stream()
+            .filter(g -> AgentGroup.isAgentGroup(g.groupId())).count();
+        return CommandPartitions.forFleet(agents, catalog.spec("commands").partitions());
+    }
+
+    private void growCommands(String name, int wanted) throws InterruptedException, ExecutionException,
+            TimeoutException {
+        int now = admin.describeTopics(List.of(name)).allTopicNames().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+            .get(name).partitions().size();
+        if (now >= wanted) return;
+        log.info("topic {}: the fleet has outgrown {} partitions (at most {} hosts per partition); growing it to {}; "
+            + "agents and workers move the hosts whose partition changes within a metadata refresh", name, now,
+            CommandPartitions.HOSTS_PER_PARTITION, wanted);
+        try {
+            admin.createPartitions(Map.of(name, NewPartitions.increaseTo(wanted))).all()
+                .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            // Another worker grew it at the same moment: what matters is that it has enough now.
+            if (!(e.getCause() instanceof InvalidPartitionsException)) throw e;
+        }
+    }
+
+    private NewTopic newTopic(String name, TopicSpec spec, int partitions, int brokers) {
         short rf = spec.replicationFactor();
         Map<String, String> configs = new HashMap<>(spec.configs());
         if (rf > brokers) {
@@ -99,7 +134,7 @@ public final class TopicProvisioner {
         }
         String minIsr = configs.get("min.insync.replicas");
         if (minIsr != null && Integer.parseInt(minIsr) > rf) configs.put("min.insync.replicas", String.valueOf(rf));
-        return new NewTopic(name, spec.partitions(), rf).configs(configs);
+        return new NewTopic(name, partitions, rf).configs(configs);
     }
 
     private void create(List<NewTopic> toCreate) throws InterruptedException, ExecutionException, TimeoutException {

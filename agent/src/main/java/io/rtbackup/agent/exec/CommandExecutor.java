@@ -18,6 +18,8 @@ import io.rtbackup.schema.StuckPath;
 import io.rtbackup.schema.SyncOutcome;
 import io.rtbackup.schema.SyncResult;
 import io.rtbackup.schema.UndecodableRecordException;
+import io.rtbackup.topics.AgentGroup;
+import io.rtbackup.topics.CommandPartitions;
 import io.rtbackup.topics.Topics;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -28,7 +30,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -47,12 +49,10 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,6 +71,9 @@ import org.slf4j.LoggerFactory;
  * Starting from the end would be sound too (the worker retries), but slower to recover. Commands older than
  * {@code exec.command-max-age-s} are answered FAILED without running rsync: after a long outage the worker has
  * long since retried them under new ids, so re-running each of them would only repeat work.
+ *
+ * <p>Which partition, and the move to another one when the commands topic grows with the fleet:
+ * {@link OwnCommandPartition}.
  *
  * <p>An unexpected error in the poll loop is handed to the {@link FatalErrorHandler}: an agent whose executor
  * stopped would keep capturing while no command ever ran again, so the process ends and is restarted instead.
@@ -96,6 +99,7 @@ public final class CommandExecutor implements AutoCloseable {
     private final Clock clock;
     private final FatalErrorHandler fatal;
     private final CaptureSequence sequence;
+    private final OwnCommandPartition own;
     private final AvroCodec<SyncCommand> commandCodec = AvroCodec.syncCommands();
     private final AvroCodec<SyncResult> resultCodec = AvroCodec.syncResults();
     private final Map<String, ThreadPoolExecutor> pools = new HashMap<>();
@@ -148,6 +152,7 @@ public final class CommandExecutor implements AutoCloseable {
         this.clock = clock;
         this.fatal = fatal;
         this.sequence = sequence;
+        this.own = new OwnCommandPartition(hostId, commandsTopic, consumer, clock);
         for (Destination d : config.destinations().values()) {
             AtomicInteger n = new AtomicInteger();
             ThreadPoolExecutor pool = new ThreadPoolExecutor(d.maxConcurrent(), d.maxConcurrent(), 0, TimeUnit.SECONDS,
@@ -216,12 +221,12 @@ public final class CommandExecutor implements AutoCloseable {
     }
 
     public static String groupId(String hostId) {
-        return "rtb-agent-" + hostId;
+        return AgentGroup.of(hostId);
     }
 
-    /** The partition Kafka's default partitioner puts records keyed by {@code hostId} (UTF-8) into. */
+    /** The partition of {@code hostId}'s commands (see {@link CommandPartitions#of}). */
     public static int partitionFor(String hostId, int partitions) {
-        return Utils.toPositive(Utils.murmur2(hostId.getBytes(StandardCharsets.UTF_8))) % partitions;
+        return CommandPartitions.of(hostId, partitions);
     }
 
     /** Runs the poll loop on a thread of its own. */
@@ -258,6 +263,7 @@ public final class CommandExecutor implements AutoCloseable {
                 for (ConsumerRecord<byte[], byte[]> rec : records) handle(rec);
                 commitProgress();
                 backpressure();
+                followPartitionCount();
             }
         } catch (WakeupException e) {
             // close() during start-up
@@ -274,13 +280,8 @@ public final class CommandExecutor implements AutoCloseable {
     private TopicPartition assignOwnPartition() {
         while (running) {
             try {
-                List<PartitionInfo> infos = consumer.partitionsFor(commandsTopic, Duration.ofSeconds(10));
-                if (infos != null && !infos.isEmpty()) {
-                    TopicPartition tp = new TopicPartition(commandsTopic, partitionFor(hostId, infos.size()));
-                    consumer.assign(List.of(tp));
-                    log.info("host {}: reading commands from {} ({} partitions)", hostId, tp, infos.size());
-                    return tp;
-                }
+                Optional<TopicPartition> tp = own.assign();
+                if (tp.isPresent()) return tp.get();
                 log.warn("host {}: commands topic '{}' does not exist yet; create it (rtb topics / "
                     + "TopicProvisioner) - retrying", hostId, commandsTopic);
             } catch (WakeupException e) {
@@ -311,21 +312,17 @@ public final class CommandExecutor implements AutoCloseable {
     }
 
     private void seekToStart() {
-        Map<TopicPartition, OffsetAndMetadata> c = consumer.committed(Set.of(partition), Duration.ofSeconds(30));
-        OffsetAndMetadata at = c.get(partition);
-        if (at != null) {
-            consumer.seek(partition, at.offset());
-            committed = at.offset();
-            log.info("host {}: resuming commands at committed offset {} of {}", hostId, at.offset(), partition);
-        } else {
-            consumer.seekToEnd(List.of(partition));
-            long end = consumer.position(partition, Duration.ofSeconds(30));
-            // Commit right away so a restart resumes here rather than at a later end.
-            consumer.commitSync(Map.of(partition, new OffsetAndMetadata(end)), Duration.ofSeconds(30));
-            committed = end;
-            log.info("host {}: no committed position for group {}; starting at the end of {} (offset {})", hostId,
-                groupId(hostId), partition, end);
-        }
+        committed = own.positionAtStart();
+        lastSeen = committed - 1;
+    }
+
+    /** Moves with the topic when it grows (see {@link OwnCommandPartition#follow}). */
+    private void followPartitionCount() {
+        OptionalLong moved = own.follow(pending.size(), lastSeen + 1);
+        if (moved.isEmpty()) return;
+        partition = own.current();
+        paused = false;
+        committed = moved.getAsLong();
         lastSeen = committed - 1;
     }
 

@@ -2,6 +2,7 @@ package io.rtbackup.worker.transport;
 
 import io.rtbackup.schema.AvroCodec;
 import io.rtbackup.schema.SyncCommand;
+import io.rtbackup.topics.CommandPartitions;
 import io.rtbackup.topics.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -48,7 +49,9 @@ public final class KafkaTransport implements CommandSink, DeadLetterSink, Status
     public void send(SyncCommand command, Consumer<Exception> onFailure) {
         byte[] key = command.getHostId().getBytes(StandardCharsets.UTF_8);
         try {
-            producer.send(new ProducerRecord<>(topics.commands(), key, commands.encode(command)), (md, e) -> {
+            // the partition the host's agent reads, for the count this producer's metadata has (CommandPartitions)
+            int partition = CommandPartitions.of(command.getHostId(), producer.partitionsFor(topics.commands()).size());
+            producer.send(new ProducerRecord<>(topics.commands(), partition, key, commands.encode(command)), (md, e) -> {
                 if (e != null) onFailure.accept(e);
             });
         } catch (RuntimeException e) {
