@@ -95,12 +95,11 @@ if [ ! -f "$cache/ready-v2" ]; then
 	log "apt-get download linux-image-$abi"
 	(cd "$cache/dl" && apt-get download -q -o APT::Sandbox::User=root "linux-image-$abi" >/dev/null) ||
 		{ log "FAIL: kernel $abi: cannot download linux-image-$abi"; exit 3; }
-	dpkg-deb --fsys-tarfile "$cache"/dl/linux-image-"$abi"_*.deb |
-		tar -x -C "$cache/root" --wildcards "./boot/vmlinuz-$abi" './lib/modules/*/modules.builtin' \
-			'./lib/modules/*/kernel/drivers/virtio/*' './lib/modules/*/kernel/drivers/net/virtio_net.ko*' \
-			'./lib/modules/*/kernel/drivers/net/net_failover.ko*' './lib/modules/*/kernel/net/core/failover.ko*' \
-			'./lib/modules/*/kernel/fs/9p/*' './lib/modules/*/kernel/net/9p/*' \
-			'./lib/modules/*/kernel/fs/netfs/*' './lib/modules/*/kernel/fs/fscache/*'
+	# the kernel, modules.builtin and the module directories the guest may need (fscache is a module of its
+	# own in 6.1 and part of netfs in 6.12: the list comes from the archive, not from a fixed set of names)
+	dpkg-deb --fsys-tarfile "$cache"/dl/linux-image-"$abi"_*.deb > "$cache/dl/image.tar"
+	tar -tf "$cache/dl/image.tar" | grep -E "^\./boot/vmlinuz-$abi\$|/modules\.builtin\$|/kernel/(drivers/virtio|fs/9p|net/9p|fs/netfs|fs/fscache)/[^/]+\.ko|/kernel/(drivers/net/(virtio_net|net_failover)|net/core/failover)\.ko" > "$cache/dl/members"
+	tar -xf "$cache/dl/image.tar" -C "$cache/root" -T "$cache/dl/members"
 	find "$cache/root/lib/modules" -name '*.ko.xz' -exec xz -d {} +
 	rm -rf "$cache/dl"
 	touch "$cache/ready-v2"

@@ -83,10 +83,12 @@ abstract class KmodQemuTest {
         String runLog = Files.readString(out.resolve("run.log"), StandardCharsets.ISO_8859_1);
         System.out.println(runLog);
         System.out.printf("kmod qemu run on %s took %d s%n", abi, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started));
+        Path log = guest.resolve("guest.log");
+        guestLog = Files.exists(log) ? Files.readString(log, StandardCharsets.ISO_8859_1) : "";
+        // printed whatever happened: one line per kernel in the surefire output
+        System.out.println(e2eSummary(abi));
         assertThat(finished).as("run-qemu-test.sh finished in time").isTrue();
         assertThat(p.exitValue()).as("run-qemu-test.sh exit status; its log:\n%s", runLog).isZero();
-        guestLog = Files.readString(guest.resolve("guest.log"), StandardCharsets.ISO_8859_1);
-        System.out.println(e2eSummary());
     }
 
     @AfterAll
@@ -95,9 +97,9 @@ abstract class KmodQemuTest {
     }
 
     /** {@code kmod e2e: kernel <uname -r> converged=yes|no latency_p50_ms=N}. */
-    private String e2eSummary() throws IOException {
+    private String e2eSummary(String abi) throws IOException {
         Matcher k = Pattern.compile("(?m)^kernel (\\S+)$").matcher(guestLog);
-        String kernel = k.find() ? k.group(1) : "?";
+        String kernel = k.find() ? k.group(1) : abi + " (did not boot)";
         boolean converged = converged("cp1") && converged("cp2");
         List<Long> latencies = latencies();
         String p50 = latencies.isEmpty() ? "none" : String.valueOf(latencies.get(latencies.size() / 2));
@@ -139,7 +141,11 @@ abstract class KmodQemuTest {
         TreeDiff.Result r = host.verdict("cp2");
         assertThat(r).as("the guest reached its second checkpoint; guest log:\n%s", guestLog).isNotNull();
         assertThat(r.isEqual()).as("replica equals the guest's tree after the burst: %s", r.describe()).isTrue();
-        assertThat(guestLog).contains("agent exit 0");
+        // SIGTERM ends the agent through its shutdown hook, whose KmodSource.close() switches the module off
+        assertThat(guestLog).contains("agent exit 143");
+        assertThat(agentLog).contains("kmod capture stopped; module hook removed");
+        assertThat(guestLog.lines().filter(l -> l.startsWith("after the agent: delivered=")).findFirst())
+                .hasValueSatisfying(l -> assertThat(l).contains("enabled=0").contains("roots=0").contains("marks=0"));
     }
 
     @Test
