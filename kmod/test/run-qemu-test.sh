@@ -98,10 +98,12 @@ if [ ! -f "$cache/ready-v2" ]; then
 	# the kernel, modules.builtin and the module directories the guest may need (fscache is a module of its
 	# own in 6.1 and part of netfs in 6.12: the list comes from the archive, not from a fixed set of names)
 	dpkg-deb --fsys-tarfile "$cache"/dl/linux-image-"$abi"_*.deb > "$cache/dl/image.tar"
-	tar -tf "$cache/dl/image.tar" | grep -E "^\./boot/vmlinuz-$abi\$|/modules\.builtin\$|/kernel/(drivers/virtio|fs/9p|net/9p|fs/netfs|fs/fscache)/[^/]+\.ko|/kernel/(drivers/net/(virtio_net|net_failover)|net/core/failover)\.ko" > "$cache/dl/members"
+	abi_re=$(printf '%s' "$abi" | sed 's/[.+]/\\&/g')
+	tar -tf "$cache/dl/image.tar" | grep -E "^\./boot/vmlinuz-$abi_re\$|/modules\.builtin\$|/kernel/(drivers/virtio|fs/9p|net/9p|fs/netfs|fs/fscache)/[^/]+\.ko|/kernel/(drivers/net/(virtio_net|net_failover)|net/core/failover)\.ko" > "$cache/dl/members"
 	tar -xf "$cache/dl/image.tar" -C "$cache/root" -T "$cache/dl/members"
 	find "$cache/root/lib/modules" -name '*.ko.xz' -exec xz -d {} +
 	rm -rf "$cache/dl"
+	[ -f "$cache/root/boot/vmlinuz-$abi" ] || { log "FAIL: kernel $abi: no vmlinuz-$abi in linux-image-$abi"; exit 3; }
 	touch "$cache/ready-v2"
 fi
 vmlinuz=$cache/root/boot/vmlinuz-$abi
