@@ -9,7 +9,7 @@
 #   into the host's root shared read-only over 9p; with OUTDIR/guest/e2e/agent.properties present (written
 #   by the Java test before it calls this script) it also runs the agent itself (rtb agent) on the module.
 # env: RTB_KERNEL_ABI (default: the first line of test/kernel-abi), RTB_KMOD_CACHE (default:
-#      ~/.cache/rtbackup-kmod), RTB_QEMU_TIMEOUT (seconds, default 600), RTB_E2E_DEST (a host directory the
+#      ~/.cache/rtbackup-kmod), RTB_QEMU_TIMEOUT (seconds, default 900), RTB_E2E_DEST (a host directory the
 #      guest sees read-only at /dest: where the agent's replica lands, to time change -> replica)
 set -euo pipefail
 
@@ -172,7 +172,7 @@ if [ -n "${RTB_E2E_DEST:-}" ]; then
 fi
 log "booting $abi under qemu (TCG)"
 start=$(date +%s)
-timeout "${RTB_QEMU_TIMEOUT:-600}" qemu-system-x86_64 "${qemu_args[@]}" < /dev/null > "$out/console.log" 2>&1 || {
+timeout "${RTB_QEMU_TIMEOUT:-900}" qemu-system-x86_64 "${qemu_args[@]}" < /dev/null > "$out/console.log" 2>&1 || {
 	log "qemu failed or timed out (exit $?); console:"; tail -n 40 "$out/console.log" >&2; exit 1; }
 log "guest ran $(( $(date +%s) - start )) s"
 if ! grep -q GUEST-DONE "$guest/guest.log" 2>/dev/null; then

@@ -77,8 +77,9 @@ abstract class KmodQemuTest {
         pb.environment().put("RTB_E2E_DEST", host.destination().toString());
         long started = System.nanoTime();
         Process p = pb.start();
-        host.answerCheckpoints(e2e, p::isAlive);
-        boolean finished = p.waitFor(900, TimeUnit.SECONDS);
+        long limit = TimeUnit.SECONDS.toNanos(1100);
+        host.answerCheckpoints(e2e, () -> p.isAlive() && System.nanoTime() - started < limit);
+        boolean finished = p.waitFor(Math.max(1, limit - (System.nanoTime() - started)), TimeUnit.NANOSECONDS);
         if (!finished) p.destroyForcibly();
         String runLog = Files.readString(out.resolve("run.log"), StandardCharsets.ISO_8859_1);
         System.out.println(runLog);
