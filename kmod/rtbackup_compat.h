@@ -3,10 +3,10 @@
  * The only place where rtbackup depends on the kernel version: the fsnotify backend is internal API
  * and its signatures moved between 5.x and 6.x. Everything else in the module uses these wrappers.
  *
- * Verified: Debian 12 (6.1). 5.17 is the floor because FS_RENAME (old and new name in one event)
- * and FSNOTIFY_EVENT_DENTRY appeared there; without them a rename would arrive as two unpaired
- * halves. The >= 6.11 branch follows the object-pointer form of fsnotify_add_mark() and is not
- * tested here.
+ * Verified by the qemu test (kmod/test) on both kernels Debian 12 ships: 6.1 and 6.12, the latter
+ * taking the >= 6.11 branch (the object-pointer form of fsnotify_add_mark()). 5.17 is the floor
+ * because FS_RENAME (old and new name in one event) and FSNOTIFY_EVENT_DENTRY appeared there;
+ * without them a rename would arrive as two unpaired halves.
  */
 #ifndef RTBACKUP_COMPAT_H
 #define RTBACKUP_COMPAT_H

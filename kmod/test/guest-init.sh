@@ -1,28 +1,53 @@
 #!/bin/sh
 # /init of the qemu test guest: loads rtbackup.ko, runs the scripted file operations, drains the
-# device into /out (a 9p share of the host's output directory) and powers off. The host side
-# (kmod/test/run-qemu-test.sh, then the Java test) checks the records; this script only records.
+# device into /out (a 9p share of the host's output directory), runs the agent on the module against
+# the host's broker, worker and rsync daemon (when the host prepared /out/e2e) and powers off. The host
+# side (kmod/test/run-qemu-test.sh, then the Java test) checks the records and the replica; this script
+# only records.
 export PATH=/bin
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p; do
+for m in $(cat /lib/modules/order); do
 	insmod /lib/modules/$m.ko || echo "GUEST: insmod $m failed"
 done
 mkdir -p /out /host
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 out /out || { echo "GUEST: no /out share"; poweroff -f; }
 exec >/out/guest.log 2>&1
 set -x
+echo "kernel $(uname -r)"
+# qemu's user-mode network: the host's loopback services are at 10.0.2.2
+ip link set lo up
+ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 && ip route add default via 10.0.2.2 || echo "GUEST: no network"
 
 step() { echo "STEP $* at $(cut -d" " -f1 /proc/uptime)"; }
 fail() { echo "GUEST-FAIL $*"; }
+
+# The host's root, read-only over 9p, as a chroot for the JVM (java and the classpath are the host's),
+# with $1 bind-mounted at /mnt. Java's scratch space (JNA unpacks its native library there) lives under
+# /dev: a tmpfs over /host/tmp would hide the classpath when the repository itself sits under /tmp (as a
+# CI clone may).
+JAVA_OPTS="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto -XX:-UsePerfData -Djava.io.tmpdir=/dev/rtb-tmp -Djna.tmpdir=/dev/rtb-tmp"
+host_chroot() {
+	. /out/java-cmd
+	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=loose,ro hostroot /host || fail mount-host
+	mkdir -p /dev/rtb-tmp && mount -t tmpfs tmpfs /dev/rtb-tmp
+	mount --bind /dev /host/dev
+	mount -t proc proc /host/proc
+	mount --bind "$1" /host/mnt
+}
+host_unchroot() {
+	umount /host/mnt; umount /host/proc; umount /host/dev; umount /dev/rtb-tmp; umount /host
+}
 
 # ---- overhead: the same workload with the module not loaded, then loaded and enabled, alternating ----
 step bench
 mkdir -p /bench && mount -t tmpfs tmpfs /bench
 for run in 1 2 3; do
 	rtbctl bench /bench 2000 unloaded
+	# the agent's default capture: a fanotify group on the whole file system, as FanotifySource sets it up
+	rtbctl fanotify-bench /bench 2000 fanotify || fail fanotify-bench
 	insmod /rtbackup.ko || fail insmod-bench
 	rtbctl add-root /bench && rtbctl enable || fail enable-bench
 	rtbctl bench /bench 2000 enabled
@@ -114,18 +139,9 @@ rtbctl counters
 # ---- the Java agent's decoder inside the guest (when the host root is shared) ----
 if [ -f /out/java-cmd ]; then
 	step java
-	. /out/java-cmd
-	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=loose,ro hostroot /host || fail mount-host
-	# Java's scratch space (JNA unpacks its native library there) lives under /dev: a tmpfs over /host/tmp
-	# would hide the classpath when the repository itself sits under /tmp (as a CI clone may).
-	mkdir -p /dev/rtb-tmp && mount -t tmpfs tmpfs /dev/rtb-tmp
-	mount --bind /dev /host/dev
-	mount -t proc proc /host/proc
 	# the agent sees the watched tree at /mnt inside its chroot: records must use that view
-	mount --bind /w/root /host/mnt
-	chroot /host "$JAVA_BIN" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto -Xmx256m -XX:-UsePerfData \
-		-Djava.io.tmpdir=/dev/rtb-tmp -Djna.tmpdir=/dev/rtb-tmp -cp "$JAVA_CP" \
-		io.rtbackup.agent.capture.kmod.KmodDump --root /mnt --max-events 4 --timeout-ms 60000 \
+	host_chroot /w/root
+	chroot /host "$JAVA_BIN" $JAVA_OPTS -Xmx256m -cp "$JAVA_CP" io.rtbackup.agent.capture.kmod.KmodDump --root /mnt --max-events 4 --timeout-ms 60000 \
 		> /out/java-dump.txt 2>&1 &
 	JAVA_PID=$!
 	i=0
@@ -139,7 +155,7 @@ if [ -f /out/java-cmd ]; then
 	wait $JAVA_PID
 	echo "java exit $?"
 	step java-done
-	umount /host/mnt; umount /host/proc; umount /host/dev; umount /dev/rtb-tmp; umount /host
+	host_unchroot
 fi
 rtbctl add-root /w/root
 rtbctl enable
@@ -182,6 +198,105 @@ wait $W1 $W2
 rtbctl drain /out/concurrent.bin
 rtbctl counters
 rmmod rtbackup || fail rmmod-small
+
+# ---- end to end: the agent (rtb agent, capture.source=kmod) replicates to the host's rsync daemon ----
+# The host (KmodQemuTest) runs the broker, the worker and the daemon and wrote e2e/agent.properties and
+# e2e/env; it answers each checkpoint (the source tree in e2e/cpN.tar: tar keeps symlink times and hard
+# links, which busybox cp does not) with e2e/cpN.verdict once the replica equals it or its wait ran out.
+AGENT=
+checkpoint() {
+	tar -cf "/out/e2e/$1.tar" -C /e2e/src . || fail "tar-$1"
+	touch "/out/e2e/$1.ready"
+	i=0
+	while [ ! -f "/out/e2e/$1.verdict" ] && [ $i -lt 3000 ]; do sleep 0.1; i=$((i+1)); done
+	echo "checkpoint $1: $(cat "/out/e2e/$1.verdict" 2>/dev/null || echo no verdict)"
+}
+if [ -f /out/e2e/agent.properties ] && [ -f /out/java-cmd ]; then
+	step e2e
+	. /out/e2e/env
+	# a 64 KiB ring: room for what a live reader sees, small enough for the burst below to overflow it
+	insmod /rtbackup.ko ring_size=65536 || fail insmod-e2e
+	mkdir -p /e2e /dest && mount -t tmpfs tmpfs /e2e && mkdir -p /e2e/src /e2e/state && chmod 700 /e2e/state
+	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,ro dest /dest || fail mount-dest
+	cp /out/e2e/agent.properties /e2e/agent.properties
+	host_chroot /e2e
+	export RSYNC_PASSWORD_D1
+	# the host's PATH for what runs in the chroot (the agent starts rsync and asks dpkg which package owns it)
+	HOST_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+	# dpkg -S reads a thousand files of the host's dpkg database; cold over 9p under emulation that can pass the
+	# agent's 20 s limit for it, so the database is read once up front (cache=loose keeps it)
+	step e2e-warm-dpkg
+	cat /host/var/lib/dpkg/status /host/var/lib/dpkg/info/*.list > /dev/null
+	step e2e-agent-start
+	start_agent() {
+		env PATH=$HOST_PATH chroot /host "$JAVA_BIN" $JAVA_OPTS -Xmx320m -cp "$JAVA_CP" io.rtbackup.cli.Rtb agent \
+			--config /mnt/agent.properties --topic-prefix "$TOPIC_PREFIX" >> /out/e2e/agent.log 2>&1 &
+		AGENT=$!
+		i=0
+		while ! grep -q 'agent up' /out/e2e/agent.log && kill -0 $AGENT 2>/dev/null && [ $i -lt 3000 ]; do
+			sleep 0.1; i=$((i+1))
+		done
+	}
+	start_agent
+	if ! grep -q 'agent up' /out/e2e/agent.log && ! kill -0 $AGENT 2>/dev/null; then
+		echo "GUEST: the agent ended during start-up; starting it once more"
+		start_agent
+	fi
+	step e2e-agent-up
+fi
+if [ -n "$AGENT" ] && ! grep -q 'agent up' /out/e2e/agent.log; then
+	fail agent-up
+	kill -9 $AGENT; wait $AGENT
+	host_unchroot; umount /dest; rmmod rtbackup
+elif [ -n "$AGENT" ]; then
+	S=/e2e/src
+	NL=$(printf 'new\nline')
+	HB=$(printf 'high\200\201\376\377')
+	echo hello > $S/a.txt
+	mkdir -p $S/d1/d2 $S/other
+	echo data > $S/d1/f
+	echo deep > $S/d1/d2/deep
+	seq 1 3000 > $S/big
+	truncate -s 1000 $S/big
+	echo more >> $S/a.txt
+	mv $S/a.txt $S/d1/a-renamed.txt
+	mv $S/d1/f $S/other/f-moved
+	mv $S/d1/d2 $S/other/d2
+	mkdir $S/gone && rmdir $S/gone
+	ln $S/other/f-moved $S/hard
+	ln -s d1/a-renamed.txt $S/sym
+	chmod 600 $S/hard
+	chmod 750 $S/other
+	echo tmp > $S/deleteme && rm $S/deleteme
+	echo n > "$S/$NL"
+	echo d > $S/-dash
+	echo h > "$S/$HB"
+	mkdir "$S/dir $NL" && echo x > "$S/dir $NL/-in"
+	mv $S/-dash "$S/other/$HB-moved"
+	rtbctl latency $S /dest/$REPLICA 10 > /out/e2e/latency.txt || fail latency
+	step e2e-checkpoint
+	checkpoint cp1
+
+	# the reader falls behind (the agent is stopped) while a burst overflows the ring: a rescan must follow
+	step e2e-overflow
+	kill -STOP $AGENT
+	mkdir $S/burst
+	i=0
+	while [ $i -lt 800 ]; do echo $i > $S/burst/f$i; i=$((i+1)); done
+	rm $S/hard "$S/$NL"
+	mv $S/big $S/burst/big
+	kill -CONT $AGENT
+	checkpoint cp2
+	step e2e-stop
+	kill -TERM $AGENT
+	wait $AGENT
+	echo "agent exit $?"
+	# the agent's close switched capture off: no mark may remain
+	echo "after the agent: $(rtbctl counters)"
+	host_unchroot
+	umount /dest
+	rmmod rtbackup || fail rmmod-e2e
+fi
 
 step done
 dmesg > /out/dmesg.txt

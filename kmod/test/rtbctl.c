@@ -2,7 +2,8 @@
 /*
  * rtbctl: a small static tool for the qemu test guest (which only has busybox) and for operators:
  * drives /dev/rtbackup's ioctls, drains records to a file and performs the few file operations
- * busybox cannot (xattrs, a file written while held open, a timed create+write workload).
+ * busybox cannot (xattrs, a file written while held open, a timed create+write workload, the same
+ * workload under a fanotify listener, the change-to-replica latency of a running agent).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/fanotify.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include "../rtbackup_uapi.h"
@@ -88,8 +90,8 @@ static int counters(void)
 	return 0;
 }
 
-/* N files created and written (4 KiB each) in dir; prints the elapsed time. */
-static int bench(const char *dir, long n, const char *label)
+/* N files created and written (4 KiB each) in dir; returns the elapsed nanoseconds. */
+static int64_t bench_files(const char *dir, long n)
 {
 	char path[4096], data[4096];
 	int64_t t0 = now_ns();
@@ -103,12 +105,97 @@ static int bench(const char *dir, long n, const char *label)
 		check(write(fd, data, sizeof(data)) == (ssize_t)sizeof(data) ? 0 : -1, "write");
 		close(fd);
 	}
-	int64_t dt = now_ns() - t0;
+	return now_ns() - t0;
+}
 
-	printf("BENCH %s files=%ld total_ms=%.1f per_file_us=%.1f\n", label, n, dt / 1e6, dt / 1e3 / n);
+static void bench_cleanup(const char *dir, long n)
+{
+	char path[4096];
+
 	for (long i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/bench-%ld", dir, i);
 		unlink(path);
+	}
+}
+
+static void bench_report(const char *label, long n, int64_t dt)
+{
+	printf("BENCH %s files=%ld total_ms=%.1f per_file_us=%.1f\n", label, n, dt / 1e6, dt / 1e3 / n);
+}
+
+/* The bench workload; prints the elapsed time. */
+static int bench(const char *dir, long n, const char *label)
+{
+	int64_t dt = bench_files(dir, n);
+
+	bench_report(label, n, dt);
+	bench_cleanup(dir, n);
+	return 0;
+}
+
+/*
+ * The bench workload while a fanotify group watches dir's whole file system the way the agent's fanotify
+ * source does (FAN_MARK_FILESYSTEM, FAN_REPORT_DFID_NAME, the same event mask); the queued events are
+ * read after the timed part, as the module's ring is in the other variant.
+ */
+static int fanotify_bench(const char *dir, long n, const char *label)
+{
+	static char buf[1 << 16];
+	uint64_t mask = FAN_MODIFY | FAN_ATTRIB | FAN_CLOSE_WRITE | FAN_CREATE | FAN_DELETE | FAN_ONDIR | FAN_RENAME;
+	int fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_REPORT_DFID_NAME,
+			       O_RDONLY);
+	long events = 0;
+
+	check(fd, "fanotify_init");
+	check(fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, mask, AT_FDCWD, dir), "fanotify_mark");
+	int64_t dt = bench_files(dir, n);
+
+	for (;;) {
+		ssize_t len = read(fd, buf, sizeof(buf));
+
+		if (len < 0 && errno == EAGAIN)
+			break;
+		check(len, "read fanotify");
+		for (struct fanotify_event_metadata *m = (void *)buf; FAN_EVENT_OK(m, len); m = FAN_EVENT_NEXT(m, len))
+			events++;
+	}
+	close(fd);
+	bench_report(label, n, dt);
+	printf("fanotify events read: %ld\n", events);
+	bench_cleanup(dir, n);
+	return 0;
+}
+
+/*
+ * Change-to-replica latency of a running agent: n times, writes src/lat-I and waits until replica/lat-I has
+ * the same size (replica is the destination's directory, seen read-only), timing with the monotonic clock.
+ */
+static int latency(const char *src, const char *replica, int n)
+{
+	char path[4096], copy[4096], data[64];
+
+	for (int i = 0; i < n; i++) {
+		int len = snprintf(data, sizeof(data), "latency probe %d\n", i);
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/lat-%d", src, i);
+		snprintf(copy, sizeof(copy), "%s/lat-%d", replica, i);
+		int64_t t0 = now_ns();
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		check(fd, path);
+		check(write(fd, data, len) == len ? 0 : -1, "write");
+		close(fd);
+		while (stat(copy, &st) < 0 || st.st_size != len) {
+			if (now_ns() - t0 > 120LL * 1000000000LL) {
+				printf("LATENCY probe=%d timeout\n", i);
+				return 5;
+			}
+			usleep(20 * 1000);
+		}
+		printf("LATENCY probe=%d ms=%.0f\n", i, (now_ns() - t0) / 1e6);
+		fflush(stdout);
+		usleep(300 * 1000);
 	}
 	return 0;
 }
@@ -133,7 +220,8 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: rtbctl version | add-root PATH | clear-roots | mask HEX | enable | disable |\n"
 		"              counters | drain OUTFILE | busy-check | setxattr PATH |\n"
-		"              slowwrite PATH COUNT PAUSE_MS | bench DIR N LABEL\n");
+		"              slowwrite PATH COUNT PAUSE_MS | bench DIR N LABEL |\n"
+		"              fanotify-bench DIR N LABEL | latency SRCDIR REPLICADIR N\n");
 	return 1;
 }
 
@@ -194,5 +282,9 @@ int main(int argc, char **argv)
 		return slowwrite(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (!strcmp(cmd, "bench") && argc == 5)
 		return bench(argv[2], atol(argv[3]), argv[4]);
+	if (!strcmp(cmd, "fanotify-bench") && argc == 5)
+		return fanotify_bench(argv[2], atol(argv[3]), argv[4]);
+	if (!strcmp(cmd, "latency") && argc == 5)
+		return latency(argv[2], argv[3], atoi(argv[4]));
 	return usage();
 }

@@ -6,6 +6,7 @@ import io.rtbackup.agent.capture.RawChange;
 import io.rtbackup.agent.capture.kmod.KmodOp;
 import io.rtbackup.agent.capture.kmod.KmodRecord;
 import io.rtbackup.agent.capture.kmod.KmodRecordDecoder;
+import io.rtbackup.testkit.TreeDiff;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,22 +14,28 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * Builds rtbackup.ko, boots Debian 12's kernel under qemu with it (kmod/test/run-qemu-test.sh runs the guest
- * script kmod/test/guest-init.sh), then decodes the raw records the guest saved with the agent's decoder and
- * checks them against the operations the guest performed.
+ * Builds rtbackup.ko for one kernel of kmod/test/kernel-abi, boots that Debian 12 kernel under qemu with it
+ * (kmod/test/run-qemu-test.sh runs the guest script kmod/test/guest-init.sh), then decodes the raw records the
+ * guest saved with the agent's decoder and checks them against the operations the guest performed. In the same
+ * boot the agent ({@code rtb agent}, capture.source=kmod) runs in the guest against a broker, a worker and an
+ * rsync daemon of this JVM ({@link GuestHost}), and the replica must equal the guest's tree, also after a burst
+ * that overflows the module's ring. One subclass per kernel.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class KmodQemuTest {
+abstract class KmodQemuTest {
     private static final String ROOT = "/w/root/";
     private static final byte[] NEWLINE = bytes("new\nline");
     private static final byte[] HIGH = concat(bytes("high"), new byte[] {(byte) 0x80, (byte) 0x81, (byte) 0xfe, (byte) 0xff});
@@ -38,28 +45,111 @@ class KmodQemuTest {
 
     private Path guest;
     private String guestLog;
+    private GuestHost host;
     private final KmodRecordDecoder decoder = new KmodRecordDecoder();
+
+    /** The kernel series this class boots ("6.1.", "6.12."): the line of kmod/test/kernel-abi starting with it. */
+    abstract String kernelSeries();
 
     @BeforeAll
     void runGuest() throws Exception {
         Path kmod = Path.of(System.getProperty("rtb.kmod.dir", ".")).toAbsolutePath();
-        Path out = kmod.resolve("target/qemu");
-        Files.createDirectories(out);
+        String abi = Files.readAllLines(kmod.resolve("test/kernel-abi")).stream().map(String::trim)
+                .filter(l -> l.startsWith(kernelSeries())).findFirst()
+                .orElseThrow(() -> new AssertionError("kmod/test/kernel-abi lists no " + kernelSeries() + " kernel"));
+        Path out = kmod.resolve("target/qemu-" + abi);
+        guest = out.resolve("guest");
+        Path e2e = guest.resolve("e2e");
+        if (Files.exists(e2e)) {
+            try (Stream<Path> old = Files.walk(e2e)) {
+                old.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
+        host = GuestHost.start();
+        host.prepare(e2e);
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         ProcessBuilder pb = new ProcessBuilder("bash", kmod.resolve("test/run-qemu-test.sh").toString(),
                 out.toString(), java, System.getProperty("java.class.path"))
                 .redirectErrorStream(true)
                 .redirectOutput(out.resolve("run.log").toFile());
+        pb.environment().put("RTB_KERNEL_ABI", abi);
+        pb.environment().put("RTB_E2E_DEST", host.destination().toString());
+        long started = System.nanoTime();
         Process p = pb.start();
-        boolean finished = p.waitFor(600, TimeUnit.SECONDS);
+        long limit = TimeUnit.SECONDS.toNanos(1100);
+        host.answerCheckpoints(e2e, () -> p.isAlive() && System.nanoTime() - started < limit);
+        boolean finished = p.waitFor(Math.max(1, limit - (System.nanoTime() - started)), TimeUnit.NANOSECONDS);
         if (!finished) p.destroyForcibly();
         String runLog = Files.readString(out.resolve("run.log"), StandardCharsets.ISO_8859_1);
         System.out.println(runLog);
+        System.out.printf("kmod qemu run on %s took %d s%n", abi, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started));
+        Path log = guest.resolve("guest.log");
+        guestLog = Files.exists(log) ? Files.readString(log, StandardCharsets.ISO_8859_1) : "";
+        // printed whatever happened: one line per kernel in the surefire output
+        System.out.println(e2eSummary(abi));
         assertThat(finished).as("run-qemu-test.sh finished in time").isTrue();
         assertThat(p.exitValue()).as("run-qemu-test.sh exit status; its log:\n%s", runLog).isZero();
-        guest = out.resolve("guest");
-        guestLog = Files.readString(guest.resolve("guest.log"), StandardCharsets.ISO_8859_1);
+    }
+
+    @AfterAll
+    void stopHost() throws IOException {
+        if (host != null) host.close();
+    }
+
+    /** {@code kmod e2e: kernel <uname -r> converged=yes|no latency_p50_ms=N}. */
+    private String e2eSummary(String abi) throws IOException {
+        Matcher k = Pattern.compile("(?m)^kernel (\\S+)$").matcher(guestLog);
+        String kernel = k.find() ? k.group(1) : abi + " (did not boot)";
+        boolean converged = converged("cp1") && converged("cp2");
+        List<Long> latencies = latencies();
+        String p50 = latencies.isEmpty() ? "none" : String.valueOf(latencies.get(latencies.size() / 2));
+        return "kmod e2e: kernel " + kernel + " converged=" + (converged ? "yes" : "no") + " latency_p50_ms=" + p50;
+    }
+
+    private boolean converged(String checkpoint) {
+        TreeDiff.Result r = host.verdict(checkpoint);
+        return r != null && r.isEqual();
+    }
+
+    /** The guest's change -> replica probes, sorted. */
+    private List<Long> latencies() throws IOException {
+        Path file = guest.resolve("e2e/latency.txt");
+        if (!Files.exists(file)) return List.of();
+        Matcher m = Pattern.compile("LATENCY probe=\\d+ ms=(\\d+)").matcher(Files.readString(file));
+        List<Long> ms = new ArrayList<>();
+        while (m.find()) ms.add(Long.parseLong(m.group(1)));
+        ms.sort(null);
+        return ms;
+    }
+
+    @Test
+    void theAgentOnTheModuleReplicatesTheGuestsWorkloadByteForByte() throws IOException {
+        String agentLog = Files.readString(guest.resolve("e2e/agent.log"), StandardCharsets.ISO_8859_1);
+        assertThat(agentLog).as("agent log").contains("capture source kmod started").contains("agent up");
+        if (guestLog.contains("GUEST: the agent ended during start-up")) {
+            System.out.println("kmod e2e: the agent needed a second start in the guest (see e2e/agent.log)");
+        }
+        TreeDiff.Result r = host.verdict("cp1");
+        assertThat(r).as("the guest reached its first checkpoint; guest log:\n%s", guestLog).isNotNull();
+        assertThat(r.isEqual()).as("replica equals the guest's tree: %s", r.describe()).isTrue();
+        assertThat(latencies()).as("every change -> replica probe arrived").hasSize(10);
+        host.assertWorkerHealthy();
+    }
+
+    @Test
+    void aBurstThatOverflowsTheRingBecomesARescanAndTheReplicaConverges() throws IOException {
+        String agentLog = Files.readString(guest.resolve("e2e/agent.log"), StandardCharsets.ISO_8859_1);
+        assertThat(agentLog).as("the module reported lost events and the agent rescanned")
+                .containsPattern("the module lost \\d+ event\\(s\\) \\(ring full\\); rescanning");
+        TreeDiff.Result r = host.verdict("cp2");
+        assertThat(r).as("the guest reached its second checkpoint; guest log:\n%s", guestLog).isNotNull();
+        assertThat(r.isEqual()).as("replica equals the guest's tree after the burst: %s", r.describe()).isTrue();
+        // SIGTERM ends the agent through its shutdown hook, whose KmodSource.close() switches the module off
+        assertThat(guestLog).contains("agent exit 143");
+        assertThat(agentLog).contains("kmod capture stopped; module hook removed");
+        assertThat(guestLog.lines().filter(l -> l.startsWith("after the agent: delivered=")).findFirst())
+                .hasValueSatisfying(l -> assertThat(l).contains("enabled=0").contains("roots=0").contains("marks=0"));
     }
 
     @Test
@@ -73,9 +163,9 @@ class KmodQemuTest {
         List<String> bad = dmesg.lines().filter(l -> BAD_KERNEL_LOG.matcher(l).find()).collect(Collectors.toList());
         assertThat(bad).as("suspicious kernel log lines").isEmpty();
         assertThat(dmesg).contains("rtbackup: loaded").contains("rtbackup: unloaded");
-        // three load/unload cycles around the overhead runs, the main run, the overflow run
-        assertThat(dmesg.split("rtbackup: loaded", -1)).as("loads").hasSize(6);
-        assertThat(dmesg.split("rtbackup: unloaded", -1)).as("clean rmmods").hasSize(6);
+        // three load/unload cycles around the overhead runs, the main run, the overflow run, the agent's run
+        assertThat(dmesg.split("rtbackup: loaded", -1)).as("loads").hasSize(7);
+        assertThat(dmesg.split("rtbackup: unloaded", -1)).as("clean rmmods").hasSize(7);
     }
 
     @Test
@@ -209,15 +299,20 @@ class KmodQemuTest {
             files = m.group(2);
             runs.computeIfAbsent(m.group(1), k -> new ArrayList<>()).add(Double.parseDouble(m.group(3)));
         }
-        assertThat(runs).containsKeys("unloaded", "enabled", "masked");
+        assertThat(runs).containsKeys("unloaded", "fanotify", "enabled", "masked");
         double base = best(runs.get("unloaded"));
-        StringBuilder sb = new StringBuilder("kmod overhead (qemu TCG, tmpfs, " + files
+        StringBuilder sb = new StringBuilder("kmod overhead (kernel " + kernel() + ", qemu TCG, tmpfs, " + files
                 + " creates+4KiB writes per run, variants alternating in one boot, best run):");
-        for (String variant : List.of("unloaded", "masked", "enabled")) {
+        for (String variant : List.of("unloaded", "fanotify", "masked", "enabled")) {
             double v = best(runs.get(variant));
             sb.append(String.format(" %s %.1f us/file (%+.0f%%);", variant, v, (v / base - 1) * 100));
         }
         System.out.println(sb.append(" all runs: ").append(runs));
+    }
+
+    private String kernel() {
+        Matcher k = Pattern.compile("(?m)^kernel (\\S+)$").matcher(guestLog);
+        return k.find() ? k.group(1) : "?";
     }
 
     private static double best(List<Double> runs) {
