@@ -15,6 +15,7 @@ import io.rtbackup.schema.SyncOutcome;
 import io.rtbackup.secure.OwnerOnly;
 import io.rtbackup.status.StatusHttpHandler;
 import io.rtbackup.status.StatusReader;
+import io.rtbackup.status.SwitchHandler;
 import io.rtbackup.topics.TopicProvisioner;
 import io.rtbackup.topics.Topics;
 import io.rtbackup.worker.SyncReport;
@@ -23,6 +24,7 @@ import io.rtbackup.worker.config.WorkerConfig;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
@@ -206,7 +208,9 @@ final class UpCommand implements Callable<Integer> {
         List<String> destinationNames = List.copyOf(destinations.keySet());
         MetricsEndpoint metrics = MetricsEndpoint.start(registry, metricsHost, metricsPort,
             Optional.ofNullable(metricsTokenFile), statusReader == null ? null
-            : new StatusHttpHandler(() -> statusReader.read(destinationNames), "rtb up: " + host, Duration.ofSeconds(2)));
+            : new StatusHttpHandler(() -> statusReader.read(destinationNames), "rtb up: " + host, Duration.ofSeconds(2),
+                new SwitchHandler(new ControlIssuer(Map.of("bootstrap.servers", broker.bootstrapServers()), topics,
+                    Clock.systemUTC()).pageSwitch(Duration.ofMinutes(10)))));
         // one process: agent or worker giving up ends both, and the next rtb up starts them afresh
         FatalErrorHandler fatal = ExitingFatalErrorHandler.forThisJvm("rtb up " + host, Rtb.FATAL_EXIT_GRACE);
         Worker worker = new Worker(workerConfig, topics, broker.bootstrapServers(), registry, report -> {
@@ -237,6 +241,7 @@ final class UpCommand implements Callable<Integer> {
                 + "--dest URL_OR_DIR brings files back"
             : "kept versions: off (--no-keep-versions): the destinations are plain mirrors");
         if (metricsPort > 0) out.println("status page: http://" + metricsHost + ":" + metricsPort + "/status");
+        initial.skipPaused(agent.rootSwitch().paused());
         initial.start();
         stopped.await();
         return 0;
@@ -399,7 +404,7 @@ final class UpCommand implements Callable<Integer> {
     static final class InitialSync {
         private final PrintStream out;
         private final Set<String> waiting = ConcurrentHashMap.newKeySet();
-        private final int total;
+        private int total;
         private final long startNs = System.nanoTime();
 
         InitialSync(PrintStream out, Set<String> roots, Set<String> destinations) {
@@ -408,7 +413,19 @@ final class UpCommand implements Callable<Integer> {
             this.total = waiting.size();
         }
 
+        /** Paused roots get no initial sync (their commands are held): their resume reconciles them. */
+        void skipPaused(Set<String> paused) {
+            if (paused.isEmpty()) return;
+            waiting.removeIf(k -> paused.contains(k.substring(0, k.indexOf('\0'))));
+            total = waiting.size();
+            out.println("paused (rtb resume catches up what changes meanwhile): " + String.join(", ", paused));
+        }
+
         void start() {
+            if (total == 0) {
+                out.println("initial sync: none to do now; replicating changes live");
+                return;
+            }
             out.println("initial sync: " + total + " root/destination pair(s) to bring up to date");
             Thread ticker = new Thread(() -> {
                 try {
