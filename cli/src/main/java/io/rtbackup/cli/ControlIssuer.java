@@ -32,15 +32,16 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * {@code <host>/<root>}) and waits for the root's agent to report on the root-state topic that it applied that very
  * command. Used by {@code rtb pause}, {@code rtb resume} and the status page's switch. The command stays on the
  * compacted topic, so an agent that is down applies it when it starts; the wait only decides what is printed.
- * Whether the caller may flip it is Kafka's decision (write access to the control topic, see {@code rtb acl}).
+ * Whether the caller may flip it is Kafka's decision (write access to the control topic, see {@code rtb acl}). Public
+ * for the end-to-end tests, which serve the status page's switch exactly as {@code rtb up} does.
  */
-final class ControlIssuer {
+public final class ControlIssuer {
     private final Map<String, Object> kafka;
     private final Topics topics;
     private final Clock clock;
 
     /** @param kafka client properties, {@code bootstrap.servers} included */
-    ControlIssuer(Map<String, Object> kafka, Topics topics, Clock clock) {
+    public ControlIssuer(Map<String, Object> kafka, Topics topics, Clock clock) {
         this.kafka = Map.copyOf(kafka);
         this.topics = topics;
         this.clock = clock;
@@ -78,7 +79,7 @@ final class ControlIssuer {
     }
 
     /** The status page's switch: flips through this issuer, waiting up to {@code wait}; answers in words. */
-    io.rtbackup.status.SwitchHandler.Switch pageSwitch(Duration wait) {
+    public io.rtbackup.status.SwitchHandler.Switch pageSwitch(Duration wait) {
         return (host, root, pause, reason, by) -> {
             Outcome o;
             try {
