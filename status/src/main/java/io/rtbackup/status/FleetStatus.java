@@ -24,11 +24,6 @@ public record FleetStatus(long takenAtMs, String eventsTopic, List<DestinationSt
         this(takenAtMs, eventsTopic, destinations, List.of());
     }
 
-    /** The roots whose agent applied a pause or that an operator asked to pause. */
-    public List<RootSwitch> paused() {
-        return switches.stream().filter(w -> w.paused() || "PAUSE".equals(w.requested()) && w.pending()).toList();
-    }
-
     /**
      * The pause switch of one root: what its agent last reported ({@code RootControlState}) and the operator's
      * latest command for it ({@code ControlCommand}).

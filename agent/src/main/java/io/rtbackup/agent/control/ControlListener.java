@@ -122,6 +122,12 @@ public final class ControlListener implements AutoCloseable {
                 return info.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
             }
             log.warn("host {}: control topic {} not found yet; pauses stay as stored until it is", hostId, topic);
+            try {
+                Thread.sleep(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
         }
         return null;
     }
