@@ -6,6 +6,13 @@ import io.rtbackup.agent.capture.CaptureUnavailableException;
 import io.rtbackup.agent.capture.kmod.KmodMetrics;
 import io.rtbackup.agent.capture.kmod.KmodSource;
 import io.rtbackup.agent.config.CaptureConfig;
+import io.rtbackup.agent.control.CaptureSwitch;
+import io.rtbackup.agent.control.ControlAcceptance;
+import io.rtbackup.agent.control.ControlListener;
+import io.rtbackup.agent.control.KafkaStateSink;
+import io.rtbackup.agent.control.RootSwitch;
+import io.rtbackup.agent.control.StateSink;
+import io.rtbackup.agent.state.PauseLedger;
 import io.rtbackup.agent.event.CaptureSequence;
 import io.rtbackup.agent.exec.CommandExecutor;
 import io.rtbackup.agent.exec.CommandValidator;
@@ -38,7 +45,9 @@ import org.slf4j.LoggerFactory;
  * (SyncCommands to rsync runs and SyncResults). The two share only the configuration: capture never waits for
  * rsync, and a slow destination never delays capture. Destinations that keep versions get their old versions
  * pruned shortly after start and hourly ({@link VersionPruner}). Each replica tree is reconciled by a whole-root
- * rsync on a schedule ({@link ReconcileScheduler}), which repairs what capture or delivery missed.
+ * rsync on a schedule ({@link ReconcileScheduler}), which repairs what capture or delivery missed. An operator's
+ * pause of a root ({@link RootSwitch}, heard on the control topic by the {@link ControlListener}) stops its capture,
+ * its commands and its scheduled reconciliation until the resume, which reconciles it.
  */
 public final class Agent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
@@ -53,10 +62,17 @@ public final class Agent implements AutoCloseable {
     private final ReconcileScheduler reconciles;
     private final FatalErrorHandler fatal;
     private final ResultSink reconcileResults;
+    private final RootSwitch rootSwitch;
+    private final ControlListener control;
+    private final StateSink states;
 
     public Agent(AgentConfig config, CapturePipeline capture, CommandExecutor executor, VersionPruner pruner,
-            ReconcileScheduler reconciles, ResultSink reconcileResults, FatalErrorHandler fatal) {
+            ReconcileScheduler reconciles, ResultSink reconcileResults, RootSwitch rootSwitch, ControlListener control,
+            StateSink states, FatalErrorHandler fatal) {
         this.config = config;
+        this.rootSwitch = rootSwitch;
+        this.control = control;
+        this.states = states;
         this.capture = capture;
         this.executor = executor;
         this.pruner = pruner;
@@ -87,8 +103,26 @@ public final class Agent implements AutoCloseable {
         // The root's excludes apply to every rsync run too, not only to captured events.
         Map<String, List<String>> excludes = new LinkedHashMap<>();
         c.roots().forEach(r -> excludes.put(r.id(), r.excludes()));
+        // Pauses stored at the last run hold from the first moment: capture starts without the paused roots.
+        PauseLedger ledger = PauseLedger.load(config.stateDir());
+        capture.pauseAtStart(ledger.paused());
+        Map<String, byte[]> allRoots = roots;
+        Reconciler[] reconcilerRef = new Reconciler[1];
+        StateSink states = KafkaStateSink.create(c.hostId(), topics, kafka);
+        RootSwitch rootSwitch = new RootSwitch(c.hostId(), List.copyOf(roots.keySet()), ledger, new CaptureSwitch() {
+            @Override
+            public void watchAllBut(Set<String> paused) throws CaptureUnavailableException {
+                capture.pause(paused);
+            }
+
+            @Override
+            public void rescan(String rootId, String why) {
+                capture.rescan(rootId, why);
+            }
+        }, root -> catchUp(c.hostId(), root, allRoots, config, runner, reconcilerRef[0]), states, Clock.systemUTC(),
+            fatal);
         CommandExecutor executor = CommandExecutor.create(c.hostId(), topics, kafka, roots, excludes, config.exec(),
-            registry, runner, fatal, sequence);
+            registry, runner, fatal, sequence, rootSwitch);
         // Each root's default tree, plus trees the worker routed elsewhere that this agent kept versions in.
         VersionPruner pruner = new VersionPruner(config.exec(), d -> {
             Set<String> dirs = new TreeSet<>(runner.versionedDirs(d.name()));
@@ -100,9 +134,30 @@ public final class Agent implements AutoCloseable {
         ResultSink results = KafkaResultSink.create(c.hostId(), topics, kafka);
         Reconciler reconciler = new Reconciler(c.hostId(), new CommandValidator(c.hostId(), roots,
             config.exec().destinations()), runner, new ReconcileMetrics(registry), results, Clock.systemUTC());
+        reconcilerRef[0] = reconciler;
+        // A paused root is not reconciled on schedule: its resume does it.
         ReconcileScheduler reconciles = new ReconcileScheduler(c.hostId(), config.reconcile(),
-            runner::replicatedTrees, reconciler::reconcile, System::nanoTime);
-        return new Agent(config, capture, executor, pruner, reconciles, results, fatal);
+            () -> runner.replicatedTrees().stream().filter(t -> rootSwitch.why(t.rootId()).isEmpty()).toList(),
+            reconciler::reconcile, System::nanoTime);
+        ControlListener control = ControlListener.create(c.hostId(), topics, kafka,
+            new ControlAcceptance(c.hostId(), roots.keySet(), registry), rootSwitch, fatal);
+        return new Agent(config, capture, executor, pruner, reconciles, results, rootSwitch, control, states, fatal);
+    }
+
+    /**
+     * The catch-up of a resumed root: a reconciliation of each tree the root was replicated into during this run,
+     * or, when it has none (paused since before this start), of {@code <host>/<root>} on every destination, as
+     * {@code rtb reconcile} does.
+     */
+    private static List<Reconciliation> catchUp(String hostId, String root, Map<String, byte[]> roots,
+            AgentConfig config, RsyncRunner runner, Reconciler reconciler) {
+        List<RsyncRunner.ReplicatedTree> trees = runner.replicatedTrees().stream()
+            .filter(t -> t.rootId().equals(root)).toList();
+        if (trees.isEmpty()) {
+            trees = config.exec().destinations().keySet().stream().sorted()
+                .map(d -> new RsyncRunner.ReplicatedTree(root, d, hostId + "/" + root)).toList();
+        }
+        return trees.stream().map(reconciler::reconcile).toList();
     }
 
     /** Starts the executor first, so commands answering the start-up rescan find it listening. */
@@ -116,9 +171,22 @@ public final class Agent implements AutoCloseable {
         Duration every = config.exec().versionsPruneInterval();
         pruner.start(every.compareTo(PRUNE_FIRST_DELAY) < 0 ? every : PRUNE_FIRST_DELAY, every);
         reconciles.start(fatal);
+        rootSwitch.publishAll();
+        control.start();
         log.info("agent up: host {}, capture source {}, destinations {}", config.capture().hostId(),
-            capture.source().name(), config.exec().destinations().keySet());
+            capture.source() == null ? "none (every root paused)" : capture.source().name(),
+            config.exec().destinations().keySet());
         return this;
+    }
+
+    /** The pause switch of this agent's roots. */
+    public RootSwitch rootSwitch() {
+        return rootSwitch;
+    }
+
+    /** Whether the control topic as it was at start has been read and applied, waiting up to {@code timeout}. */
+    public boolean awaitControlCaughtUp(Duration timeout) throws InterruptedException {
+        return control.awaitCaughtUp(timeout);
     }
 
     public CapturePipeline capture() {
@@ -139,6 +207,8 @@ public final class Agent implements AutoCloseable {
 
     @Override
     public void close() {
+        control.close();
+        states.close();
         reconciles.close();
         reconcileResults.close();
         pruner.close();

@@ -8,6 +8,7 @@ import io.rtbackup.agent.capture.WatchedRoot;
 import io.rtbackup.agent.exclude.ExcludeMatcher;
 import io.rtbackup.agent.capture.normalise.Normaliser;
 import io.rtbackup.agent.config.CaptureConfig;
+import io.rtbackup.agent.config.CaptureConfig.SourceChoice;
 import io.rtbackup.agent.config.ConfigException;
 import io.rtbackup.agent.event.CaptureSequence;
 import io.rtbackup.agent.event.EventSink;
@@ -17,6 +18,9 @@ import io.rtbackup.agent.transport.PublishListener;
 import io.rtbackup.topics.Topics;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,6 +30,11 @@ import org.slf4j.LoggerFactory;
  * nothing captured waits for it, the start-up rescan after the source is live so changes made meanwhile are
  * covered, and on stop the source first so the last events still get out. It sits above both capture and
  * transport, which meet only in {@link io.rtbackup.agent.event}: neither package knows the other.
+ *
+ * <p>Paused roots ({@link #pause}) are not watched: the running source is narrowed in place when it can (the
+ * kernel module, whose momentary switch-off is covered by a rescan of the roots still watched), otherwise a new
+ * source on the remaining roots is started before the old one is closed, so no watched root is ever uncovered
+ * (the overlap only duplicates events, which is harmless). With every root paused no source runs.
  */
 public final class CapturePipeline implements AutoCloseable {
 
@@ -36,6 +45,8 @@ public final class CapturePipeline implements AutoCloseable {
     private final EventPublisher publisher;
     private final Normaliser normaliser;
     private CaptureSource source;
+    private boolean started;
+    private final Set<String> paused = new TreeSet<>();
 
     public CapturePipeline(CaptureConfig config, CaptureSelection selection, EventPublisher publisher,
             PrometheusRegistry registry, FatalErrorHandler fatal) {
@@ -104,22 +115,74 @@ public final class CapturePipeline implements AutoCloseable {
     }
 
     public synchronized void start() throws CaptureUnavailableException {
-        if (source != null) throw new IllegalStateException("capture pipeline already started");
+        if (started) throw new IllegalStateException("capture pipeline already started");
+        started = true;
         publisher.start();
         normaliser.start();
+        List<WatchedRoot> active = active();
         try {
-            source = selection.start(config.source(), watchedRoots(config), s -> normaliser.sinkFor(s.kind()));
+            source = active.isEmpty() ? null : selection.start(config.source(), active,
+                    s -> normaliser.sinkFor(s.kind()));
         } catch (CaptureUnavailableException | RuntimeException e) {
             normaliser.close();
             publisher.close(Duration.ofSeconds(5));
             throw e;
         }
-        if (config.startupRescan()) normaliser.rescanAll(source.kind(), "agent start-up");
-        log.info("capture pipeline running: host {}, source {}, roots {}", config.hostId(), source.name(),
-                config.roots().stream().map(CaptureConfig.RootConfig::id).toList());
+        if (config.startupRescan() && source != null) {
+            normaliser.rescanRoots(ids(active), source.kind(), "agent start-up");
+        }
+        log.info("capture pipeline running: host {}, source {}, roots {}{}", config.hostId(),
+                source == null ? "none" : source.name(), ids(active), paused.isEmpty() ? "" : ", paused " + paused);
     }
 
-    /** The running source, or null before {@link #start()}. */
+    /** Decides which roots {@link #start()} leaves unwatched (paused at the last run). */
+    public synchronized void pauseAtStart(Set<String> rootIds) {
+        if (started) throw new IllegalStateException("capture pipeline already started; use pause()");
+        paused.clear();
+        paused.addAll(rootIds);
+    }
+
+    /**
+     * Stops watching the roots {@code rootIds} (and resumes watching every other root that was paused), on the
+     * running pipeline. Returns at once when nothing changes.
+     *
+     * @throws CaptureUnavailableException when no source could be set up on the roots left; the roots that were
+     *     watched may then be unwatched, which the caller must treat as a loss no rescan covers
+     */
+    public synchronized void pause(Set<String> rootIds) throws CaptureUnavailableException {
+        if (paused.equals(rootIds)) return;
+        paused.clear();
+        paused.addAll(rootIds);
+        if (!started) throw new IllegalStateException("capture pipeline not started; use pauseAtStart()");
+        List<WatchedRoot> active = active();
+        if (source != null && source.retarget(active)) {
+            if (!active.isEmpty()) normaliser.rescanRoots(ids(active), source.kind(), "capture was reconfigured");
+        } else {
+            CaptureSource old = source;
+            // the running source's kind, so a reconfiguration never changes how this host captures
+            SourceChoice choice = old == null ? config.source() : SourceChoice.valueOf(old.name().toUpperCase(Locale.ROOT));
+            source = active.isEmpty() ? null : selection.start(choice, active, s -> normaliser.sinkFor(s.kind()));
+            if (old != null) old.close();
+        }
+        log.info("capture: host {} watches roots {}, paused {} (source {})", config.hostId(), ids(active), paused,
+                source == null ? "none" : source.name());
+    }
+
+    /** Publishes a RESCAN of {@code rootId} now (a whole-root sync through the workers). */
+    public synchronized void rescan(String rootId, String why) {
+        normaliser.rescanRoots(List.of(rootId), source == null ? io.rtbackup.schema.CaptureSource.SCAN : source.kind(),
+                why);
+    }
+
+    private List<WatchedRoot> active() {
+        return watchedRoots(config).stream().filter(r -> !paused.contains(r.id())).toList();
+    }
+
+    private static List<String> ids(List<WatchedRoot> roots) {
+        return roots.stream().map(WatchedRoot::id).toList();
+    }
+
+    /** The running source, or null before {@link #start()} and while every root is paused. */
     public synchronized CaptureSource source() {
         return source;
     }

@@ -18,11 +18,14 @@ import org.apache.kafka.common.resource.ResourceType;
  *
  * <ul>
  *   <li>An agent writes {@code rtb.events} and {@code rtb.results}, reads {@code rtb.commands} in the agents' consumer
- *       groups ({@value #AGENT_GROUP_PREFIX}&lt;host&gt;) and nothing else: a compromised host can neither command
- *       any host's rsync nor forge status records, nor read the events of other hosts.</li>
- *   <li>A worker does the rest: reads events and results, writes commands, dead letters and status records, reads
- *       status, creates and describes the five topics (it provisions them at start, and adds partitions to the
- *       commands topic as the fleet grows: {@code CommandPartitions}), and uses the destination
+ *       groups ({@value #AGENT_GROUP_PREFIX}&lt;host&gt;), reads {@code rtb.control} (the pause switch, read without
+ *       a group), writes {@code rtb.root-state} (its roots' applied pause state) and nothing else: a compromised host
+ *       can neither command any host's rsync nor pause any root, nor forge worker status, nor read the events of
+ *       other hosts.</li>
+ *   <li>A worker (and an operator's {@code rtb pause} with a worker's config) does the rest: reads events and
+ *       results, writes commands, dead letters, status records and control records, reads status, control
+ *       and root states, creates and describes the seven topics (it provisions them at start, and adds partitions
+ *       to the commands topic as the fleet grows: {@code CommandPartitions}), and uses the destination
  *       groups ({@value DestinationGroup#PREFIX}&lt;name&gt;). It may describe the agents' groups, for
  *       {@code rtb status}, but not join them.</li>
  * </ul>
@@ -45,6 +48,8 @@ public final class AclRecipe {
         topic(out, principal, topics.events(), AclOperation.WRITE, AclOperation.DESCRIBE);
         topic(out, principal, topics.results(), AclOperation.WRITE, AclOperation.DESCRIBE);
         topic(out, principal, topics.commands(), AclOperation.READ, AclOperation.DESCRIBE);
+        topic(out, principal, topics.control(), AclOperation.READ, AclOperation.DESCRIBE);
+        topic(out, principal, topics.rootState(), AclOperation.WRITE, AclOperation.DESCRIBE);
         group(out, principal, AGENT_GROUP_PREFIX, AclOperation.READ);
         return out;
     }
@@ -53,7 +58,8 @@ public final class AclRecipe {
     public List<AclBinding> worker(String principal) {
         List<AclBinding> out = new ArrayList<>();
         AclOperation[] provisioning = {AclOperation.CREATE, AclOperation.DESCRIBE, AclOperation.DESCRIBE_CONFIGS};
-        for (String t : List.of(topics.events(), topics.commands(), topics.results(), topics.dlq(), topics.status())) {
+        for (String t : List.of(topics.events(), topics.commands(), topics.results(), topics.dlq(), topics.status(),
+                topics.control(), topics.rootState())) {
             topic(out, principal, t, provisioning);
         }
         topic(out, principal, topics.events(), AclOperation.READ);
@@ -63,6 +69,8 @@ public final class AclRecipe {
         topic(out, principal, topics.commands(), AclOperation.ALTER);
         topic(out, principal, topics.dlq(), AclOperation.WRITE);
         topic(out, principal, topics.status(), AclOperation.READ, AclOperation.WRITE);
+        topic(out, principal, topics.control(), AclOperation.READ, AclOperation.WRITE);
+        topic(out, principal, topics.rootState(), AclOperation.READ);
         group(out, principal, DestinationGroup.PREFIX, AclOperation.READ, AclOperation.DESCRIBE);
         group(out, principal, AGENT_GROUP_PREFIX, AclOperation.DESCRIBE);
         return out;

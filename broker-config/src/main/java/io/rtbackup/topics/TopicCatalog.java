@@ -18,7 +18,7 @@ import java.util.TreeMap;
  * {@code <role>.partitions}, {@code <role>.replication.factor} and {@code <role>.config.<kafka topic config>}.
  */
 public record TopicCatalog(List<TopicSpec> specs) {
-    public static final List<String> ROLES = List.of("events", "commands", "results", "dlq", "status");
+    public static final List<String> ROLES = List.of("events", "commands", "results", "dlq", "status", "control", "rootstate");
     static final String RESOURCE = "/rtb/topics.properties";
 
     public TopicCatalog {
@@ -80,7 +80,8 @@ public record TopicCatalog(List<TopicSpec> specs) {
     public Topics topics(String prefix) {
         return new Topics(prefix + spec("events").defaultName(), prefix + spec("commands").defaultName(),
             prefix + spec("results").defaultName(), prefix + spec("dlq").defaultName(),
-            prefix + spec("status").defaultName());
+            prefix + spec("status").defaultName(), prefix + spec("control").defaultName(),
+            prefix + spec("rootstate").defaultName());
     }
 
     public TopicSpec spec(String role) {

@@ -28,6 +28,9 @@ class AclRecipeTest {
         assertThat(on(acls, ResourceType.TOPIC, "p.rtb.status")).isEmpty();
         assertThat(on(acls, ResourceType.TOPIC, "p.rtb.dlq")).isEmpty();
         assertThat(on(acls, ResourceType.GROUP, AclRecipe.AGENT_GROUP_PREFIX)).containsExactly("READ");
+        // The pause switch: an agent reads it and reports what it applied, but cannot flip any root's switch.
+        assertThat(on(acls, ResourceType.TOPIC, "p.rtb.control")).containsExactlyInAnyOrder("READ", "DESCRIBE");
+        assertThat(on(acls, ResourceType.TOPIC, "p.rtb.root-state")).containsExactlyInAnyOrder("WRITE", "DESCRIBE");
     }
 
     @Test
@@ -44,6 +47,8 @@ class AclRecipeTest {
         for (String t : List.of("p.rtb.events", "p.rtb.commands", "p.rtb.results", "p.rtb.dlq", "p.rtb.status")) {
             assertThat(on(acls, ResourceType.TOPIC, t)).as(t).contains("CREATE", "DESCRIBE", "DESCRIBE_CONFIGS");
         }
+        assertThat(on(acls, ResourceType.TOPIC, "p.rtb.control")).contains("READ", "WRITE", "CREATE");
+        assertThat(on(acls, ResourceType.TOPIC, "p.rtb.root-state")).contains("READ", "CREATE").doesNotContain("WRITE");
         assertThat(on(acls, ResourceType.GROUP, "rtb-dest-")).containsExactlyInAnyOrder("READ", "DESCRIBE");
         assertThat(on(acls, ResourceType.GROUP, AclRecipe.AGENT_GROUP_PREFIX)).containsExactly("DESCRIBE");
         assertThat(acls).noneMatch(b -> b.entry().operation() == AclOperation.ALL);

@@ -9,17 +9,25 @@ import org.junit.jupiter.api.Test;
 class TopicCatalogTest {
 
     @Test
-    void theShippedCatalogDeclaresTheFiveTopics() {
+    void theShippedCatalogDeclaresTheSevenTopics() {
         TopicCatalog catalog = TopicCatalog.load();
-        assertThat(catalog.specs()).extracting(TopicSpec::role).containsExactly("events", "commands", "results", "dlq", "status");
+        assertThat(catalog.specs()).extracting(TopicSpec::role).containsExactly("events", "commands", "results", "dlq", "status",
+            "control", "rootstate");
         assertThat(catalog.spec("events").partitions()).isEqualTo(12);
         assertThat(catalog.spec("events").configs()).containsEntry("cleanup.policy", "delete")
             .containsEntry("compression.type", "lz4").containsKey("retention.ms").containsKey("min.insync.replicas");
-        assertThat(Topics.defaults()).isEqualTo(new Topics("rtb.events", "rtb.commands", "rtb.results", "rtb.dlq", "rtb.status"));
+        assertThat(Topics.defaults()).isEqualTo(new Topics("rtb.events", "rtb.commands", "rtb.results", "rtb.dlq", "rtb.status",
+            "rtb.control", "rtb.root-state"));
         assertThat(Topics.withPrefix("t1.").dlq()).isEqualTo("t1.rtb.dlq");
         // Status records are kept by key (latest per worker and destination), not by time.
         assertThat(catalog.spec("status").configs()).containsEntry("cleanup.policy", "compact");
         assertThat(Topics.withPrefix("t1.").status()).isEqualTo("t1.rtb.status");
+        // The pause switch: the latest position per host and root, kept by key.
+        assertThat(catalog.spec("control").configs()).containsEntry("cleanup.policy", "compact");
+        assertThat(Topics.withPrefix("t1.").control()).isEqualTo("t1.rtb.control");
+        assertThat(catalog.spec("rootstate").configs()).containsEntry("cleanup.policy", "compact");
+        assertThat(new Topics("e", "c", "r", "d", "t1.rtb.status").control()).isEqualTo("t1.rtb.control");
+        assertThat(new Topics("e", "c", "r", "d", "t1.rtb.status").rootState()).isEqualTo("t1.rtb.root-state");
     }
 
     @Test

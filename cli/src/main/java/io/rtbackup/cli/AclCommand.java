@@ -31,7 +31,8 @@ import picocli.CommandLine.Spec;
  * deployment. With {@code --dry-run} it only prints the bindings.
  */
 @Command(name = "acl", mixinStandardHelpOptions = true,
-    description = "Grant Kafka ACLs: agents write rtb.events and rtb.results and read rtb.commands; workers the rest.")
+    description = "Grant Kafka ACLs: agents write rtb.events, rtb.results and rtb.root-state and read rtb.commands and "
+        + "rtb.control; workers (and operators who pause roots, with a worker's login) the rest.")
 final class AclCommand implements Callable<Integer> {
     static final int EXIT_REFUSED = 1;
 

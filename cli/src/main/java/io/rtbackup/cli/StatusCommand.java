@@ -152,7 +152,7 @@ final class StatusCommand implements Callable<Integer> {
         }
         if (onlyDestinations != null) {
             status = new FleetStatus(status.takenAtMs(), status.eventsTopic(), status.destinations().stream()
-                .filter(d -> onlyDestinations.contains(d.name())).toList());
+                .filter(d -> onlyDestinations.contains(d.name())).toList(), status.switches());
         }
 
         List<String> over = new ArrayList<>();
@@ -165,7 +165,10 @@ final class StatusCommand implements Callable<Integer> {
             }
         }
         if (json) out.println(StatusJson.write(status));
-        else print(out, status);
+        else {
+            print(out, status);
+            SwitchReport.print(out, status);
+        }
         out.flush();
         if (!over.isEmpty()) {
             for (String o : over) err.println("rtb status: LAGGING " + shown(o));

@@ -15,6 +15,7 @@ import io.rtbackup.schema.SyncOutcome;
 import io.rtbackup.secure.OwnerOnly;
 import io.rtbackup.status.StatusHttpHandler;
 import io.rtbackup.status.StatusReader;
+import io.rtbackup.status.SwitchHandler;
 import io.rtbackup.topics.TopicProvisioner;
 import io.rtbackup.topics.Topics;
 import io.rtbackup.worker.SyncReport;
@@ -23,6 +24,7 @@ import io.rtbackup.worker.config.WorkerConfig;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
@@ -35,7 +37,6 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -52,7 +53,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "up", mixinStandardHelpOptions = true,
     description = "Back up folders live: embedded Kafka broker, agent and worker in one process.")
 final class UpCommand implements Callable<Integer> {
-    private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
+    static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
 
     @Spec
     CommandSpec spec;
@@ -206,7 +207,9 @@ final class UpCommand implements Callable<Integer> {
         List<String> destinationNames = List.copyOf(destinations.keySet());
         MetricsEndpoint metrics = MetricsEndpoint.start(registry, metricsHost, metricsPort,
             Optional.ofNullable(metricsTokenFile), statusReader == null ? null
-            : new StatusHttpHandler(() -> statusReader.read(destinationNames), "rtb up: " + host, Duration.ofSeconds(2)));
+            : new StatusHttpHandler(() -> statusReader.read(destinationNames), "rtb up: " + host, Duration.ofSeconds(2),
+                new SwitchHandler(new ControlIssuer(Map.of("bootstrap.servers", broker.bootstrapServers()), topics,
+                    Clock.systemUTC()).pageSwitch(Duration.ofMinutes(10)))));
         // one process: agent or worker giving up ends both, and the next rtb up starts them afresh
         FatalErrorHandler fatal = ExitingFatalErrorHandler.forThisJvm("rtb up " + host, Rtb.FATAL_EXIT_GRACE);
         Worker worker = new Worker(workerConfig, topics, broker.bootstrapServers(), registry, report -> {
@@ -237,6 +240,7 @@ final class UpCommand implements Callable<Integer> {
                 + "--dest URL_OR_DIR brings files back"
             : "kept versions: off (--no-keep-versions): the destinations are plain mirrors");
         if (metricsPort > 0) out.println("status page: http://" + metricsHost + ":" + metricsPort + "/status");
+        initial.skipPaused(agent.rootSwitch().paused());
         initial.start();
         stopped.await();
         return 0;
@@ -393,49 +397,5 @@ final class UpCommand implements Callable<Integer> {
         if (n < 1024 * 1024) return String.format(Locale.ROOT, "%.1f KiB", n / 1024.0);
         if (n < 1024L * 1024 * 1024) return String.format(Locale.ROOT, "%.1f MiB", n / 1048576.0);
         return String.format(Locale.ROOT, "%.2f GiB", n / 1073741824.0);
-    }
-
-    /** Progress of the start-up full syncs (one per root and destination), printed until all are done. */
-    static final class InitialSync {
-        private final PrintStream out;
-        private final Set<String> waiting = ConcurrentHashMap.newKeySet();
-        private final int total;
-        private final long startNs = System.nanoTime();
-
-        InitialSync(PrintStream out, Set<String> roots, Set<String> destinations) {
-            this.out = out;
-            for (String r : roots) for (String d : destinations) waiting.add(r + "\0" + d);
-            this.total = waiting.size();
-        }
-
-        void start() {
-            out.println("initial sync: " + total + " root/destination pair(s) to bring up to date");
-            Thread ticker = new Thread(() -> {
-                try {
-                    while (!waiting.isEmpty()) {
-                        Thread.sleep(Duration.ofSeconds(5).toMillis());
-                        if (!waiting.isEmpty()) {
-                            out.printf(Locale.ROOT, "initial sync: %d/%d done, %d s%n", total - waiting.size(), total,
-                                (System.nanoTime() - startNs) / 1_000_000_000L);
-                        }
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "rtb-up-progress");
-            ticker.setDaemon(true);
-            ticker.start();
-        }
-
-        /** True when the report was one of the initial syncs (and printed as such). */
-        boolean onReport(SyncReport r) {
-            if (!r.fullSync() || !waiting.remove(r.rootId() + "\0" + r.destination())) return false;
-            out.printf(Locale.ROOT, "%s initial sync %d/%d: %s -> %s %s, %d files, %s sent, %d ms%n",
-                LocalTime.now().format(CLOCK), total - waiting.size(), total, r.rootId(), r.destination(),
-                r.outcome() == SyncOutcome.OK ? "done" : r.outcome().toString(), r.filesTransferred(),
-                bytes(r.bytesSent()), r.rsyncDurationMs());
-            if (waiting.isEmpty()) out.println("initial sync complete; replicating changes live");
-            return true;
-        }
     }
 }

@@ -4,6 +4,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.rtbackup.kafka.KafkaAccessErrors;
 import io.rtbackup.process.ExitingFatalErrorHandler;
 import io.rtbackup.status.StatusHttpHandler;
+import io.rtbackup.status.SwitchHandler;
 import io.rtbackup.status.StatusReader;
 import io.rtbackup.topics.TopicProvisioner;
 import io.rtbackup.topics.Topics;
@@ -12,6 +13,7 @@ import io.rtbackup.worker.config.DestinationConfig;
 import io.rtbackup.worker.config.WorkerConfig;
 import io.rtbackup.worker.pipeline.PipelineStatus;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -116,7 +118,8 @@ final class WorkerCommand implements Callable<Integer> {
         try {
             metrics = MetricsEndpoint.start(registry, host, port, tokenFile, statusReader == null ? null
                 : new StatusHttpHandler(() -> statusReader.read(destinations), "rtb worker " + cfg.workerId(),
-                    Duration.ofSeconds(2)),
+                    Duration.ofSeconds(2), new SwitchHandler(new ControlIssuer(switchClient(bootstrap, cfg.kafka()),
+                        topics, Clock.systemUTC()).pageSwitch(Duration.ofMinutes(10)))),
                 () -> started.get() != null && started.get().status().values().stream().allMatch(PipelineStatus::ready));
         } catch (RuntimeException e) {
             if (statusReader != null) statusReader.close();
@@ -163,5 +166,12 @@ final class WorkerCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), config + ": " + METRICS_PORT
                 + " must be a port number 1-65535 (0 or unset: no endpoint), got '" + value.trim() + "'");
         }
+    }
+
+    /** The page's switch writes the control topic with this worker's login (which rtb acl allows to). */
+    private static Map<String, Object> switchClient(String bootstrap, Map<String, String> kafka) {
+        Map<String, Object> client = new java.util.HashMap<>(kafka);
+        client.put("bootstrap.servers", bootstrap);
+        return client;
     }
 }

@@ -63,6 +63,14 @@ public final class AvroCodec<T extends SpecificRecord> {
         return new AvroCodec<>(WorkerStatus.getClassSchema(), "WorkerStatus");
     }
 
+    public static AvroCodec<ControlCommand> controlCommands() {
+        return new AvroCodec<>(ControlCommand.getClassSchema(), "ControlCommand");
+    }
+
+    public static AvroCodec<RootControlState> rootControlStates() {
+        return new AvroCodec<>(RootControlState.getClassSchema(), "RootControlState");
+    }
+
     /** The record name this codec handles, e.g. {@code FileEvent}. */
     public String schemaName() {
         return name;

@@ -19,6 +19,7 @@ final class TrustedPackages {
             .add(SyncCommand.class).add(OffsetRange.class)
             .add(SyncResult.class).add(SyncOutcome.class).add(FailureSide.class).add(StuckPath.class)
             .add(WorkerStatus.class).add(SyncSummary.class).add(StuckPathStatus.class)
+            .add(ControlCommand.class).add(ControlAction.class).add(RootControlState.class)
             .build();
         ClassSecurityValidator.setGlobal(ClassSecurityValidator.composite(ClassSecurityValidator.getGlobal(), ours));
         installed = true;

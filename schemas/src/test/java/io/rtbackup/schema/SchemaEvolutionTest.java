@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 class SchemaEvolutionTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"FileEvent", "SyncCommand", "SyncResult", "WorkerStatus"})
+    @ValueSource(strings = {"FileEvent", "SyncCommand", "SyncResult", "WorkerStatus", "ControlCommand",
+        "RootControlState"})
     void everyStoredVersionReadsEveryOther(String name) {
         List<Schema> versions = SchemaHistory.versions(name);
         for (Schema reader : versions) {
@@ -32,7 +33,8 @@ class SchemaEvolutionTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"FileEvent", "SyncCommand", "SyncResult", "WorkerStatus"})
+    @ValueSource(strings = {"FileEvent", "SyncCommand", "SyncResult", "WorkerStatus", "ControlCommand",
+        "RootControlState"})
     void theCompiledSchemaIsTheNewestStoredVersion(String name) throws Exception {
         Schema compiled = (Schema) Class.forName("io.rtbackup.schema." + name).getField("SCHEMA$").get(null);
         List<Schema> versions = SchemaHistory.versions(name);

@@ -9,11 +9,36 @@ import java.util.Optional;
  *
  * @param takenAtMs   when the snapshot was read (this process's clock)
  * @param eventsTopic the events topic the lag is measured on
+ * @param switches    the pause switch of every (host, root) an agent or an operator named, by host and root
  */
-public record FleetStatus(long takenAtMs, String eventsTopic, List<DestinationStatus> destinations) {
+public record FleetStatus(long takenAtMs, String eventsTopic, List<DestinationStatus> destinations,
+                          List<RootSwitch> switches) {
 
     public FleetStatus {
         destinations = List.copyOf(destinations);
+        switches = List.copyOf(switches);
+    }
+
+    /** A snapshot without switch positions (none read). */
+    public FleetStatus(long takenAtMs, String eventsTopic, List<DestinationStatus> destinations) {
+        this(takenAtMs, eventsTopic, destinations, List.of());
+    }
+
+    /**
+     * The pause switch of one root: what its agent last reported ({@code RootControlState}) and the operator's
+     * latest command for it ({@code ControlCommand}).
+     *
+     * @param paused       whether the agent has the root paused (false when it never reported)
+     * @param sinceMs      when the pause began; 0 when not paused
+     * @param note         what the agent said when it applied the last command (e.g. what a resume caught up)
+     * @param reportedAtMs when the agent reported it (agent clock); 0 when it never did
+     * @param requested    the latest command's action (PAUSE, RESUME) or "" when no command was ever given
+     * @param requestedAtMs when it was issued (issuer clock); 0 when none
+     * @param pending      whether the latest command is not yet applied (agent down, or working on it)
+     */
+    public record RootSwitch(String host, String root, boolean paused, long sinceMs, String reason, String issuedBy,
+                             String note, long reportedAtMs, String requested, long requestedAtMs, String requestedBy,
+                             boolean pending) {
     }
 
     public Optional<DestinationStatus> destination(String name) {

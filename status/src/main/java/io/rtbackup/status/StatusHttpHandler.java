@@ -12,7 +12,8 @@ import java.time.Duration;
  * next to {@code /metrics}, so a process needs one port for everything an operator looks at. A snapshot is read
  * from Kafka at most once per {@code minAge}, however many browsers refresh. Who may see it is decided by the
  * server it is mounted on, before this handler runs (the CLI's metrics endpoint: open on loopback, a bearer
- * token on any other bind), so the page and {@code /metrics} share one rule.
+ * token on any other bind), so the page and {@code /metrics} share one rule. With a {@link SwitchHandler} the page
+ * also shows a pause/resume button per root, posting to {@value SwitchHandler#PATH}.
  */
 public final class StatusHttpHandler implements HttpHandler {
 
@@ -25,10 +26,17 @@ public final class StatusHttpHandler implements HttpHandler {
     private final Source source;
     private final String title;
     private final long minAgeNs;
+    private final SwitchHandler switches;
     private FleetStatus cached;
     private long cachedAtNs;
 
     public StatusHttpHandler(Source source, String title, Duration minAge) {
+        this(source, title, minAge, null);
+    }
+
+    /** @param switches serves the pause switch; null for a page without one */
+    public StatusHttpHandler(Source source, String title, Duration minAge, SwitchHandler switches) {
+        this.switches = switches;
         this.source = source;
         this.title = title;
         this.minAgeNs = minAge.toNanos();
@@ -39,6 +47,11 @@ public final class StatusHttpHandler implements HttpHandler {
         try (ex) {
             String method = ex.getRequestMethod();
             String path = ex.getRequestURI().getPath();
+            if (switches != null && path.equals(SwitchHandler.PATH)) {
+                switches.handle(ex);
+                invalidate();
+                return;
+            }
             if (!method.equals("GET") && !method.equals("HEAD")) {
                 send(ex, 405, "text/plain; charset=utf-8", "only GET and HEAD\n");
                 return;
@@ -57,8 +70,14 @@ public final class StatusHttpHandler implements HttpHandler {
                 return;
             }
             if (json) send(ex, 200, "application/json", StatusJson.write(s));
-            else send(ex, 200, "text/html; charset=utf-8", StatusPage.render(s, title));
+            else send(ex, 200, "text/html; charset=utf-8", StatusPage.render(s, title,
+                switches == null ? null : switches.formToken()));
         }
+    }
+
+    /** The next page read goes to Kafka: after a switch the page must show it. */
+    private synchronized void invalidate() {
+        cached = null;
     }
 
     private synchronized FleetStatus snapshot() throws StatusUnavailableException {
@@ -74,8 +93,11 @@ public final class StatusHttpHandler implements HttpHandler {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().set("Content-Type", type);
         ex.getResponseHeaders().set("Cache-Control", "no-store");
-        // The page has no script and loads nothing: forbid both, in case an escape is ever missed.
-        ex.getResponseHeaders().set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+        // The page has no script and loads nothing: forbid both, in case an escape is ever missed; its only form
+        // posts to this server, and no other site may frame it (a framed switch could be clicked unseen).
+        ex.getResponseHeaders().set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; "
+            + "form-action 'self'; frame-ancestors 'none'");
+        ex.getResponseHeaders().set("X-Frame-Options", "DENY");
         ex.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
         boolean head = ex.getRequestMethod().equals("HEAD");
         ex.sendResponseHeaders(code, head ? -1 : bytes.length);

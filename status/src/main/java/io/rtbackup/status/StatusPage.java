@@ -27,6 +27,11 @@ public final class StatusPage {
 
     /** The page for a snapshot. */
     public static String render(FleetStatus s, String title) {
+        return render(s, title, null);
+    }
+
+    /** The page for a snapshot, with the pause switch's buttons when {@code switchToken} is not null. */
+    public static String render(FleetStatus s, String title, String switchToken) {
         StringBuilder h = new StringBuilder(8192);
         head(h, title);
         h.append("<p class=\"meta\">Events topic <code>").append(esc(s.eventsTopic())).append("</code>, read ")
@@ -75,6 +80,7 @@ public final class StatusPage {
         }
         if (!anyStuck) h.append("<tr><td colspan=\"7\">none: every source path could be read</td></tr>\n");
         h.append("</table>\n");
+        h.append(SwitchSection.render(s, switchToken));
 
         List<Object[]> recent = new ArrayList<>();
         for (DestinationStatus d : s.destinations()) for (RecentSync r : d.recentSyncs()) recent.add(new Object[] {d.name(), r});

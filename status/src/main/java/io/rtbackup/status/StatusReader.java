@@ -38,7 +38,9 @@ import org.slf4j.LoggerFactory;
  *       a plain assigned consumer (no group, nothing committed), up to a limit per partition;</li>
  *   <li>breaker state, pause, last error and recent syncs: the latest {@link WorkerStatus} per worker and
  *       destination on the compacted status topic;</li>
- *   <li>last success and error per (host, root): those records and the newest results on the results topic.</li>
+ *   <li>last success and error per (host, root): those records and the newest results on the results topic;</li>
+ *   <li>the pause switch of each root: the compacted control and root-state topics, read whole
+ *       ({@link SwitchFold}).</li>
  * </ul>
  * This class decides what to read and turns every failure into a {@link StatusUnavailableException} that names the
  * address; {@link LogReader} does the reading and {@link DestinationFold} what the records mean.
@@ -147,7 +149,16 @@ public final class StatusReader implements AutoCloseable {
             out.add(DestinationFold.fold(name, lag, !offs.isEmpty(), backlog(from, end, deadline),
                 recordsByDestination.getOrDefault(name, List.of()), results, now));
         }
-        return new FleetStatus(now, topics.events(), out);
+        return new FleetStatus(now, topics.events(), out, SwitchFold.fold(wholeTopic(topics.control(), deadline),
+            wholeTopic(topics.rootState(), deadline)));
+    }
+
+    /** Every record of a (small, compacted) topic. */
+    private List<ConsumerRecord<byte[], byte[]>> wholeTopic(String topic, long deadline)
+        throws ExecutionException, TimeoutException, InterruptedException {
+        List<TopicPartition> parts = kafka.partitions(topic);
+        return kafka.read(kafka.offsets(parts, OffsetSpec.earliest()), kafka.offsets(parts, OffsetSpec.latest()),
+            deadline);
     }
 
     /** The latest record per key on the compacted status topic; a tombstone removes its key. */

@@ -26,6 +26,18 @@ public interface CaptureSource extends AutoCloseable {
      */
     void start(List<WatchedRoot> roots, ChangeSink sink) throws CaptureUnavailableException;
 
+    /**
+     * Changes the watched roots of the running source to {@code roots} (a root was paused or resumed), in place.
+     * Changes in roots that stay watched may go unreported while it runs; the caller covers them with a rescan.
+     *
+     * @return false when this source cannot change its roots while running (the default): the caller then starts a
+     *     new source on {@code roots} before it closes this one, so nothing goes unwatched in between
+     * @throws CaptureUnavailableException when the new roots could not be set; the source may then watch nothing
+     */
+    default boolean retarget(List<WatchedRoot> roots) throws CaptureUnavailableException {
+        return false;
+    }
+
     /** Stops the reader and releases kernel resources. Idempotent. */
     @Override
     void close();

@@ -93,6 +93,7 @@ public final class CommandExecutor implements AutoCloseable {
     private final Consumer<byte[], byte[]> consumer;
     private final Producer<byte[], byte[]> producer;
     private final CommandValidator validator;
+    private final RootHold hold;
     private final Replicator replicator;
     private final ExecConfig config;
     private final ExecMetrics metrics;
@@ -136,6 +137,15 @@ public final class CommandExecutor implements AutoCloseable {
     public CommandExecutor(String hostId, Topics topics, Consumer<byte[], byte[]> consumer,
             Producer<byte[], byte[]> producer, CommandValidator validator, Replicator replicator, ExecConfig config,
             PrometheusRegistry registry, Clock clock, FatalErrorHandler fatal, CaptureSequence sequence) {
+        this(hostId, topics, consumer, producer, validator, replicator, config, registry, clock, fatal, sequence,
+            RootHold.NONE);
+    }
+
+    /** @param hold which roots are paused: their commands are answered REJECTED without running rsync */
+    public CommandExecutor(String hostId, Topics topics, Consumer<byte[], byte[]> consumer,
+            Producer<byte[], byte[]> producer, CommandValidator validator, Replicator replicator, ExecConfig config,
+            PrometheusRegistry registry, Clock clock, FatalErrorHandler fatal, CaptureSequence sequence,
+            RootHold hold) {
         if (!hostId.equals(validator.hostId())) {
             throw new IllegalArgumentException("validator is for host '" + validator.hostId() + "', not '" + hostId + "'");
         }
@@ -153,6 +163,7 @@ public final class CommandExecutor implements AutoCloseable {
         this.fatal = fatal;
         this.sequence = sequence;
         this.own = new OwnCommandPartition(hostId, commandsTopic, consumer, clock);
+        this.hold = hold;
         for (Destination d : config.destinations().values()) {
             AtomicInteger n = new AtomicInteger();
             ThreadPoolExecutor pool = new ThreadPoolExecutor(d.maxConcurrent(), d.maxConcurrent(), 0, TimeUnit.SECONDS,
@@ -188,6 +199,14 @@ public final class CommandExecutor implements AutoCloseable {
     public static CommandExecutor create(String hostId, Topics topics, Map<String, Object> kafka,
             Map<String, byte[]> roots, Map<String, List<String>> excludes, ExecConfig config,
             PrometheusRegistry registry, RsyncRunner runner, FatalErrorHandler fatal, CaptureSequence sequence) {
+        return create(hostId, topics, kafka, roots, excludes, config, registry, runner, fatal, sequence, RootHold.NONE);
+    }
+
+    /** As above, holding back the commands of the roots {@code hold} names (paused roots). */
+    public static CommandExecutor create(String hostId, Topics topics, Map<String, Object> kafka,
+            Map<String, byte[]> roots, Map<String, List<String>> excludes, ExecConfig config,
+            PrometheusRegistry registry, RsyncRunner runner, FatalErrorHandler fatal, CaptureSequence sequence,
+            RootHold hold) {
         RsyncVersion.check(config.rsyncPath(), config.allowUnpatchedRsync(), new DpkgRsyncPackage());
         CommandValidator validator = new CommandValidator(hostId, roots, excludes, config.destinations());
         Map<String, Object> c = new HashMap<>(kafka);
@@ -195,7 +214,7 @@ public final class CommandExecutor implements AutoCloseable {
         Map<String, Object> p = new HashMap<>(kafka);
         p.putAll(producerProperties(hostId));
         return new CommandExecutor(hostId, topics, new KafkaConsumer<>(c), new KafkaProducer<>(p), validator,
-            runner, config, registry, Clock.systemUTC(), fatal, sequence);
+            runner, config, registry, Clock.systemUTC(), fatal, sequence, hold);
     }
 
     /** Consumer settings the executor relies on (to merge over connection settings). */
@@ -369,6 +388,13 @@ public final class CommandExecutor implements AutoCloseable {
         CapturePosition position = sequence.assignedSoFar();
         long startedAtMs = clock.millis();
         try {
+            Optional<String> held = hold.why(cmd.getRootId());
+            if (held.isPresent()) {
+                log.info("command {} host={} root={} destination={}: not run, {}", cmd.getCommandId(), hostId,
+                    cmd.getRootId(), dest, held.get());
+                publish(cmd, dest, SyncOutcome.REJECTED, -1, RsyncStats.NONE, Duration.ZERO, held, offset);
+                return;
+            }
             ValidationResult v = validator.validate(cmd);
             if (!(v instanceof Accepted a)) {
                 finish(cmd, v, offset);

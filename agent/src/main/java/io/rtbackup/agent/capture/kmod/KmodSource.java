@@ -83,19 +83,7 @@ public final class KmodSource implements CaptureSource {
                             + " speaks protocol " + version + ", this agent speaks " + KmodDevice.UAPI_VERSION
                             + "; install the module and agent of the same release");
                 }
-                dev.disable();
-                dev.clearRoots();
-                for (WatchedRoot root : roots) {
-                    try {
-                        dev.addRoot(root.absolutePath());
-                    } catch (IOException e) {
-                        throw new CaptureUnavailableException("kmod capture unavailable: root '" + root.id()
-                                + "' (" + PathDisplay.show(root.absolutePath()) + ") rejected: " + e.getMessage()
-                                + "; it must be an existing absolute directory", e);
-                    }
-                }
-                dev.setMask(KmodOp.maskAll());
-                dev.enable();
+                configure(dev, roots);
             } catch (CaptureUnavailableException e) {
                 dev.close();
                 throw e;
@@ -111,6 +99,44 @@ public final class KmodSource implements CaptureSource {
             reader.start();
             log.info("kmod capture started on {} for {} root(s)", devicePath, roots.size());
         }
+    }
+
+    /**
+     * Switches the module off ({@code RTB_IOC_DISABLE}), replaces its roots with {@code roots} and, when any is
+     * left, switches it on again: the module has one root list and one switch for all roots, so pausing a root is
+     * a reconfiguration. Changes made while it is off (microseconds) go unreported; the caller rescans.
+     */
+    @Override
+    public boolean retarget(List<WatchedRoot> roots) throws CaptureUnavailableException {
+        synchronized (lifecycle) {
+            if (device == null) throw new IllegalStateException("kmod source not started");
+            try {
+                configure(device, roots);
+            } catch (IOException e) {
+                throw new CaptureUnavailableException("kmod capture: could not set the roots " + roots + ": "
+                        + e.getMessage(), e);
+            }
+            log.info("kmod capture now watches {} root(s): {}", roots.size(), roots);
+            return true;
+        }
+    }
+
+    private static void configure(KmodDevice dev, List<WatchedRoot> roots)
+            throws IOException, CaptureUnavailableException {
+        dev.disable();
+        dev.clearRoots();
+        for (WatchedRoot root : roots) {
+            try {
+                dev.addRoot(root.absolutePath());
+            } catch (IOException e) {
+                throw new CaptureUnavailableException("kmod capture unavailable: root '" + root.id()
+                        + "' (" + PathDisplay.show(root.absolutePath()) + ") rejected: " + e.getMessage()
+                        + "; it must be an existing absolute directory", e);
+            }
+        }
+        if (roots.isEmpty()) return; // every root paused: the hook stays off
+        dev.setMask(KmodOp.maskAll());
+        dev.enable();
     }
 
     /** The sink the reader delivers into: {@code sink} behind a {@link LossReportingSink}. */

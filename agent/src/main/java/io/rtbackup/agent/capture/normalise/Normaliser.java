@@ -108,8 +108,14 @@ public final class Normaliser implements AutoCloseable {
 
     /** Publishes one RESCAN of each root, e.g. at start-up for what changed while the agent was not running. */
     public synchronized void rescanAll(CaptureSource source, String why) {
+        rescanRoots(roots.stream().map(r -> r.root().id()).toList(), source, why);
+    }
+
+    /** Publishes one RESCAN of each root named in {@code rootIds} (unknown ids are ignored). */
+    public synchronized void rescanRoots(java.util.Collection<String> rootIds, CaptureSource source, String why) {
         long t = nowNs();
         for (Root r : roots) {
+            if (!rootIds.contains(r.root().id())) continue;
             log.info("requesting a rescan of root {}: {}", r.root().id(), why);
             emit(new CapturedEvent(r.root().id(), EMPTY, FileOp.RESCAN, true, null, source, t,
                     CapturedEvent.NO_INODE));
