@@ -1,0 +1,30 @@
+package io.rtbackup.testkit;
+
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * One node of a {@link KafkaCluster}: Kafka's own {@code kafka.Kafka} main on a server.properties file
+ * ({@code KafkaNodeMain <server.properties>}), plus one thing of ours: the node exits (through Kafka's shutdown hook,
+ * a controlled shutdown) when its standard input closes, so a test JVM that dies leaves no broker behind.
+ */
+public final class KafkaNodeMain {
+    private KafkaNodeMain() {
+    }
+
+    public static void main(String[] args) {
+        Thread parentWatch = new Thread(() -> {
+            try (InputStream in = System.in) {
+                while (in.read() >= 0) {
+                    // the parent never writes; EOF means it is gone
+                }
+            } catch (IOException ignored) {
+                // same meaning as EOF
+            }
+            System.exit(0);
+        }, "parent-watch");
+        parentWatch.setDaemon(true);
+        parentWatch.start();
+        kafka.Kafka.main(args);
+    }
+}
