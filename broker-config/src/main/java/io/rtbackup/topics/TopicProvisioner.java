@@ -79,7 +79,7 @@ public final class TopicProvisioner {
                 // before that fails with UnknownTopicOrPartition.
                 awaitLeaders(topics);
             }
-            validate(topics);
+            validateOnceKnown(topics);
         } catch (ExecutionException | TimeoutException e) {
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             throw new TopicSetupException("cannot set up topics " + topics + " on the cluster: " + cause, cause);
@@ -133,6 +133,23 @@ public final class TopicProvisioner {
         }
         throw new TopicSetupException("topics " + names + " still have partitions without a leader after "
             + TIMEOUT.toSeconds() + " s; check the broker's log", null);
+    }
+
+    /**
+     * A new topic reaches each broker's metadata at its own pace: on a cluster, a broker that has not heard of it yet
+     * answers describe requests with UnknownTopicOrPartition although another one already showed it led.
+     */
+    private void validateOnceKnown(Topics topics) throws InterruptedException, ExecutionException, TimeoutException {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (true) {
+            try {
+                validate(topics);
+                return;
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) throw e;
+                Thread.sleep(100);
+            }
+        }
     }
 
     private void validate(Topics topics) throws InterruptedException, ExecutionException, TimeoutException {

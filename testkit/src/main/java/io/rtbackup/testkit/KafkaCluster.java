@@ -36,6 +36,8 @@ import org.apache.kafka.common.Uuid;
 import org.apache.kafka.metadata.storage.Formatter;
 import org.apache.kafka.server.common.Feature;
 import org.apache.kafka.server.common.MetadataVersion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A three-node KRaft cluster for tests: each node is broker and controller in one, a child JVM running Kafka's own
@@ -49,6 +51,7 @@ import org.apache.kafka.server.common.MetadataVersion;
  */
 public final class KafkaCluster implements KafkaBroker {
     public static final int SIZE = 3;
+    private static final Logger log = LoggerFactory.getLogger(KafkaCluster.class);
     private static final Duration START = Duration.ofSeconds(120);
 
     /** Where node {@code id} listens, and the namespace it runs in (loopback nodes run in this one). */
@@ -98,6 +101,7 @@ public final class KafkaCluster implements KafkaBroker {
             for (NodeAddress n : nodes) launch(n);
             for (NodeAddress n : nodes) awaitPort(n);
             awaitRegistered(Set.of(1, 2, 3));
+            log.info("Kafka cluster of {} nodes up at {} (logs in {})", SIZE, bootstrapServers(), dir);
         } catch (IOException | RuntimeException | InterruptedException e) {
             close();
             throw e;
@@ -132,6 +136,7 @@ public final class KafkaCluster implements KafkaBroker {
         Process p = processes[id];
         p.destroyForcibly();
         p.waitFor(30, TimeUnit.SECONDS);
+        log.info("Kafka node {} (pid {}) killed with SIGKILL", id, p.pid());
     }
 
     /** SIGTERM: a controlled shutdown (leadership moved away first); waits for the process to end. */
@@ -140,8 +145,9 @@ public final class KafkaCluster implements KafkaBroker {
         p.destroy();
         if (!p.waitFor(120, TimeUnit.SECONDS)) {
             p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-            throw new IllegalStateException("node " + id + " did not stop within 120 s of SIGTERM; see " + log(id));
+            throw new IllegalStateException("node " + id + " did not stop within 120 s of SIGTERM; see " + logFile(id));
         }
+        log.info("Kafka node {} (pid {}) stopped with SIGTERM", id, p.pid());
     }
 
     /** Starts a stopped or killed node again on its log dir and ports; returns once the cluster lists it. */
@@ -150,6 +156,7 @@ public final class KafkaCluster implements KafkaBroker {
         launch(node(id));
         awaitPort(node(id));
         awaitRegistered(Set.of(id));
+        log.info("Kafka node {} (pid {}) back at {}", id, pid(id), node(id).hostPort());
     }
 
     /** The current leader of a partition, as the cluster's metadata says; -1 when it has none. */
@@ -203,6 +210,7 @@ public final class KafkaCluster implements KafkaBroker {
     /** SIGTERM to every running node at once, SIGKILL to any still running 60 s later. Log dirs stay. */
     @Override
     public void close() {
+        long start = System.nanoTime();
         for (int id = 1; id <= SIZE; id++) if (processes[id] != null) processes[id].destroy();
         for (int id = 1; id <= SIZE; id++) {
             Process p = processes[id];
@@ -214,6 +222,7 @@ public final class KafkaCluster implements KafkaBroker {
                 p.destroyForcibly();
             }
         }
+        log.info("Kafka cluster at {} stopped in {} ms", bootstrapServers(), (System.nanoTime() - start) / 1_000_000);
     }
 
     /** A new Admin client on the whole cluster; the caller closes it. */
@@ -226,7 +235,7 @@ public final class KafkaCluster implements KafkaBroker {
         return Admin.create(p);
     }
 
-    public Path log(int id) {
+    public Path logFile(int id) {
         return dir.resolve("node-" + id + ".log");
     }
 
@@ -290,14 +299,14 @@ public final class KafkaCluster implements KafkaBroker {
             properties(n.id()).toAbsolutePath().toString()));
         // stdin stays a pipe held by this JVM: KafkaNodeMain exits when it closes
         processes[n.id()] = new ProcessBuilder(cmd).redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(log(n.id()).toFile())).start();
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile(n.id()).toFile())).start();
     }
 
     private void awaitPort(NodeAddress n) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + START.toNanos();
         while (System.nanoTime() < deadline) {
             if (!processes[n.id()].isAlive()) {
-                throw new IOException("node " + n.id() + " exited " + processes[n.id()].exitValue() + "; see " + log(n.id()));
+                throw new IOException("node " + n.id() + " exited " + processes[n.id()].exitValue() + "; see " + logFile(n.id()));
             }
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress(n.host(), n.port()), 500);
@@ -307,7 +316,7 @@ public final class KafkaCluster implements KafkaBroker {
             }
         }
         throw new IOException("node " + n.id() + " did not listen on " + n.hostPort() + " within " + START.toSeconds()
-            + " s; see " + log(n.id()));
+            + " s; see " + logFile(n.id()));
     }
 
     /** Waits until the cluster's metadata lists every node of {@code ids} as a live broker. */

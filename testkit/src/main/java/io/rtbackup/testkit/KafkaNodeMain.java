@@ -6,7 +6,8 @@ import java.io.InputStream;
 /**
  * One node of a {@link KafkaCluster}: Kafka's own {@code kafka.Kafka} main on a server.properties file
  * ({@code KafkaNodeMain <server.properties>}), plus one thing of ours: the node exits (through Kafka's shutdown hook,
- * a controlled shutdown) when its standard input closes, so a test JVM that dies leaves no broker behind.
+ * a controlled shutdown) when its standard input closes, so a test JVM that dies leaves no broker behind. A shutdown
+ * that hangs (the other nodes, and with them the quorum, going at the same moment) is cut short after 30 s.
  */
 public final class KafkaNodeMain {
     private KafkaNodeMain() {
@@ -21,6 +22,16 @@ public final class KafkaNodeMain {
             } catch (IOException ignored) {
                 // same meaning as EOF
             }
+            Thread halt = new Thread(() -> {
+                try {
+                    Thread.sleep(30_000);
+                } catch (InterruptedException ignored) {
+                    // halting now is as good
+                }
+                Runtime.getRuntime().halt(1);
+            }, "shutdown-deadline");
+            halt.setDaemon(true);
+            halt.start();
             System.exit(0);
         }, "parent-watch");
         parentWatch.setDaemon(true);

@@ -46,7 +46,11 @@ class ClusterFailoverTest {
             cluster.start(leader);
             cluster.awaitFullyReplicated(fleet.topicNames(), REPLICATED);
             Thread.sleep(3_000);
-            report(fleet, "leader-kill", fleet.pause().pauseMillis(fault), fleet.finish(CONVERGE));
+            ClusterFleet.Outcome outcome = fleet.finish(CONVERGE);
+            printPerReplica(fleet, "leader-kill", fault);
+            fleet.keepLogs("leader-kill");
+            report(fleet, "leader-kill", "node " + leader + " SIGKILLed, restarted 20 s later",
+                fleet.pause().pauseMillis(fault), outcome);
         }
     }
 
@@ -68,16 +72,19 @@ class ClusterFailoverTest {
                 Thread.sleep(3_000);
             }
             ClusterFleet.Outcome outcome = fleet.finish(CONVERGE);
-            OptionalLong worst = OptionalLong.empty();
+            // the scenario's pause is the longest of the three; a node after which nothing arrived makes it none
+            OptionalLong worst = OptionalLong.of(0);
             List<String> each = new ArrayList<>();
             for (int i = 0; i < faults.size(); i++) {
+                printPerReplica(fleet, "rolling-restart node " + (i + 1), faults.get(i));
                 OptionalLong p = fleet.pause().pauseMillis(faults.get(i));
                 each.add("node " + (i + 1) + ": " + (p.isPresent() ? seconds(p.getAsLong()) + " s" : "never"));
-                if (p.isEmpty() || worst.isPresent() && worst.getAsLong() < 0) worst = OptionalLong.of(-1);
-                else if (worst.isEmpty() || p.getAsLong() > worst.getAsLong()) worst = p;
+                worst = p.isEmpty() || worst.isEmpty() ? OptionalLong.empty()
+                    : OptionalLong.of(Math.max(worst.getAsLong(), p.getAsLong()));
             }
             System.out.println("rolling restart, pause after each node's SIGTERM: " + String.join(", ", each));
-            report(fleet, "rolling-restart", worst.isPresent() && worst.getAsLong() < 0 ? OptionalLong.empty() : worst,
+            fleet.keepLogs("rolling-restart");
+            report(fleet, "rolling-restart", "nodes 1, 2, 3 stopped with SIGTERM and restarted in turn", worst,
                 outcome);
         }
     }
@@ -100,7 +107,11 @@ class ClusterFailoverTest {
             net.linkUp("k" + leader);
             cluster.awaitFullyReplicated(fleet.topicNames(), REPLICATED);
             Thread.sleep(3_000);
-            report(fleet, "partition", fleet.pause().pauseMillis(fault), fleet.finish(CONVERGE));
+            ClusterFleet.Outcome outcome = fleet.finish(CONVERGE);
+            printPerReplica(fleet, "partition", fault);
+            fleet.keepLogs("partition");
+            report(fleet, "partition", "node " + leader + " cut off for 30 s", fleet.pause().pauseMillis(fault),
+                outcome);
         }
     }
 
@@ -110,13 +121,25 @@ class ClusterFailoverTest {
     }
 
     /** Prints the scenario's line, then asserts that nothing was lost and no part gave up. */
-    private static void report(ClusterFleet fleet, String scenario, OptionalLong pauseMs, ClusterFleet.Outcome o) {
+    private static void report(ClusterFleet fleet, String scenario, String what, OptionalLong pauseMs,
+                               ClusterFleet.Outcome o) {
+        System.out.printf(Locale.ROOT, "%s: %s, under %d workload operations on %d hosts%n", scenario, what,
+            fleet.operationsApplied(), ClusterFleet.HOSTS);
         System.out.printf(Locale.ROOT, "failover: %s paused_s=%s converged=%s lost=%d%n", scenario,
             pauseMs.isPresent() ? seconds(pauseMs.getAsLong()) : "-1", o.converged() ? "yes" : "no", o.lost());
         assertThat(o.converged()).as("%s: every replica equals its source; first difference: %s", scenario,
             o.firstDifference()).isTrue();
         assertThat(fleet.deadAgents()).as("agents that exited").isEmpty();
         fleet.fatal.assertNone();
+    }
+
+    /** Which destination waited how long for which host's heartbeat: where a long pause came from. */
+    private static void printPerReplica(ClusterFleet fleet, String scenario, long faultNs) {
+        List<String> each = new ArrayList<>();
+        fleet.pause().pausePerReplica(faultNs).forEach((replica, p) -> each.add(
+            replica.getParent().getParent().getFileName() + "/" + replica.getParent().getFileName() + " "
+                + (p.isPresent() ? seconds(p.getAsLong()) + " s" : "never")));
+        System.out.println(scenario + ", pause per destination/host: " + String.join(", ", each));
     }
 
     private static String seconds(long ms) {

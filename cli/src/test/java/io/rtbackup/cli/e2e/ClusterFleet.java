@@ -39,12 +39,18 @@ import org.apache.kafka.common.config.ConfigResource;
  * A multi-host fleet on a {@link KafkaCluster}: three source hosts, each an {@code rtb agent} JVM (fanotify) with one
  * root; two authenticated rsync daemons on loopback, both receiving every host; two workers in this JVM sharing both
  * destinations' consumer groups. Every client gets all three bootstrap servers; the topics are provisioned from the
- * catalog. {@link #startWorkload} keeps every host changing files ({@link Workload} under {@code work/}) and writes
- * a {@link ReplicationPause} heartbeat; {@link #finish} stops both and compares every replica with its source.
+ * catalog. {@link #startWorkload} keeps every host changing files ({@link Workload} in root {@code data}) and writes
+ * a {@link ReplicationPause} heartbeat (in root {@code beat}); {@link #finish} stops both and compares every replica
+ * of both roots with its source.
  */
 final class ClusterFleet implements AutoCloseable {
     static final int HOSTS = 3;
     private static final String ROOT = "data";
+    /**
+     * The heartbeat's own root: a run of the workload's root that takes long for a reason of its own (a command
+     * timeout on rsync, say) then holds back neither the heartbeat nor the pause measured with it.
+     */
+    private static final String BEAT = "beat";
 
     /** What a scenario ended with: every replica equal to its source, and how many paths differed at the end. */
     record Outcome(boolean converged, int lost, String firstDifference) {
@@ -58,6 +64,7 @@ final class ClusterFleet implements AutoCloseable {
     private final List<RsyncDaemon> daemons = new ArrayList<>();
     private final List<Worker> workers = new ArrayList<>();
     private final List<Process> agents = new ArrayList<>();
+    /** host:root to the root's source directory. */
     private final Map<String, Path> sources = new LinkedHashMap<>();
     private final AtomicBoolean changing = new AtomicBoolean();
     private final AtomicReference<Throwable> workloadFailure = new AtomicReference<>();
@@ -103,18 +110,19 @@ final class ClusterFleet implements AutoCloseable {
         }
         for (int h = 1; h <= HOSTS; h++) {
             String host = "h" + h;
-            Path src = Files.createDirectories(dir.resolve("src-" + host));
-            Files.createDirectories(src.resolve("work"));
-            sources.put(host, src);
-            agents.add(startAgent(host, src));
+            sources.put(host + ":" + ROOT, Files.createDirectories(dir.resolve("src-" + host + "-" + ROOT)));
+            sources.put(host + ":" + BEAT, Files.createDirectories(dir.resolve("src-" + host + "-" + BEAT)));
+            agents.add(startAgent(host));
         }
-        for (String host : sources.keySet()) FaultScenariosTest.awaitLog(agentLog(host), "agent up");
+        for (int h = 1; h <= HOSTS; h++) FaultScenariosTest.awaitLog(agentLog("h" + h), "agent up");
     }
 
-    private Process startAgent(String host, Path src) throws IOException {
+    private Process startAgent(String host) throws IOException {
         Properties p = new Properties();
         p.setProperty("host.id", host);
-        p.setProperty("root." + ROOT + ".path", src.toString());
+        for (String root : List.of(ROOT, BEAT)) {
+            p.setProperty("root." + root + ".path", sources.get(host + ":" + root).toString());
+        }
         p.setProperty("capture.source", "fanotify");
         p.setProperty("kafka.bootstrap.servers", cluster.bootstrapServers());
         p.setProperty("state.dir", dir.resolve("state-" + host).toString());
@@ -142,9 +150,10 @@ final class ClusterFleet implements AutoCloseable {
         return dir.resolve("agent-" + host + ".log");
     }
 
-    /** Where host {@code host}'s root lands on daemon {@code d}. */
-    private Path replica(RsyncDaemon d, String host) {
-        return Path.of(new String(d.moduleDir("backup"), StandardCharsets.UTF_8)).resolve(host).resolve(ROOT);
+    /** Where {@code hostRoot} (host:root) lands on daemon {@code d}. */
+    private static Path replica(RsyncDaemon d, String hostRoot) {
+        String[] hr = hostRoot.split(":");
+        return Path.of(new String(d.moduleDir("backup"), StandardCharsets.UTF_8)).resolve(hr[0]).resolve(hr[1]);
     }
 
     /** The catalog's replication for a fleet, as the cluster really holds it: every partition's replicas, min ISR. */
@@ -177,8 +186,11 @@ final class ClusterFleet implements AutoCloseable {
         Map<Path, List<Path>> replicas = new LinkedHashMap<>();
         int i = 0;
         for (Map.Entry<String, Path> e : sources.entrySet()) {
-            replicas.put(e.getValue(), daemons.stream().map(d -> replica(d, e.getKey())).toList());
-            Workload w = new Workload(BytePaths.utf8(e.getValue().resolve("work").toString()), seed + i++);
+            if (e.getKey().endsWith(":" + BEAT)) {
+                replicas.put(e.getValue(), daemons.stream().map(d -> replica(d, e.getKey())).toList());
+                continue;
+            }
+            Workload w = new Workload(utf8(e.getValue()), seed + i++);
             workloads.add(w);
             Thread t = new Thread(() -> {
                 try {
@@ -216,6 +228,11 @@ final class ClusterFleet implements AutoCloseable {
         }
     }
 
+    /** Workload operations applied on all hosts so far. */
+    int operationsApplied() {
+        return workloads.stream().mapToInt(Workload::applied).sum();
+    }
+
     ReplicationPause pause() {
         return pause;
     }
@@ -245,7 +262,9 @@ final class ClusterFleet implements AutoCloseable {
                         continue;
                     }
                     lost += r.differences().size();
-                    if (!r.isEqual() && first.isEmpty()) first = e.getKey() + " on port " + d.port() + ": " + r.describe();
+                    if (!r.isEqual() && first.isEmpty()) {
+                        first = e.getKey() + " on port " + d.port() + ": " + r.describe();
+                    }
                 }
             }
             if (lost == 0) return new Outcome(true, 0, "");
@@ -257,12 +276,31 @@ final class ClusterFleet implements AutoCloseable {
     /** The agents still running (an agent that gave up exits non-zero). */
     List<String> deadAgents() {
         List<String> dead = new ArrayList<>();
-        int i = 0;
-        for (String host : sources.keySet()) {
-            Process a = agents.get(i++);
-            if (!a.isAlive()) dead.add(host + " exited " + a.exitValue());
+        for (int h = 1; h <= HOSTS; h++) {
+            Process a = agents.get(h - 1);
+            if (!a.isAlive()) dead.add("h" + h + " exited " + a.exitValue());
         }
         return dead;
+    }
+
+    /**
+     * Copies the agents' and the brokers' logs to {@code target/cluster-failover/<scenario>/} (the test's own
+     * directory goes with it), for a look at where a pause came from.
+     */
+    void keepLogs(String scenario) throws IOException {
+        Path to = Files.createDirectories(Path.of("target", "cluster-failover", scenario));
+        for (int h = 1; h <= HOSTS; h++) {
+            if (Files.exists(agentLog("h" + h))) {
+                Files.copy(agentLog("h" + h), to.resolve("agent-h" + h + ".log"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        for (int id = 1; id <= KafkaCluster.SIZE; id++) {
+            if (Files.exists(cluster.logFile(id))) {
+                Files.copy(cluster.logFile(id), to.resolve("node-" + id + ".log"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
     }
 
     private static byte[] utf8(Path p) {

@@ -66,21 +66,26 @@ final class ReplicationPause implements AutoCloseable {
     private void watch() {
         try {
             while (running.get()) {
-                for (Map.Entry<Path, List<Seen>> e : seen.entrySet()) {
-                    long value = read(e.getKey().resolve(FILE));
-                    List<Seen> list = e.getValue();
-                    synchronized (list) {
-                        if (value >= 0 && (list.isEmpty() || list.get(list.size() - 1).value() < value)) {
-                            list.add(new Seen(System.nanoTime(), value));
-                        }
-                    }
-                }
+                pollOnce();
                 Thread.sleep(25);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (IOException | RuntimeException e) {
             failure.set(e);
+        }
+    }
+
+    /** Reads every replica's heartbeat once and keeps what is new. */
+    private synchronized void pollOnce() throws IOException {
+        for (Map.Entry<Path, List<Seen>> e : seen.entrySet()) {
+            long value = read(e.getKey().resolve(FILE));
+            List<Seen> list = e.getValue();
+            synchronized (list) {
+                if (value >= 0 && (list.isEmpty() || list.get(list.size() - 1).value() < value)) {
+                    list.add(new Seen(System.nanoTime(), value));
+                }
+            }
         }
     }
 
@@ -103,8 +108,25 @@ final class ReplicationPause implements AutoCloseable {
         return true;
     }
 
-    /** Milliseconds from {@code faultNs} until every replica showed a number written after it; empty if one never did. */
+    /** Milliseconds from {@code faultNs} until every replica showed a number written after it; empty if one did not. */
     OptionalLong pauseMillis(long faultNs) {
+        Map<Path, OptionalLong> each = pausePerReplica(faultNs);
+        long worst = 0;
+        for (OptionalLong p : each.values()) {
+            if (p.isEmpty()) return OptionalLong.empty();
+            worst = Math.max(worst, p.getAsLong());
+        }
+        return each.isEmpty() ? OptionalLong.empty() : OptionalLong.of(worst);
+    }
+
+    /** Per replica, the milliseconds from {@code faultNs} until it showed a number written after it. */
+    Map<Path, OptionalLong> pausePerReplica(long faultNs) {
+        try {
+            pollOnce(); // what has arrived by now counts, however recently
+        } catch (IOException e) {
+            throw new AssertionError("cannot read a replica's heartbeat", e);
+        }
+        Map<Path, OptionalLong> out = new java.util.TreeMap<>();
         long first = -1;
         synchronized (writtenAtNs) {
             for (int i = 0; i < writtenAtNs.size(); i++) {
@@ -114,22 +136,21 @@ final class ReplicationPause implements AutoCloseable {
                 }
             }
         }
-        if (first < 0) return OptionalLong.empty();
-        long latest = faultNs;
-        for (List<Seen> list : seen.values()) {
-            long at = -1;
-            synchronized (list) {
-                for (Seen s : list) {
-                    if (s.value() >= first) {
-                        at = s.atNs();
-                        break;
+        for (Map.Entry<Path, List<Seen>> e : seen.entrySet()) {
+            OptionalLong at = OptionalLong.empty();
+            if (first >= 0) {
+                synchronized (e.getValue()) {
+                    for (Seen s : e.getValue()) {
+                        if (s.value() >= first) {
+                            at = OptionalLong.of((s.atNs() - faultNs) / 1_000_000);
+                            break;
+                        }
                     }
                 }
             }
-            if (at < 0) return OptionalLong.empty();
-            latest = Math.max(latest, at);
+            out.put(e.getKey(), at);
         }
-        return OptionalLong.of((latest - faultNs) / 1_000_000);
+        return out;
     }
 
     /** Stops writing (the last heartbeat stays in each source); the watcher runs on until {@link #close()}. */
