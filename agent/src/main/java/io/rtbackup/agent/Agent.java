@@ -26,6 +26,7 @@ import io.rtbackup.agent.reconcile.ResultSink;
 import io.rtbackup.agent.reconcile.Reconciler;
 import io.rtbackup.agent.reconcile.Reconciliation;
 import io.rtbackup.agent.versions.VersionPruner;
+import io.rtbackup.kafka.KafkaClientSettings;
 import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.topics.Topics;
 import java.time.Clock;
@@ -96,7 +97,7 @@ public final class Agent implements AutoCloseable {
         // Numbered from this run's stored incarnation, so results order against events without any clock.
         CaptureSequence sequence = new CaptureSequence(Incarnation.next(config.stateDir(), Clock.systemUTC()));
         CapturePipeline capture = CapturePipeline.create(c, topics, kmod, registry, moves::observe, fatal, sequence);
-        Map<String, Object> kafka = new HashMap<>(c.kafka());
+        Map<String, Object> kafka = new HashMap<>(KafkaClientSettings.withClientDefaults(c.kafka()));
         Map<String, byte[]> roots = new LinkedHashMap<>();
         CapturePipeline.watchedRoots(c).forEach(r -> roots.put(r.id(), r.absolutePath()));
         RsyncRunner runner = new RsyncRunner(config.exec().rsyncPath(), moves);

@@ -13,6 +13,7 @@ import io.rtbackup.agent.config.ConfigException;
 import io.rtbackup.agent.event.CaptureSequence;
 import io.rtbackup.agent.event.EventSink;
 import io.rtbackup.agent.transport.EventPublisher;
+import io.rtbackup.kafka.KafkaClientSettings;
 import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.agent.transport.PublishListener;
 import io.rtbackup.topics.Topics;
@@ -99,7 +100,8 @@ public final class CapturePipeline implements AutoCloseable {
                     + " e.g. kafka.bootstrap.servers=broker1:9092,broker2:9092");
         }
         EventPublisher publisher = new EventPublisher(config.hostId(), topics,
-                EventPublisher.createProducer(config.kafka(), config.hostId()), config.publishBufferEvents(),
+                EventPublisher.createProducer(KafkaClientSettings.withClientDefaults(config.kafka()), config.hostId()),
+                config.publishBufferEvents(),
                 registry, PublishListener.NONE, fatal, sequence);
         return new CapturePipeline(config, CaptureSelection.standard(kmod, config.scanInterval(), fatal), publisher,
                 registry, tap, fatal);

@@ -1,6 +1,7 @@
 package io.rtbackup.worker;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.rtbackup.kafka.KafkaClientSettings;
 import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.schema.SyncResult;
 import io.rtbackup.topics.Topics;
@@ -91,7 +92,7 @@ public final class Worker implements AutoCloseable {
         if (started) throw new IllegalStateException("worker " + config.workerId() + " already started");
         started = true;
         metrics = new WorkerMetrics(registry);
-        transport = new KafkaTransport(bootstrapServers, topics, config.workerId(), config.kafka());
+        transport = new KafkaTransport(bootstrapServers, topics, config.workerId(), kafka());
         // Pipelines are created once results can be read; none exists before, so no result can be missed.
         Map<String, DestinationPipeline> byName = new ConcurrentHashMap<>();
         Map<String, Consumer<SyncResult>> byDestination = new HashMap<>();
@@ -101,7 +102,7 @@ public final class Worker implements AutoCloseable {
                 if (p != null) p.deliver(r);
             });
         }
-        results = new ResultListener(bootstrapServers, topics, config.workerId(), byDestination, config.kafka(), metrics);
+        results = new ResultListener(bootstrapServers, topics, config.workerId(), byDestination, kafka(), metrics);
         resultsThread = new Thread(supervised("results listener", results), "rtb-worker-results");
         resultsThread.setDaemon(true);
         resultsThread.start();
@@ -164,8 +165,13 @@ public final class Worker implements AutoCloseable {
         };
     }
 
+    /** The kafka.* settings with the pipeline clients' defaults (see KafkaClientSettings#withClientDefaults). */
+    private Map<String, String> kafka() {
+        return KafkaClientSettings.withClientDefaults(config.kafka());
+    }
+
     private KafkaConsumer<byte[], byte[]> newEventConsumer(DestinationConfig d) {
-        Map<String, Object> props = new HashMap<>(config.kafka());
+        Map<String, Object> props = new HashMap<>(kafka());
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ConsumerConfig.GROUP_ID_CONFIG, d.consumerGroup());
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "rtb-worker-" + config.workerId() + "-" + d.name());

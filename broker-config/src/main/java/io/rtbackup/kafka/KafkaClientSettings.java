@@ -100,6 +100,22 @@ public final class KafkaClientSettings {
         return resolve(section);
     }
 
+    /**
+     * How long a client waits for one broker's answer before it drops the connection and asks the cluster where the
+     * partition went. Kafka's 30 s default is what replication paused when a leader was cut off the network (its
+     * requests got no answer, not even a reset) although the controller had moved leadership after ~9 s; 10 s keeps
+     * the pause near the broker session timeout. A request that times out is retried (idempotent producers), so a
+     * slow broker costs a retry, not a record.
+     */
+    public static final int REQUEST_TIMEOUT_MS = 10_000;
+
+    /** {@code resolved} with what every producer and consumer of the pipeline starts from, unless it sets it. */
+    public static Map<String, String> withClientDefaults(Map<String, String> resolved) {
+        Map<String, String> out = new LinkedHashMap<>(resolved);
+        out.putIfAbsent("request.timeout.ms", String.valueOf(REQUEST_TIMEOUT_MS));
+        return Map.copyOf(out);
+    }
+
     /** A sorted copy fit for logs: passwords and JAAS lines masked. */
     public static Map<String, String> redacted(Map<String, String> clientProperties) {
         Map<String, String> out = new TreeMap<>();

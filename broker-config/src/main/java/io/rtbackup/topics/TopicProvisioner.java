@@ -89,7 +89,7 @@ public final class TopicProvisioner {
                 // before that fails with UnknownTopicOrPartition.
                 awaitLeaders(topics);
             }
-            validate(topics);
+            validateOnceKnown(topics);
             growCommands(topics.commands(), commandPartitions);
         } catch (ExecutionException | TimeoutException e) {
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
@@ -168,6 +168,23 @@ public final class TopicProvisioner {
         }
         throw new TopicSetupException("topics " + names + " still have partitions without a leader after "
             + TIMEOUT.toSeconds() + " s; check the broker's log", null);
+    }
+
+    /**
+     * A new topic reaches each broker's metadata at its own pace: on a cluster, a broker that has not heard of it yet
+     * answers describe requests with UnknownTopicOrPartition although another one already showed it led.
+     */
+    private void validateOnceKnown(Topics topics) throws InterruptedException, ExecutionException, TimeoutException {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (true) {
+            try {
+                validate(topics);
+                return;
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) throw e;
+                Thread.sleep(100);
+            }
+        }
     }
 
     private void validate(Topics topics) throws InterruptedException, ExecutionException, TimeoutException {

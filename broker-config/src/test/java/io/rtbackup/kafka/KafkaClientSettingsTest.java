@@ -41,6 +41,14 @@ class KafkaClientSettingsTest {
     }
 
     @Test
+    void pipelineClientsGiveUpOnASilentBrokerAfterTenSecondsUnlessTheSectionSaysOtherwise() {
+        assertThat(KafkaClientSettings.withClientDefaults(Map.of("bootstrap.servers", "b:9092")))
+            .containsEntry("request.timeout.ms", "10000").containsEntry("bootstrap.servers", "b:9092");
+        assertThat(KafkaClientSettings.withClientDefaults(Map.of("request.timeout.ms", "45000")))
+            .containsEntry("request.timeout.ms", "45000");
+    }
+
+    @Test
     void settingsWithoutSecretsPassThrough() {
         Map<String, String> plain = Map.of("bootstrap.servers", "b:9092", "session.timeout.ms", "10000");
         assertThat(KafkaClientSettings.resolve(plain)).isEqualTo(plain);

@@ -8,8 +8,8 @@ import io.rtbackup.broker.BrokerSettings;
 import io.rtbackup.broker.EmbeddedKafkaBroker;
 import io.rtbackup.cli.Rtb;
 import io.rtbackup.fs.BytePaths;
-import io.rtbackup.testkit.ExternalCommand;
 import io.rtbackup.testkit.HostileNames;
+import io.rtbackup.testkit.NetworkNamespaces;
 import io.rtbackup.testkit.RecordingFatalErrorHandler;
 import io.rtbackup.testkit.RsyncDaemon;
 import io.rtbackup.testkit.TempDirs;
@@ -50,7 +50,9 @@ class NetnsFleetTest {
 
     @Test
     void threeHostsReachTwoServersAndACutOffServerCatchesUpAfterTheLinkHeals() throws Exception {
-        try (Net net = Net.create(); TempDirs tmp = TempDirs.create("rtb-netns")) {
+        NetworkNamespaces.Creation made = NetworkNamespaces.create();
+        Assumptions.assumeTrue(made.network().isPresent(), made.whyNot());
+        try (NetworkNamespaces net = made.network().get(); TempDirs tmp = TempDirs.create("rtb-netns")) {
             Path dir = Path.of(tmp.pathString());
             // the broker advertises the bridge address, which the namespaces reach (it listens on every local
             // address because its start-up check and this test's workers use loopback)
@@ -176,100 +178,5 @@ class NetnsFleetTest {
                 if (!r.isEqual()) throw new AssertionError(server + ", host h" + h + ": " + r.describe());
             }
         });
-    }
-
-    /** A bridge and namespaces of this test only; removed again on close. */
-    private static final class Net implements AutoCloseable {
-        private final String tag;
-        private final String subnet;
-        private final List<String> namespaces = new ArrayList<>();
-
-        private Net(String tag, String subnet) {
-            this.tag = tag;
-            this.subnet = subnet;
-        }
-
-        static Net create() throws IOException {
-            String tag = Integer.toHexString(new SplittableRandom().nextInt(0x1000, 0x10000));
-            int b = 200 + new SplittableRandom().nextInt(50);
-            int c = new SplittableRandom().nextInt(1, 250);
-            Net net = new Net(tag, "10." + b + "." + c);
-            ExternalCommand.Result probe = ExternalCommand.of("ip", "link", "add", net.bridge(), "type", "bridge")
-                .timeout(Duration.ofSeconds(10)).run();
-            Assumptions.assumeTrue(probe.exitCode() == 0, "network namespaces cannot be set up here (needs root and "
-                + "iproute2): " + probe.stderrText().strip());
-            try {
-                net.ip("addr", "add", net.gateway() + "/24", "dev", net.bridge());
-                net.ip("link", "set", net.bridge(), "up");
-            } catch (IOException | RuntimeException e) {
-                net.close();
-                throw e;
-            }
-            return net;
-        }
-
-        String bridge() {
-            return "rtbbr" + tag;
-        }
-
-        String gateway() {
-            return subnet + ".1";
-        }
-
-        String address(int host) {
-            return subnet + "." + host;
-        }
-
-        String namespace(String name) {
-            return "rtb" + tag + "-" + name;
-        }
-
-        /** A namespace with one veth on the bridge, address .{@code host}, loopback up; returns its name. */
-        String addNamespace(String name, int host) throws IOException {
-            String ns = namespace(name);
-            String outside = "rv" + tag + name;
-            String inside = "rp" + tag + name;
-            ip("netns", "add", ns);
-            namespaces.add(ns);
-            ip("link", "add", outside, "type", "veth", "peer", "name", inside);
-            ip("link", "set", inside, "netns", ns);
-            ip("link", "set", outside, "master", bridge());
-            ip("link", "set", outside, "up");
-            ip("netns", "exec", ns, "ip", "addr", "add", address(host) + "/24", "dev", inside);
-            ip("netns", "exec", ns, "ip", "link", "set", inside, "up");
-            ip("netns", "exec", ns, "ip", "link", "set", "lo", "up");
-            return ns;
-        }
-
-        void linkDown(String name) throws IOException {
-            ip("link", "set", "rv" + tag + name, "down");
-        }
-
-        void linkUp(String name) throws IOException {
-            ip("link", "set", "rv" + tag + name, "up");
-        }
-
-        private void ip(String... args) throws IOException {
-            List<String> cmd = new ArrayList<>(List.of("ip"));
-            cmd.addAll(List.of(args));
-            ExternalCommand.Result r = ExternalCommand.of(cmd).timeout(Duration.ofSeconds(10)).run();
-            if (r.exitCode() != 0) throw new IOException(String.join(" ", cmd) + " failed: " + r.stderrText().strip());
-        }
-
-        @Override
-        public void close() {
-            for (String ns : namespaces) {
-                try {
-                    ip("netns", "del", ns);
-                } catch (IOException e) {
-                    System.err.println("cleanup: " + e.getMessage());
-                }
-            }
-            try {
-                ip("link", "del", bridge());
-            } catch (IOException e) {
-                System.err.println("cleanup: " + e.getMessage());
-            }
-        }
     }
 }
