@@ -49,7 +49,8 @@ import java.util.Set;
 public final class LsyncdCompare {
 
     private record Options(boolean quick, Set<String> only, Set<String> contenders, String rtbClasspath, Path out, Path work, boolean keep,
-                           List<String> rtbJvmOptions, List<String> agentJvmOptions, String command) {
+                           List<String> rtbJvmOptions, List<String> agentJvmOptions, List<String> upJvmOptions,
+                           String command) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -91,13 +92,16 @@ public final class LsyncdCompare {
         // The split form's agent JVM gets what the rtb launcher gives `rtb agent`, unless RTB_AGENT_JAVA_OPTS
         // replaces it (to try other settings; RTB_JAVA_OPTS applies to every rtb JVM).
         String agentOpts = System.getenv().getOrDefault("RTB_AGENT_JAVA_OPTS", "").strip();
-        List<String> agentJvm = agentOpts.isEmpty() ? launcherAgentOptions() : List.of(agentOpts.split("\\s+"));
-        return new Options(quick, only, contenders, cp, out, work, keep, jvm, agentJvm, command);
+        List<String> agentJvm = agentOpts.isEmpty() ? launcherOptions("agent") : List.of(agentOpts.split("\\s+"));
+        // rtb up likewise gets what the launcher gives it, unless RTB_UP_JAVA_OPTS replaces that
+        String upOpts = System.getenv().getOrDefault("RTB_UP_JAVA_OPTS", "").strip();
+        List<String> upJvm = upOpts.isEmpty() ? launcherOptions("up") : List.of(upOpts.split("\\s+"));
+        return new Options(quick, only, contenders, cp, out, work, keep, jvm, agentJvm, upJvm, command);
     }
 
-    /** The agent's JVM options as the rtb launcher reads them (bench/run runs from the repository root). */
-    private static List<String> launcherAgentOptions() throws IOException {
-        Path file = Path.of("packaging", "jvm", "agent.options");
+    /** A role's JVM options as the rtb launcher reads them (bench/run runs from the repository root). */
+    private static List<String> launcherOptions(String role) throws IOException {
+        Path file = Path.of("packaging", "jvm", role + ".options");
         return Files.readAllLines(file).stream().map(String::strip)
                 .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
     }
@@ -117,7 +121,7 @@ public final class LsyncdCompare {
         workloads.removeIf(w -> !o.only().isEmpty() && !o.only().contains(w.id()));
 
         List<Contender> contenders = List.of(
-                new RtbUp(o.rtbClasspath(), o.rtbJvmOptions()),
+                new RtbUp(o.rtbClasspath(), concat(o.upJvmOptions(), o.rtbJvmOptions())),
                 new RtbSplit(o.rtbClasspath(), o.rtbJvmOptions(), o.agentJvmOptions(), 1),
                 new RtbSplit(o.rtbClasspath(), o.rtbJvmOptions(), o.agentJvmOptions(), 2),
                 new Lsyncd(OptionalInt.empty()),
@@ -140,6 +144,12 @@ public final class LsyncdCompare {
         if (!o.keep()) {
             ExternalCommand.of("rm", "-rf", o.work().toString()).timeout(Duration.ofMinutes(10)).run();
         }
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return List.copyOf(all);
     }
 
     private Table runWorkload(Workload w, List<Contender> contenders, Options o) throws IOException {
