@@ -9,6 +9,7 @@ import io.rtbackup.bench.measure.DaemonLog;
 import io.rtbackup.bench.report.Measure;
 import io.rtbackup.bench.report.Table;
 import io.rtbackup.bench.workload.BigFile;
+import io.rtbackup.bench.workload.Churn;
 import io.rtbackup.bench.workload.FanOut;
 import io.rtbackup.bench.workload.Latency;
 import io.rtbackup.bench.workload.Renames;
@@ -48,7 +49,8 @@ import java.util.Set;
 public final class LsyncdCompare {
 
     private record Options(boolean quick, Set<String> only, Set<String> contenders, String rtbClasspath, Path out, Path work, boolean keep,
-                           List<String> rtbJvmOptions, List<String> agentJvmOptions, String command) {
+                           List<String> rtbJvmOptions, List<String> agentJvmOptions, List<String> upJvmOptions,
+                           String command) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -90,13 +92,16 @@ public final class LsyncdCompare {
         // The split form's agent JVM gets what the rtb launcher gives `rtb agent`, unless RTB_AGENT_JAVA_OPTS
         // replaces it (to try other settings; RTB_JAVA_OPTS applies to every rtb JVM).
         String agentOpts = System.getenv().getOrDefault("RTB_AGENT_JAVA_OPTS", "").strip();
-        List<String> agentJvm = agentOpts.isEmpty() ? launcherAgentOptions() : List.of(agentOpts.split("\\s+"));
-        return new Options(quick, only, contenders, cp, out, work, keep, jvm, agentJvm, command);
+        List<String> agentJvm = agentOpts.isEmpty() ? launcherOptions("agent") : List.of(agentOpts.split("\\s+"));
+        // rtb up likewise gets what the launcher gives it, unless RTB_UP_JAVA_OPTS replaces that
+        String upOpts = System.getenv().getOrDefault("RTB_UP_JAVA_OPTS", "").strip();
+        List<String> upJvm = upOpts.isEmpty() ? launcherOptions("up") : List.of(upOpts.split("\\s+"));
+        return new Options(quick, only, contenders, cp, out, work, keep, jvm, agentJvm, upJvm, command);
     }
 
-    /** The agent's JVM options as the rtb launcher reads them (bench/run runs from the repository root). */
-    private static List<String> launcherAgentOptions() throws IOException {
-        Path file = Path.of("packaging", "jvm", "agent.options");
+    /** A role's JVM options as the rtb launcher reads them (bench/run runs from the repository root). */
+    private static List<String> launcherOptions(String role) throws IOException {
+        Path file = Path.of("packaging", "jvm", role + ".options");
         return Files.readAllLines(file).stream().map(String::strip)
                 .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
     }
@@ -112,10 +117,11 @@ public final class LsyncdCompare {
         workloads.add(new FanOut(20, latencySeconds, warmup));
         workloads.add(new Renames(256L << 20));
         workloads.add(o.quick() ? new Startup(10_000, 50_000) : new Startup(100_000, 500_000));
+        workloads.add(new Churn(o.quick() ? 10 : 30));
         workloads.removeIf(w -> !o.only().isEmpty() && !o.only().contains(w.id()));
 
         List<Contender> contenders = List.of(
-                new RtbUp(o.rtbClasspath(), o.rtbJvmOptions()),
+                new RtbUp(o.rtbClasspath(), concat(o.upJvmOptions(), o.rtbJvmOptions())),
                 new RtbSplit(o.rtbClasspath(), o.rtbJvmOptions(), o.agentJvmOptions(), 1),
                 new RtbSplit(o.rtbClasspath(), o.rtbJvmOptions(), o.agentJvmOptions(), 2),
                 new Lsyncd(OptionalInt.empty()),
@@ -140,8 +146,14 @@ public final class LsyncdCompare {
         }
     }
 
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return List.copyOf(all);
+    }
+
     private Table runWorkload(Workload w, List<Contender> contenders, Options o) throws IOException {
-        Table table = new Table(w.title(), w.description());
+        Table table = new Table(w.id(), w.title(), w.description());
         Path dir = o.work().resolve(w.id());
         Path src = dir.resolve("src");
         Path dst = dir.resolve("dst");
@@ -239,79 +251,89 @@ public final class LsyncdCompare {
         }
     }
 
-    /** The issue's targets, each met or missed by how much, from the tables. */
+    /**
+     * The footprint targets (issue 18; default settings, ratios to lsyncd with delay = 0), each with its figure, its
+     * ratio and met or missed, from the tables of this run.
+     */
     private static String targets(List<Table> tables) {
-        Map<String, Table> byTitle = new LinkedHashMap<>();
-        tables.forEach(t -> byTitle.put(t.title().substring(0, t.title().indexOf('.')), t));
         List<String> lines = new ArrayList<>();
-        Optional.ofNullable(byTitle.get("1")).filter(t -> t.title().contains("100 changes")).or(() ->
-                tables.stream().filter(t -> t.title().contains("100 changes/s")).findFirst()).ifPresent(t -> {
-                    target(lines, "change->replica p99 <= 1 s at 100 changes/s", t.get("rtb", "latency p99"),
-                            m -> m.value() <= 1000, m -> m.show());
-                    Optional<Measure> rtb50 = t.get("rtb", "latency p50");
-                    Optional<Measure> l050 = t.get("lsyncd-delay0", "latency p50");
-                    if (rtb50.filter(Measure::present).isPresent() && l050.filter(Measure::present).isPresent()) {
-                        double ratio = rtb50.get().value() / l050.get().value();
-                        lines.add(String.format("| p50 within 2x of lsyncd delay=0 p50 | %s vs %s = %.2fx | %s |",
-                                rtb50.get().show(), l050.get().show(), ratio, ratio <= 2 ? "met" : "missed"));
-                    }
-                    target(lines, "agent RSS <= 150 MiB at 100 changes/s (agent process alone)",
-                            t.get("rtb-split", "peak RSS (VmHWM)"), m -> m.value() <= 150, m -> m.show());
-                    target(lines, "agent CPU <= 5 % of a core at 100 changes/s (agent process alone, incl. rsync)",
-                            t.get("rtb-split", "CPU, % of one core (incl. rsync)"), m -> m.value() <= 5, m -> m.show());
-                    target(lines, "(same, rtb up: broker + agent + worker in one JVM) CPU",
-                            t.get("rtb", "CPU, % of one core (incl. rsync)"), m -> m.value() <= 5, m -> m.show());
-                });
-        tables.stream().filter(t -> t.title().startsWith("2.")).findFirst().ifPresent(t -> {
-            Optional<Measure> r = t.get("rtb", "convergence after last write");
-            Optional<Measure> l = t.get("lsyncd", "convergence after last write");
-            if (r.filter(Measure::present).isPresent() && l.filter(Measure::present).isPresent()) {
-                lines.add(String.format("| storm converges no later than lsyncd (default) | %s vs %s | %s |",
-                        r.get().show(), l.get().show(), r.get().value() <= l.get().value() ? "met" : "missed"));
-            } else {
-                lines.add("| storm converges no later than lsyncd (default) | not measured | missed |");
-            }
-            target(lines, ">= 100x fewer rsync file entries than events (writes per entry)",
-                    t.get("rtb", "writes per rsync file entry"), m -> m.value() >= 100, m -> m.show());
-        });
-        tables.stream().filter(t -> t.title().startsWith("3.")).findFirst().ifPresent(t ->
-                target(lines, "big file: <= 2 % of the file on the wire", t.get("rtb", "wire bytes, % of the file"),
-                        m -> m.value() <= 2, m -> m.show()));
-        tables.stream().filter(t -> t.title().startsWith("4.")).findFirst().ifPresent(t -> {
-            for (String metric : List.of("start -> watching", "start -> initial sync done")) {
-                Optional<Measure> r = t.get("rtb", metric);
-                Optional<Measure> l = t.get("lsyncd", metric);
-                if (r.filter(Measure::present).isPresent() && l.filter(Measure::present).isPresent()) {
-                    double x = l.get().value() / r.get().value();
-                    lines.add(String.format("| start-up >= 10x faster than lsyncd (%s, rtb up) | %s vs %s = %.1fx | %s |",
-                            metric, r.get().show(), l.get().show(), x, x >= 10 ? "met" : "missed"));
-                }
-                Optional<Measure> a = t.get("rtb-split", metric);
-                if (a.filter(Measure::present).isPresent() && l.filter(Measure::present).isPresent()) {
-                    double x = l.get().value() / a.get().value();
-                    lines.add(String.format("| start-up >= 10x faster than lsyncd (%s, agent process alone) | %s vs %s = %.1fx | %s |",
-                            metric, a.get().show(), l.get().show(), x, x >= 10 ? "met" : "missed"));
-                }
+        String own = "  of which the process itself";
+        String total = "CPU, % of one core (incl. rsync)";
+        String l0 = "lsyncd-delay0";
+        find(tables, "latency100").ifPresent(t -> {
+            ratio(lines, "agent process at 100 changes/s: CPU of the process itself <= 2x lsyncd's (incl. its rsync)",
+                    t.get("rtb-split", own), t.get(l0, total), 2);
+            ratio(lines, "(agent process incl. its rsync runs, for comparison)", t.get("rtb-split", total),
+                    t.get(l0, total), 2);
+            target(lines, "agent process at 100 changes/s: peak RSS <= 48 MiB", t.get("rtb-split", "peak RSS (VmHWM)"),
+                    m -> m.value() <= 48, Measure::show);
+            target(lines, "rtb up at 100 changes/s: CPU of the process itself <= 25 % of a core", t.get("rtb", own),
+                    m -> m.value() <= 25, Measure::show);
+            target(lines, "(rtb up incl. its rsync runs, for comparison)", t.get("rtb", total), m -> m.value() <= 25,
+                    Measure::show);
+            target(lines, "rtb up at 100 changes/s: peak RSS <= 256 MiB", t.get("rtb", "peak RSS (VmHWM)"),
+                    m -> m.value() <= 256, Measure::show);
+            for (String c : List.of("rtb-split", "rtb")) {
+                String who = c.equals("rtb") ? "rtb up" : "agent process";
+                ratio(lines, "latency at 100 changes/s, " + who + ": p50 <= 0.4x lsyncd's", t.get(c, "latency p50"),
+                        t.get(l0, "latency p50"), 0.4);
+                ratio(lines, "latency at 100 changes/s, " + who + ": p99 <= 0.8x lsyncd's", t.get(c, "latency p99"),
+                        t.get(l0, "latency p99"), 0.8);
             }
         });
-        tables.stream().filter(t -> t.title().startsWith("7.")).findFirst().ifPresent(t -> {
-            for (String step : List.of("file renamed in its directory", "file moved to another directory",
-                    "directory of 1,000 files renamed")) {
-                target(lines, "renames: <= 2 % of the data on the wire (" + step + ")",
-                        t.get("rtb", step + ": wire, % of the data"), m -> m.value() <= 2, m -> m.show());
+        find(tables, "startup").ifPresent(t -> {
+            target(lines, "rtb up: start -> watching <= 2 s", t.get("rtb", "start -> watching"), m -> m.value() <= 2,
+                    Measure::show);
+            ratio(lines, "agent process: start -> watching <= 0.5 s (" + t.title().replaceAll("^.*start-up: ", "")
+                    + "); ratio to lsyncd", t.get("rtb-split", "start -> watching"), t.get("lsyncd", "start -> watching"),
+                    Double.NaN);
+            target(lines, "agent process: start -> watching <= 0.5 s, independent of tree size",
+                    t.get("rtb-split", "start -> watching"), m -> m.value() <= 0.5, Measure::show);
+        });
+        find(tables, "fanout").ifPresent(t -> ratio(lines,
+                "fan-out: the returning destination is equal again no later than with lsyncd",
+                t.get("rtb-split", "third destination: back to equal after restart"),
+                t.get(l0, "third destination: back to equal after restart"), 1));
+        find(tables, "churn").ifPresent(t -> {
+            for (String c : List.of("rtb-split", "rtb")) {
+                ratio(lines, "churn (" + (c.equals("rtb") ? "rtb up" : "agent process")
+                        + "): converged after the churn ends no later than lsyncd",
+                        t.get(c, "convergence after the churn ends"), t.get(l0, "convergence after the churn ends"), 1);
             }
         });
-        StringBuilder sb = new StringBuilder("### Targets (issue 7, default settings)\n\n| target | rtbackup | |\n|---|---|---|\n");
+        lines.add("| capture >= 200k events/s on one core, 0 lost | not part of this run: `CaptureBenchmark` "
+                + "(docs/performance.md) | - |");
+        StringBuilder sb = new StringBuilder("### Targets (issue 18, default settings; ratios to lsyncd with delay = 0)\n\n"
+                + "| target | rtbackup | lsyncd | ratio | |\n|---|---|---|---|---|\n");
         lines.forEach(l -> sb.append(l).append('\n'));
         return sb.append('\n').toString();
+    }
+
+    private static Optional<Table> find(List<Table> tables, String workloadId) {
+        return tables.stream().filter(t -> t.id().equals(workloadId)).findFirst();
+    }
+
+    /** A row comparing {@code ours} with lsyncd's figure: met when the ratio is at most {@code max} (NaN: no bound). */
+    private static void ratio(List<String> lines, String name, Optional<Measure> ours, Optional<Measure> theirs,
+                              double max) {
+        boolean a = ours.filter(Measure::present).isPresent();
+        boolean b = theirs.filter(Measure::present).isPresent();
+        if (!a || !b) {
+            lines.add("| " + name + " | " + (a ? ours.get().show() : "not measured") + " | "
+                    + (b ? theirs.get().show() : "not measured") + " | - | " + (Double.isNaN(max) ? "-" : "missed") + " |");
+            return;
+        }
+        double x = ours.get().value() / theirs.get().value();
+        lines.add(String.format("| %s | %s | %s | %.2fx | %s |", name, ours.get().show(), theirs.get().show(), x,
+                Double.isNaN(max) ? "-" : x <= max ? "met" : "missed"));
     }
 
     private static void target(List<String> lines, String name, Optional<Measure> m,
                                java.util.function.Predicate<Measure> ok, java.util.function.Function<Measure, String> show) {
         if (m.isEmpty() || !m.get().present()) {
-            lines.add("| " + name + " | not measured | missed |");
+            lines.add("| " + name + " | not measured | | | missed |");
         } else {
-            lines.add("| " + name + " | " + show.apply(m.get()) + " | " + (ok.test(m.get()) ? "met" : "missed") + " |");
+            lines.add("| " + name + " | " + show.apply(m.get()) + " | | | " + (ok.test(m.get()) ? "met" : "missed") + " |");
         }
     }
 }

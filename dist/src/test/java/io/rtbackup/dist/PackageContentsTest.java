@@ -52,7 +52,7 @@ class PackageContentsTest {
         assertThat(entries.get("/usr/bin/rtb")).as("a relative link to the launcher")
             .endsWith("/usr/bin/rtb -> ../lib/rtbackup/bin/rtb").startsWith("l");
         assertThat(entries).containsKeys("/usr/lib/rtbackup/bin/rtb", "/usr/lib/rtbackup/runtime/bin/java",
-            "/usr/lib/rtbackup/lib/classpath", "/usr/lib/rtbackup/agent.options",
+            "/usr/lib/rtbackup/lib/classpath", "/usr/lib/rtbackup/agent.options", "/usr/lib/rtbackup/up.options",
             "/lib/systemd/system/rtbackup-agent.service", "/lib/systemd/system/rtbackup-worker.service",
             "/lib/systemd/system/rtbackup-broker.service", "/usr/lib/systemd/user/rtbackup-up.service",
             "/etc/rtbackup/agent.properties", "/etc/rtbackup/worker.properties",
@@ -107,6 +107,10 @@ class PackageContentsTest {
         Exec agentHelp = Exec.run(LIMIT, tmp, List.of(link.toString(), "agent", "--help"));
         assertThat(agentHelp.exitCode()).as(agentHelp.output()).isZero();
         assertThat(agentHelp.output()).contains("--config");
+        // and so are rtb up's (up.options)
+        Exec upHelp = Exec.run(LIMIT, tmp, List.of(link.toString(), "up", "--help"));
+        assertThat(upHelp.exitCode()).as(upHelp.output()).isZero();
+        assertThat(upHelp.output()).contains("--source");
 
         String modules = Exec.ok(LIMIT, null, home.resolve("runtime/bin/java").toString(), "--list-modules");
         assertThat(modules).contains("java.base@", "jdk.unsupported@", "jdk.crypto.ec@").doesNotContain("jdk.compiler@");

@@ -25,6 +25,11 @@ import java.util.Optional;
  *   <li>{@code --contimeout} (the same limit) only for a daemon: a destination cut off by the network drops the
  *   connection attempt silently, and without it each run would wait for the kernel's TCP connect timeout (about
  *   two minutes). It only means something for a daemon connection;</li>
+ *   <li>{@code --sockopts=TCP_NODELAY} only for a daemon (rsync applies it to its own TCP socket, which only a daemon
+ *   connection has): rsync's protocol exchanges many small messages, and with Nagle's algorithm each one waits
+ *   for the daemon's delayed ACK. Measured with rsync 3.2.7 against a local daemon, one small file took 110–130 ms
+ *   without it and 35–40 ms with it (15 ms when the daemon's module also sets it). An ssh connection is ssh's
+ *   socket, not rsync's, so the option would change nothing there;</li>
  *   <li>{@code --no-motd}: a daemon's message of the day would mix into the output that callers parse;</li>
  *   <li>the password goes to the child's {@code RSYNC_PASSWORD} environment variable, never onto a command line
  *   (where every user of the host could read it), read anew for every run (a password file may be rotated);</li>
@@ -39,6 +44,8 @@ import java.util.Optional;
  */
 public record RsyncEndpoint(String rsyncPath, boolean daemon, Duration ioTimeout, boolean acls, boolean xattrs,
         Optional<Password> password, Optional<SshTransport> ssh, TransferTuning tuning) {
+    /** The socket option of every daemon connection (see the class comment). */
+    static final String NO_DELAY = "--sockopts=TCP_NODELAY";
 
     public RsyncEndpoint {
         if (rsyncPath.isEmpty()) throw new IllegalArgumentException("empty rsync path");
@@ -75,7 +82,10 @@ public record RsyncEndpoint(String rsyncPath, boolean daemon, Duration ioTimeout
     public List<String> connectionOptions() {
         String seconds = Long.toString(Math.max(1, ioTimeout.toSeconds()));
         List<String> options = new ArrayList<>(List.of("--no-motd", "--timeout=" + seconds));
-        if (daemon) options.add("--contimeout=" + seconds);
+        if (daemon) {
+            options.add("--contimeout=" + seconds);
+            options.add(NO_DELAY);
+        }
         ssh.ifPresent(s -> options.add(s.rshOption()));
         tuning.bwlimit().ifPresent(b -> options.add("--bwlimit=" + b));
         if (tuning.compression() != Compression.NONE) options.add("--compress");

@@ -77,6 +77,14 @@ class RsyncArgsTest {
     }
 
     @Test
+    void aDaemonConnectionTurnsNaglesAlgorithmOffAndNothingElseDoes() {
+        Map<String, Destination> d = destinations();
+        assertThat(RsyncEndpoint.of("rsync", d.get("nas")).connectionOptions()).contains("--sockopts=TCP_NODELAY");
+        assertThat(RsyncEndpoint.of("rsync", d.get("local")).connectionOptions())
+            .noneMatch(a -> a.startsWith("--sockopts"));
+    }
+
+    @Test
     void aSubSecondIoLimitStillLimits() {
         // rsync reads --timeout=0 as "no limit at all"
         RsyncEndpoint e = new RsyncEndpoint("rsync", true, Duration.ofMillis(300), false, false, Optional.empty());

@@ -31,7 +31,7 @@ import java.util.regex.Pattern;
  * retry.max-attempts=5  retry.initial-backoff-ms=200  retry.multiplier=2.0  retry.max-backoff-ms=30000
  * retry.stuck-interval-ms=60000                   # how often a stuck path (unreadable on its host) is tried again
  * breaker.failure-rate-threshold=50  breaker.sliding-window=10  breaker.minimum-calls=3
- * breaker.open-wait-ms=10000  breaker.half-open-calls=1
+ * breaker.open-wait-ms=500  breaker.max-open-wait-ms=4000  breaker.half-open-calls=1   # open wait doubles per failed probe
  * bulkhead.max-concurrent=4
  * result.timeout-ms=300000  result.full-sync-timeout-ms=21600000
  * commit.interval-ms=1000
@@ -66,6 +66,7 @@ public record WorkerConfig(
         "retry.max-attempts", "retry.initial-backoff-ms", "retry.multiplier", "retry.max-backoff-ms",
         "retry.stuck-interval-ms",
         "breaker.failure-rate-threshold", "breaker.sliding-window", "breaker.minimum-calls", "breaker.open-wait-ms",
+        "breaker.max-open-wait-ms",
         "breaker.half-open-calls",
         "bulkhead.max-concurrent",
         "result.timeout-ms", "result.full-sync-timeout-ms",
@@ -166,12 +167,16 @@ public record WorkerConfig(
             millis(p, "retry.max-backoff-ms", dr.maxBackoff(), 1),
             millis(p, "retry.stuck-interval-ms", dr.stuckInterval(), 1)));
         BreakerSettings db = BreakerSettings.defaults();
-        BreakerSettings breaker = build("breaker.*", () -> new BreakerSettings(
-            (float) decimal(p, "breaker.failure-rate-threshold", db.failureRateThreshold(), 0.001),
-            integer(p, "breaker.sliding-window", db.slidingWindow(), 1),
-            integer(p, "breaker.minimum-calls", db.minimumCalls(), 1),
-            millis(p, "breaker.open-wait-ms", db.openWait(), 1),
-            integer(p, "breaker.half-open-calls", db.halfOpenCalls(), 1)));
+        BreakerSettings breaker = build("breaker.*", () -> {
+            Duration openWait = millis(p, "breaker.open-wait-ms", db.openWait(), 1);
+            return new BreakerSettings(
+                (float) decimal(p, "breaker.failure-rate-threshold", db.failureRateThreshold(), 0.001),
+                integer(p, "breaker.sliding-window", db.slidingWindow(), 1),
+                integer(p, "breaker.minimum-calls", db.minimumCalls(), 1),
+                openWait,
+                millis(p, "breaker.max-open-wait-ms", BreakerSettings.defaultMaxOpenWait(openWait), 1),
+                integer(p, "breaker.half-open-calls", db.halfOpenCalls(), 1));
+        });
 
         return new WorkerConfig(workerId, destinations, coalesce, retry, breaker,
             integer(p, "bulkhead.max-concurrent", 4, 1),

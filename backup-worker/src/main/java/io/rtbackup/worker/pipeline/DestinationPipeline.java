@@ -375,7 +375,7 @@ public final class DestinationPipeline implements Runnable {
     private String pauseReason() {
         CircuitBreaker.State s = guard.breakerState();
         if (s == CircuitBreaker.State.OPEN || s == CircuitBreaker.State.FORCED_OPEN) {
-            return "circuit breaker open (destination failing); probing after " + config.breaker().openWait().toMillis() + " ms";
+            return "circuit breaker open (destination failing); probing after " + guard.openWait().toMillis() + " ms";
         }
         // Half-open: probe with the work at hand; only read more when there is nothing to probe with. Work of a
         // quarantined host is no probe (its host may be down), so it does not hold the reading back.

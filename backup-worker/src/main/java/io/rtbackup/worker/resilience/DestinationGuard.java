@@ -18,6 +18,10 @@ import java.util.function.LongSupplier;
  * so the parts are driven by hand: {@link #tryAdmit()} before a command goes out, one of the outcome methods when
  * its result (or timeout) arrives, and retry delays from a {@link Retry.AsyncContext} per batch. Only what the
  * destination does reaches the breaker; failures of a source host are not its business (see {@link HostQuarantine}).
+ *
+ * <p>The breaker's open wait backs off ({@link BreakerSettings#openWait(int)}): short after a first opening, so a
+ * destination that was down briefly is probed again within a second, doubling with each failed probe up to the
+ * maximum, so a dead destination gets one probe command per maximum wait; closing starts over.
  */
 public final class DestinationGuard {
     private final Bulkhead bulkhead;
@@ -25,9 +29,12 @@ public final class DestinationGuard {
     private final Retry retry;
     private final long maxBackoffMs;
     private final int perHostSlots;
-    private final long openWaitNs;
+    private final BreakerSettings breakerSettings;
     private final LongSupplier clock;
     private volatile long openedAtNs;
+    /** Openings since the breaker was last closed (1 while open for the first time). */
+    private volatile int openings;
+    private volatile long openWaitNs;
 
     public DestinationGuard(String destination, int maxConcurrent, RetrySettings retrySettings,
                             BreakerSettings breakerSettings, LongSupplier nanoClock) {
@@ -40,7 +47,9 @@ public final class DestinationGuard {
             .slidingWindowSize(breakerSettings.slidingWindow())
             .minimumNumberOfCalls(breakerSettings.minimumCalls())
             .failureRateThreshold(breakerSettings.failureRateThreshold())
-            .waitDurationInOpenState(breakerSettings.openWait())
+            // the same schedule as tick(): resilience4j moves to half-open itself when asked for a permission
+            // after the wait (it counts the openings in a row as we do)
+            .waitIntervalFunctionInOpenState(opening -> breakerSettings.openWait(opening).toMillis())
             .permittedNumberOfCallsInHalfOpenState(breakerSettings.halfOpenCalls())
             .recordExceptions(DestinationFailure.class)
             .build());
@@ -52,10 +61,18 @@ public final class DestinationGuard {
             .build());
         this.maxBackoffMs = retrySettings.maxBackoff().toMillis();
         this.perHostSlots = Math.max(1, (maxConcurrent + 1) / 2);
+        this.breakerSettings = breakerSettings;
         this.openWaitNs = breakerSettings.openWait().toNanos();
         this.clock = nanoClock;
         breaker.getEventPublisher().onStateTransition(e -> {
-            if (e.getStateTransition().getToState() == CircuitBreaker.State.OPEN) openedAtNs = clock.getAsLong();
+            CircuitBreaker.State to = e.getStateTransition().getToState();
+            if (to == CircuitBreaker.State.OPEN) {
+                openings++;
+                openWaitNs = this.breakerSettings.openWait(openings).toNanos();
+                openedAtNs = clock.getAsLong();
+            } else if (to == CircuitBreaker.State.CLOSED) {
+                openings = 0;
+            }
         });
     }
 
@@ -115,6 +132,11 @@ public final class DestinationGuard {
      */
     public int perHostSlots() {
         return perHostSlots;
+    }
+
+    /** How long the breaker stays open this time (or would on its next opening, when not open). */
+    public Duration openWait() {
+        return Duration.ofNanos(openWaitNs);
     }
 
     public CircuitBreaker.State breakerState() {

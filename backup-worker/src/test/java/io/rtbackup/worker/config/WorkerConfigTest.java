@@ -59,6 +59,9 @@ class WorkerConfigTest {
         assertThat(c.coalesce()).isEqualTo(new CoalesceSettings(Duration.ofMillis(20), Duration.ofMillis(300), 50, 5000, 10));
         assertThat(c.retry()).isEqualTo(new RetrySettings(3, Duration.ofMillis(10), 1.5, Duration.ofMillis(100)));
         assertThat(c.breaker()).isEqualTo(new BreakerSettings(75f, 4, 2, Duration.ofMillis(500), 2));
+        assertThat(WorkerConfig.fromProperties(props("worker.id", "w", "destination.a.routes", "*:*",
+            "breaker.open-wait-ms", "250", "breaker.max-open-wait-ms", "9000")).breaker())
+            .isEqualTo(new BreakerSettings(50f, 10, 3, Duration.ofMillis(250), Duration.ofSeconds(9), 1));
         assertThat(c.bulkheadMaxConcurrent()).isEqualTo(8);
         assertThat(c.resultTimeout()).isEqualTo(Duration.ofSeconds(2));
         assertThat(c.fullSyncResultTimeout()).isEqualTo(Duration.ofSeconds(9));

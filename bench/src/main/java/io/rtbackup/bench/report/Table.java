@@ -13,15 +13,22 @@ import java.util.Optional;
  * figure divided by each lsyncd column's; the first rtbackup column with a figure in that row is the numerator).
  */
 public final class Table {
+    private final String id;
     private final String title;
     private final String description;
     private final List<Contender> contenders = new ArrayList<>();
     private final Map<String, Map<String, Measure>> rows = new LinkedHashMap<>();
     private final List<String> notes = new ArrayList<>();
 
-    public Table(String title, String description) {
+    public Table(String id, String title, String description) {
+        this.id = id;
         this.title = title;
         this.description = description;
+    }
+
+    /** The workload's id ({@code latency100}, {@code startup}...). */
+    public String id() {
+        return id;
     }
 
     public String title() {
