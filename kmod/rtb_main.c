@@ -22,6 +22,33 @@ MODULE_PARM_DESC(modify_interval_ms, "least time between MODIFY records of a fil
 
 static atomic_t reader_open = ATOMIC_INIT(0);
 
+/*
+ * /sys/module/rtbackup/parameters/status: the counters of RTB_IOC_GET_COUNTERS, read-only, for whoever
+ * cannot open the device because its one reader (the agent) holds it.
+ */
+static int status_get(char *buf, const struct kernel_param *kp)
+{
+	struct rtb_counters c = {};
+
+	rtb_ring_counters(&c);
+	rtb_roots_counters(&c);
+	return scnprintf(buf, PAGE_SIZE, "delivered=%llu dropped=%llu ring_used=%llu enabled=%u roots=%u marks=%u\n",
+			 (unsigned long long)c.delivered, (unsigned long long)c.dropped,
+			 (unsigned long long)c.ring_used, c.enabled, c.roots, c.marks);
+}
+
+static int status_set(const char *val, const struct kernel_param *kp)
+{
+	return -EPERM;
+}
+
+static const struct kernel_param_ops status_ops = {
+	.set = status_set,
+	.get = status_get,
+};
+module_param_cb(status, &status_ops, NULL, 0444);
+MODULE_PARM_DESC(status, "read-only: delivered, dropped, ring_used, enabled, roots, marks");
+
 static int rtb_open(struct inode *inode, struct file *file)
 {
 	if (!capable(CAP_SYS_ADMIN))

@@ -211,6 +211,13 @@ checkpoint() {
 	while [ ! -f "/out/e2e/$1.verdict" ] && [ $i -lt 3000 ]; do sleep 0.1; i=$((i+1)); done
 	echo "checkpoint $1: $(cat "/out/e2e/$1.verdict" 2>/dev/null || echo no verdict)"
 }
+# the host answers e2e/$1.request with e2e/$1.answer (pause, untouched, resume: see GuestHost)
+ask() {
+	touch "/out/e2e/$1.request"
+	i=0
+	while [ ! -f "/out/e2e/$1.answer" ] && [ $i -lt 3000 ]; do sleep 0.1; i=$((i+1)); done
+	echo "ask $1: $(cat "/out/e2e/$1.answer" 2>/dev/null || echo no answer)"
+}
 if [ -f /out/e2e/agent.properties ] && [ -f /out/java-cmd ]; then
 	step e2e
 	. /out/e2e/env
@@ -287,6 +294,23 @@ elif [ -n "$AGENT" ]; then
 	mv $S/big $S/burst/big
 	kill -CONT $AGENT
 	checkpoint cp2
+
+	# the pause switch: the host pauses the root (rtb.control) and the agent switches the module off; the
+	# status file reads the counters without the device, which the agent holds open. Changes made while
+	# paused must not reach the replica (the host checks it still equals cp2) until the resume catches up.
+	step e2e-pause
+	ask pause
+	echo "paused status: $(cat /sys/module/rtbackup/parameters/status)"
+	echo off > $S/off-new
+	echo changed >> $S/other/f-moved
+	rm "$S/dir $NL/-in"
+	echo h > "$S/off $NL $HB"
+	sleep 1
+	echo "paused status after the changes: $(cat /sys/module/rtbackup/parameters/status)"
+	ask untouched
+	ask resume
+	echo "resumed status: $(cat /sys/module/rtbackup/parameters/status)"
+	checkpoint cp3
 	step e2e-stop
 	kill -TERM $AGENT
 	wait $AGENT

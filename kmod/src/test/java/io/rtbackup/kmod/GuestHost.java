@@ -4,6 +4,8 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.rtbackup.broker.BrokerSettings;
 import io.rtbackup.broker.EmbeddedKafkaBroker;
 import io.rtbackup.fs.BytePaths;
+import io.rtbackup.schema.ControlAction;
+import io.rtbackup.schema.RootControlState;
 import io.rtbackup.testkit.RecordingFatalErrorHandler;
 import io.rtbackup.testkit.RsyncDaemon;
 import io.rtbackup.testkit.TempDirs;
@@ -22,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,7 +40,10 @@ import org.slf4j.LoggerFactory;
  * prefix); {@link #answerCheckpoints(Path, BooleanSupplier)} answers each checkpoint of the guest
  * ({@code cpN.tar}, its source tree, then {@code cpN.ready}) with {@code cpN.verdict} once the replica equals
  * the tree (unpacked by the host's tar into {@code cpN/}), or with the remaining difference when
- * {@link #CONVERGE} ran out.
+ * {@link #CONVERGE} ran out. In the same loop it answers the guest's requests of the pause switch
+ * ({@code NAME.request} with {@code NAME.answer}): {@code pause} and {@code resume} flip the root's switch through
+ * the control topic ({@link GuestSwitch}) and answer once the agent applied it; {@code untouched} waits
+ * {@link #PAUSED_QUIET} and compares the replica with checkpoint cp2's tree, which it must still equal.
  */
 final class GuestHost implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GuestHost.class);
@@ -47,6 +53,10 @@ final class GuestHost implements AutoCloseable {
     static final String ROOT = "src";
     /** How long a checkpoint waits for the replica (the guest's agent runs under emulation). */
     static final Duration CONVERGE = Duration.ofSeconds(150);
+    /** How long the replica must stay as it was while the root is paused: longer than a live change takes. */
+    static final Duration PAUSED_QUIET = Duration.ofSeconds(8);
+    /** How long a switch waits for the agent's applied state (a resume includes the reconciliation). */
+    static final Duration SWITCH_WAIT = Duration.ofSeconds(180);
 
     private final TempDirs tmp;
     private final EmbeddedKafkaBroker broker;
@@ -55,7 +65,11 @@ final class GuestHost implements AutoCloseable {
     private final String topicPrefix;
     private final Worker worker;
     private final RecordingFatalErrorHandler fatal;
+    private final GuestSwitch rootSwitch;
     private final Map<String, TreeDiff.Result> verdicts = new ConcurrentHashMap<>();
+    private final Map<String, RootControlState> switched = new ConcurrentHashMap<>();
+    private final Map<String, String> answered = new ConcurrentHashMap<>();
+    private volatile TreeDiff.Result whilePaused;
 
     private GuestHost(TempDirs tmp, EmbeddedKafkaBroker broker, int guestPort, RsyncDaemon daemon,
                       String topicPrefix, Worker worker, RecordingFatalErrorHandler fatal) {
@@ -66,6 +80,7 @@ final class GuestHost implements AutoCloseable {
         this.topicPrefix = topicPrefix;
         this.worker = worker;
         this.fatal = fatal;
+        this.rootSwitch = new GuestSwitch(broker.bootstrapServers(), Topics.withPrefix(topicPrefix));
     }
 
     static GuestHost start() throws Exception {
@@ -163,8 +178,36 @@ final class GuestHost implements AutoCloseable {
                     throw new UncheckedIOException(e);
                 }
             }
+            for (String request : new String[] {"pause", "untouched", "resume"}) {
+                if (answered.containsKey(request) || !Files.exists(e2e.resolve(request + ".request"))) continue;
+                String answer = answer(request, e2e);
+                answered.put(request, answer);
+                log.info("guest request {}: {}", request, answer);
+                try {
+                    Files.writeString(e2e.resolve(request + ".answer"), answer + "\n");
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
             Thread.sleep(100);
         }
+    }
+
+    private String answer(String request, Path e2e) throws InterruptedException {
+        if (request.equals("untouched")) {
+            Thread.sleep(PAUSED_QUIET.toMillis());
+            try {
+                whilePaused = TreeDiff.defaults().compare(BytePaths.utf8(e2e.resolve("cp2").toString()), replica());
+            } catch (IOException e) {
+                throw new UncheckedIOException("comparing the replica with cp2", e);
+            }
+            return whilePaused.isEqual() ? "untouched" : "reached the replica: " + whilePaused.describe();
+        }
+        ControlAction action = request.equals("pause") ? ControlAction.PAUSE : ControlAction.RESUME;
+        Optional<RootControlState> s = rootSwitch.flip(HOST_ID, ROOT, action, SWITCH_WAIT);
+        s.ifPresent(state -> switched.put(request, state));
+        return s.map(state -> (state.getPaused() ? "paused: " : "active: ") + state.getNote())
+                .orElse(action + " not applied within " + SWITCH_WAIT.toSeconds() + " s");
     }
 
     private static Path unpack(Path e2e, String cp) {
@@ -202,6 +245,16 @@ final class GuestHost implements AutoCloseable {
     /** The answer given to checkpoint {@code cp} (cp1, cp2, ...), if it was asked. */
     TreeDiff.Result verdict(String cp) {
         return verdicts.get(cp);
+    }
+
+    /** The state the agent published for the {@code pause} or {@code resume} the guest asked for, if it did. */
+    Optional<RootControlState> switched(String request) {
+        return Optional.ofNullable(switched.get(request));
+    }
+
+    /** The replica against cp2's tree after the changes made while paused, if the guest got that far. */
+    Optional<TreeDiff.Result> whilePaused() {
+        return Optional.ofNullable(whilePaused);
     }
 
     /** Fails when the worker gave up during the run. */

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -88,6 +89,7 @@ abstract class KmodQemuTest {
         guestLog = Files.exists(log) ? Files.readString(log, StandardCharsets.ISO_8859_1) : "";
         // printed whatever happened: one line per kernel in the surefire output
         System.out.println(e2eSummary(abi));
+        System.out.println(pauseSummary(abi));
         assertThat(finished).as("run-qemu-test.sh finished in time").isTrue();
         assertThat(p.exitValue()).as("run-qemu-test.sh exit status; its log:\n%s", runLog).isZero();
     }
@@ -105,6 +107,38 @@ abstract class KmodQemuTest {
         List<Long> latencies = latencies();
         String p50 = latencies.isEmpty() ? "none" : String.valueOf(latencies.get(latencies.size() / 2));
         return "kmod e2e: kernel " + kernel + " converged=" + (converged ? "yes" : "no") + " latency_p50_ms=" + p50;
+    }
+
+    /** {@code kmod e2e: kernel <uname -r> pause: disabled=yes|no caught_up=yes|no}. */
+    private String pauseSummary(String abi) {
+        boolean disabled = pausedStatus("paused status: ").map(GuestStatus::off).orElse(false)
+                && pausedStatus("paused status after the changes: ").map(GuestStatus::off).orElse(false)
+                && host.whilePaused().map(TreeDiff.Result::isEqual).orElse(false);
+        boolean caughtUp = host.switched("resume").map(s -> !s.getPaused()).orElse(false) && converged("cp3");
+        return "kmod e2e: kernel " + kernel(abi) + " pause: disabled=" + (disabled ? "yes" : "no") + " caught_up="
+                + (caughtUp ? "yes" : "no");
+    }
+
+    /** The module's status file as the guest printed it after {@code label}. */
+    private Optional<GuestStatus> pausedStatus(String label) {
+        return guestLog.lines().filter(l -> l.startsWith(label)).findFirst()
+                .map(l -> GuestStatus.parse(l.substring(label.length())));
+    }
+
+    /** /sys/module/rtbackup/parameters/status. */
+    private record GuestStatus(long delivered, long ringUsed, int enabled, int roots, int marks) {
+        static GuestStatus parse(String line) {
+            Matcher m = Pattern.compile("delivered=(\\d+) dropped=\\d+ ring_used=(\\d+) enabled=(\\d+) roots=(\\d+) "
+                    + "marks=(\\d+)").matcher(line);
+            if (!m.find()) throw new AssertionError("not the module's status: " + line);
+            return new GuestStatus(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)),
+                    Integer.parseInt(m.group(3)), Integer.parseInt(m.group(4)), Integer.parseInt(m.group(5)));
+        }
+
+        /** The hook is off: no root, no mark, nothing waiting to be read. */
+        boolean off() {
+            return enabled == 0 && roots == 0 && marks == 0 && ringUsed == 0;
+        }
     }
 
     private boolean converged(String checkpoint) {
@@ -150,6 +184,33 @@ abstract class KmodQemuTest {
         assertThat(agentLog).contains("kmod capture stopped; module hook removed");
         assertThat(guestLog.lines().filter(l -> l.startsWith("after the agent: delivered=")).findFirst())
                 .hasValueSatisfying(l -> assertThat(l).contains("enabled=0").contains("roots=0").contains("marks=0"));
+    }
+
+    @Test
+    void pausingTheRootSwitchesTheModuleOffAndTheResumeCatchesUpWhatChangedMeanwhile() {
+        assertThat(host.switched("pause")).as("the agent applied the pause; guest log:\n%s", guestLog)
+                .hasValueSatisfying(s -> assertThat(s.getPaused()).isTrue());
+        GuestStatus paused = pausedStatus("paused status: ").orElseThrow(() -> new AssertionError(guestLog));
+        GuestStatus after = pausedStatus("paused status after the changes: ").orElseThrow(() -> new AssertionError(guestLog));
+        assertThat(paused.off()).as("module off with no root and no mark once paused: %s", paused).isTrue();
+        assertThat(after.off()).as("and still after the changes: %s", after).isTrue();
+        // not one record queued for the reader while paused: nothing could be read from /dev/rtbackup
+        assertThat(after.delivered()).as("records queued while paused").isEqualTo(paused.delivered());
+        assertThat(host.whilePaused()).as("the host compared the replica while paused")
+                .hasValueSatisfying(r -> assertThat(r.isEqual()).as("changes made while paused stayed off the replica: %s",
+                        r.describe()).isTrue());
+
+        assertThat(host.switched("resume")).as("the agent applied the resume").hasValueSatisfying(s -> {
+            assertThat(s.getPaused()).isFalse();
+            assertThat(s.getNote()).as("the resume reconciled the root").startsWith("resumed: caught up");
+        });
+        GuestStatus resumed = pausedStatus("resumed status: ").orElseThrow(() -> new AssertionError(guestLog));
+        assertThat(resumed).as("capture on again for the root").extracting(GuestStatus::enabled, GuestStatus::roots)
+                .containsExactly(1, 1);
+        assertThat(resumed.marks()).isEqualTo(1);
+        TreeDiff.Result r = host.verdict("cp3");
+        assertThat(r).as("the guest reached its third checkpoint; guest log:\n%s", guestLog).isNotNull();
+        assertThat(r.isEqual()).as("replica caught up with what changed while paused: %s", r.describe()).isTrue();
     }
 
     @Test
@@ -311,8 +372,12 @@ abstract class KmodQemuTest {
     }
 
     private String kernel() {
+        return kernel("?");
+    }
+
+    private String kernel(String otherwise) {
         Matcher k = Pattern.compile("(?m)^kernel (\\S+)$").matcher(guestLog);
-        return k.find() ? k.group(1) : "?";
+        return k.find() ? k.group(1) : otherwise;
     }
 
     private static double best(List<Double> runs) {
