@@ -111,8 +111,8 @@ abstract class KmodQemuTest {
 
     /** {@code kmod e2e: kernel <uname -r> pause: disabled=yes|no caught_up=yes|no}. */
     private String pauseSummary(String abi) {
-        boolean disabled = pausedStatus("paused status: ").map(GuestStatus::off).orElse(false)
-                && pausedStatus("paused status after the changes: ").map(GuestStatus::off).orElse(false)
+        boolean disabled = pausedStatus("paused status: ").map(ModuleStatus::off).orElse(false)
+                && pausedStatus("paused status after the changes: ").map(ModuleStatus::off).orElse(false)
                 && host.whilePaused().map(TreeDiff.Result::isEqual).orElse(false);
         boolean caughtUp = host.switched("resume").map(s -> !s.getPaused()).orElse(false) && converged("cp3");
         return "kmod e2e: kernel " + kernel(abi) + " pause: disabled=" + (disabled ? "yes" : "no") + " caught_up="
@@ -120,25 +120,9 @@ abstract class KmodQemuTest {
     }
 
     /** The module's status file as the guest printed it after {@code label}. */
-    private Optional<GuestStatus> pausedStatus(String label) {
+    private Optional<ModuleStatus> pausedStatus(String label) {
         return guestLog.lines().filter(l -> l.startsWith(label)).findFirst()
-                .map(l -> GuestStatus.parse(l.substring(label.length())));
-    }
-
-    /** /sys/module/rtbackup/parameters/status. */
-    private record GuestStatus(long delivered, long ringUsed, int enabled, int roots, int marks) {
-        static GuestStatus parse(String line) {
-            Matcher m = Pattern.compile("delivered=(\\d+) dropped=\\d+ ring_used=(\\d+) enabled=(\\d+) roots=(\\d+) "
-                    + "marks=(\\d+)").matcher(line);
-            if (!m.find()) throw new AssertionError("not the module's status: " + line);
-            return new GuestStatus(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)),
-                    Integer.parseInt(m.group(3)), Integer.parseInt(m.group(4)), Integer.parseInt(m.group(5)));
-        }
-
-        /** The hook is off: no root, no mark, nothing waiting to be read. */
-        boolean off() {
-            return enabled == 0 && roots == 0 && marks == 0 && ringUsed == 0;
-        }
+                .map(l -> ModuleStatus.parse(l.substring(label.length())));
     }
 
     private boolean converged(String checkpoint) {
@@ -190,8 +174,8 @@ abstract class KmodQemuTest {
     void pausingTheRootSwitchesTheModuleOffAndTheResumeCatchesUpWhatChangedMeanwhile() {
         assertThat(host.switched("pause")).as("the agent applied the pause; guest log:\n%s", guestLog)
                 .hasValueSatisfying(s -> assertThat(s.getPaused()).isTrue());
-        GuestStatus paused = pausedStatus("paused status: ").orElseThrow(() -> new AssertionError(guestLog));
-        GuestStatus after = pausedStatus("paused status after the changes: ").orElseThrow(() -> new AssertionError(guestLog));
+        ModuleStatus paused = pausedStatus("paused status: ").orElseThrow(() -> new AssertionError(guestLog));
+        ModuleStatus after = pausedStatus("paused status after the changes: ").orElseThrow(() -> new AssertionError(guestLog));
         assertThat(paused.off()).as("module off with no root and no mark once paused: %s", paused).isTrue();
         assertThat(after.off()).as("and still after the changes: %s", after).isTrue();
         // not one record queued for the reader while paused: nothing could be read from /dev/rtbackup
@@ -204,8 +188,8 @@ abstract class KmodQemuTest {
             assertThat(s.getPaused()).isFalse();
             assertThat(s.getNote()).as("the resume reconciled the root").startsWith("resumed: caught up");
         });
-        GuestStatus resumed = pausedStatus("resumed status: ").orElseThrow(() -> new AssertionError(guestLog));
-        assertThat(resumed).as("capture on again for the root").extracting(GuestStatus::enabled, GuestStatus::roots)
+        ModuleStatus resumed = pausedStatus("resumed status: ").orElseThrow(() -> new AssertionError(guestLog));
+        assertThat(resumed).as("capture on again for the root").extracting(ModuleStatus::enabled, ModuleStatus::roots)
                 .containsExactly(1, 1);
         assertThat(resumed.marks()).isEqualTo(1);
         TreeDiff.Result r = host.verdict("cp3");
