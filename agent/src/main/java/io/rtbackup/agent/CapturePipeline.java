@@ -153,12 +153,16 @@ public final class CapturePipeline implements AutoCloseable {
      */
     public synchronized void pause(Set<String> rootIds) throws CaptureUnavailableException {
         if (paused.equals(rootIds)) return;
+        List<String> watchedBefore = ids(active());
         paused.clear();
         paused.addAll(rootIds);
         if (!started) throw new IllegalStateException("capture pipeline not started; use pauseAtStart()");
         List<WatchedRoot> active = active();
         if (source != null && source.retarget(active)) {
-            if (!active.isEmpty()) normaliser.rescanRoots(ids(active), source.kind(), "capture was reconfigured");
+            // the source was off for a moment: rescan what it watched before and still does; a root just resumed
+            // is caught up by its resume's reconciliation, which then also counts what changed while it was off
+            List<String> stillWatched = ids(active).stream().filter(watchedBefore::contains).toList();
+            if (!stillWatched.isEmpty()) normaliser.rescanRoots(stillWatched, source.kind(), "capture was reconfigured");
         } else {
             CaptureSource old = source;
             // the running source's kind, so a reconfiguration never changes how this host captures

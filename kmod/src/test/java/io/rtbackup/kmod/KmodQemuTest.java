@@ -187,6 +187,11 @@ abstract class KmodQemuTest {
         assertThat(host.switched("resume")).as("the agent applied the resume").hasValueSatisfying(s -> {
             assertThat(s.getPaused()).isFalse();
             assertThat(s.getNote()).as("the resume reconciled the root").startsWith("resumed: caught up");
+            // four paths changed while paused: the resume's reconciliation is what brings them, and says so
+            java.util.regex.Matcher n = java.util.regex.Pattern.compile("caught up (\\d+) changed").matcher(s.getNote());
+            assertThat(n.find()).as("a count in %s", s.getNote()).isTrue();
+            assertThat(Integer.parseInt(n.group(1))).as("paths the resume caught up: %s", s.getNote())
+                .isGreaterThanOrEqualTo(3);
         });
         ModuleStatus resumed = pausedStatus("resumed status: ").orElseThrow(() -> new AssertionError(guestLog));
         assertThat(resumed).as("capture on again for the root").extracting(ModuleStatus::enabled, ModuleStatus::roots)
