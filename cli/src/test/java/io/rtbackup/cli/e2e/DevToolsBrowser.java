@@ -4,14 +4,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -46,6 +50,25 @@ final class DevToolsBrowser implements AutoCloseable {
     private DevToolsBrowser(Process process, WebSocket socket) {
         this.process = process;
         this.socket = socket;
+    }
+
+    /** Debian's Chromium on PATH; its absence is a failure that says how to install it, never a skip. */
+    static Path chromium() {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            for (String name : List.of("chromium", "chromium-browser")) {
+                Path p = Path.of(dir.isEmpty() ? "." : dir, name);
+                if (Files.isExecutable(p)) return p;
+            }
+        }
+        throw new AssertionError("chromium is not on PATH: install Debian's chromium package (apt-get install "
+            + "chromium; ./run-tests does it) to run the status page tests");
+    }
+
+    /** A loopback port free now, for the page under test. */
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            return s.getLocalPort();
+        }
     }
 
     static DevToolsBrowser start(Path chromium, Path profile) throws Exception {

@@ -12,10 +12,7 @@ import io.rtbackup.fs.ByteFs;
 import io.rtbackup.status.StatusHttpHandler;
 import io.rtbackup.status.StatusReader;
 import java.awt.image.BufferedImage;
-import java.io.File;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,11 +51,11 @@ class StatusPageChromiumTest {
 
     @Test
     void chromiumShowsTheRealDestinationsAndSyncs(KafkaBroker broker) throws Exception {
-        Path chromium = chromium();
+        Path chromium = DevToolsBrowser.chromium();
         try (Fleet fleet = new Fleet(broker);
              StatusReader reader = new StatusReader(broker.bootstrapServers(), fleet.topics, Map.of(),
                  Duration.ofSeconds(30), StatusReader.DEFAULT_SCAN_LIMIT, System::currentTimeMillis);
-             MetricsEndpoint endpoint = MetricsEndpoint.start(fleet.registry, MetricsEndpoint.DEFAULT_HOST, freePort(),
+             MetricsEndpoint endpoint = MetricsEndpoint.start(fleet.registry, MetricsEndpoint.DEFAULT_HOST, DevToolsBrowser.freePort(),
                  new StatusHttpHandler(() -> reader.read(List.of("d1", "d2")), "rtb worker chromium-test",
                      Duration.ofSeconds(1)))) {
             fleet.startWorker().startAgent();
@@ -158,22 +155,5 @@ class StatusPageChromiumTest {
     private static String tail(Path f) throws IOException {
         String s = Files.exists(f) ? Files.readString(f, StandardCharsets.ISO_8859_1) : "";
         return s.length() > 4000 ? s.substring(s.length() - 4000) : s;
-    }
-
-    private static Path chromium() {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            for (String name : List.of("chromium", "chromium-browser")) {
-                Path p = Path.of(dir.isEmpty() ? "." : dir, name);
-                if (Files.isExecutable(p)) return p;
-            }
-        }
-        throw new AssertionError("chromium is not on PATH: install Debian's chromium package (apt-get install "
-            + "chromium; ./run-tests does it) to run the status page test");
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return s.getLocalPort();
-        }
     }
 }

@@ -14,12 +14,9 @@ import io.rtbackup.fs.ByteFs;
 import io.rtbackup.status.StatusHttpHandler;
 import io.rtbackup.status.StatusReader;
 import io.rtbackup.status.SwitchHandler;
-import java.io.File;
-import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -57,11 +54,11 @@ class StatusPageSwitchChromiumTest {
 
     @Test
     void clickingPauseStopsTheRootAndClickingResumeCatchesItUp(KafkaBroker broker) throws Exception {
-        Path chromium = chromium();
+        Path chromium = DevToolsBrowser.chromium();
         try (Fleet fleet = new Fleet(broker);
              StatusReader reader = new StatusReader(broker.bootstrapServers(), fleet.topics, Map.of(),
                  Duration.ofSeconds(30), StatusReader.DEFAULT_SCAN_LIMIT, System::currentTimeMillis);
-             MetricsEndpoint endpoint = MetricsEndpoint.start(fleet.registry, MetricsEndpoint.DEFAULT_HOST, freePort(),
+             MetricsEndpoint endpoint = MetricsEndpoint.start(fleet.registry, MetricsEndpoint.DEFAULT_HOST, DevToolsBrowser.freePort(),
                  new StatusHttpHandler(() -> reader.read(List.of("d1", "d2")), "rtb up switch-test", Duration.ofSeconds(1),
                      new SwitchHandler(new ControlIssuer(Map.of("bootstrap.servers", broker.bootstrapServers()),
                          fleet.topics, Clock.systemUTC()).pageSwitch(Duration.ofSeconds(90)))));
@@ -161,22 +158,5 @@ class StatusPageSwitchChromiumTest {
         HttpResponse<String> get = http.send(HttpRequest.newBuilder(URI.create(uri + "?" + form)).GET().build(),
             HttpResponse.BodyHandlers.ofString());
         assertThat(get.statusCode()).isEqualTo(405);
-    }
-
-    private static Path chromium() {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            for (String name : List.of("chromium", "chromium-browser")) {
-                Path p = Path.of(dir.isEmpty() ? "." : dir, name);
-                if (Files.isExecutable(p)) return p;
-            }
-        }
-        throw new AssertionError("chromium is not on PATH: install Debian's chromium package (apt-get install "
-            + "chromium; ./run-tests does it) to run the status page test");
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return s.getLocalPort();
-        }
     }
 }
