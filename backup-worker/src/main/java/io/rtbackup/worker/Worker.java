@@ -4,6 +4,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.rtbackup.kafka.KafkaClientSettings;
 import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.schema.SyncResult;
+import io.rtbackup.topics.DestinationGroup;
 import io.rtbackup.topics.Topics;
 import io.rtbackup.worker.config.DestinationConfig;
 import io.rtbackup.worker.config.WorkerConfig;
@@ -197,7 +198,7 @@ public final class Worker implements AutoCloseable {
      * later one, so nothing is lost.
      */
     public static String groupInstanceId(String workerId, String destination) {
-        return "rtb-worker-" + workerId + "-" + destination;
+        return DestinationGroup.member(workerId, destination);
     }
 
     /** Waits until every pipeline has joined its group and positioned its partitions. */

@@ -32,7 +32,8 @@ import java.util.regex.Pattern;
  * retry.stuck-interval-ms=60000                   # how often a stuck path (unreadable on its host) is tried again
  * breaker.failure-rate-threshold=50  breaker.sliding-window=10  breaker.minimum-calls=3
  * breaker.open-wait-ms=500  breaker.max-open-wait-ms=4000  breaker.half-open-calls=1   # open wait doubles per failed probe
- * bulkhead.max-concurrent=4
+ * bulkhead.max-concurrent=64                     # commands in flight per destination from this worker
+ * bulkhead.max-per-host=4                         # of which one source host holds at most this many (and at most half)
  * result.timeout-ms=300000  result.full-sync-timeout-ms=21600000
  * commit.interval-ms=1000
  * status.interval-ms=5000                         # how often the worker publishes its status record (rtb status)
@@ -48,11 +49,28 @@ public record WorkerConfig(
     RetrySettings retry,
     BreakerSettings breaker,
     int bulkheadMaxConcurrent,
+    int bulkheadMaxPerHost,
     Duration resultTimeout,
     Duration fullSyncResultTimeout,
     Duration commitInterval,
     Duration statusInterval,
     Map<String, String> kafka) {
+
+    /**
+     * Default of {@code bulkhead.max-concurrent}. By Little's law a worker issues at most slots / round trip commands
+     * per second to a destination; measured with the fleet simulator (1,000 hosts, 1,000 events/s, 300 ms rsync
+     * runs, docs/capacity.md), one worker needed ~52 commands in flight (112 commands/s at a 0.46 s round trip): 4
+     * fell behind for good, 64 kept up. 64 is also what one rsync daemon or sshd serves at once without tuning
+     * (rsyncd's {@code max connections} is unlimited unless set; set it, or this, so that the sum over the
+     * workers fits).
+     */
+    public static final int DEFAULT_BULKHEAD = 64;
+    /**
+     * Default of {@code bulkhead.max-per-host}: an agent runs 2 rsyncs per destination at once by default
+     * ({@code destination.<name>.max-concurrent}), so 4 keeps it busy with the next two queued, while a host that
+     * stops answering holds 4 of the 64 slots until its commands time out, not half of them.
+     */
+    public static final int DEFAULT_BULKHEAD_PER_HOST = 4;
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
     private static final Pattern DESTINATION_KEY = Pattern.compile("destination\\.([^.]+)\\.(.+)");
@@ -68,7 +86,7 @@ public record WorkerConfig(
         "breaker.failure-rate-threshold", "breaker.sliding-window", "breaker.minimum-calls", "breaker.open-wait-ms",
         "breaker.max-open-wait-ms",
         "breaker.half-open-calls",
-        "bulkhead.max-concurrent",
+        "bulkhead.max-concurrent", "bulkhead.max-per-host",
         "result.timeout-ms", "result.full-sync-timeout-ms",
         "commit.interval-ms", "status.interval-ms");
 
@@ -79,6 +97,7 @@ public record WorkerConfig(
         destinations = List.copyOf(destinations);
         if (destinations.isEmpty()) throw new ConfigException("destination.<name>.routes", "no destination configured");
         if (bulkheadMaxConcurrent < 1) throw new ConfigException("bulkhead.max-concurrent", "must be >= 1");
+        if (bulkheadMaxPerHost < 1) throw new ConfigException("bulkhead.max-per-host", "must be >= 1");
         kafka = Map.copyOf(kafka);
     }
 
@@ -87,6 +106,7 @@ public record WorkerConfig(
     public String toString() {
         return "WorkerConfig[workerId=" + workerId + ", destinations=" + destinations + ", coalesce=" + coalesce
             + ", retry=" + retry + ", breaker=" + breaker + ", bulkheadMaxConcurrent=" + bulkheadMaxConcurrent
+            + ", bulkheadMaxPerHost=" + bulkheadMaxPerHost
             + ", resultTimeout=" + resultTimeout + ", fullSyncResultTimeout=" + fullSyncResultTimeout
             + ", commitInterval=" + commitInterval + ", statusInterval=" + statusInterval
             + ", kafka=" + KafkaClientSettings.redacted(kafka) + "]";
@@ -179,7 +199,8 @@ public record WorkerConfig(
         });
 
         return new WorkerConfig(workerId, destinations, coalesce, retry, breaker,
-            integer(p, "bulkhead.max-concurrent", 4, 1),
+            integer(p, "bulkhead.max-concurrent", DEFAULT_BULKHEAD, 1),
+            integer(p, "bulkhead.max-per-host", DEFAULT_BULKHEAD_PER_HOST, 1),
             millis(p, "result.timeout-ms", Duration.ofMinutes(5), 1),
             millis(p, "result.full-sync-timeout-ms", Duration.ofHours(6), 1),
             millis(p, "commit.interval-ms", Duration.ofSeconds(1), 1),

@@ -32,10 +32,12 @@ public final class WorkerMetrics implements AutoCloseable {
     public final Counter deadLetters;
     public final Counter offsetResets;
     public final Counter undecodableResults;
+    public final Counter resultsRead;
     public final Gauge breakerState;
     public final Gauge lag;
     public final Gauge pendingPaths;
     public final Gauge inFlightCommands;
+    public final Gauge bulkheadSlots;
     public final Gauge paused;
     public final Gauge hostQuarantined;
     public final Gauge stuckPaths;
@@ -76,6 +78,9 @@ public final class WorkerMetrics implements AutoCloseable {
             .labelNames("destination").build());
         undecodableResults = add(Counter.builder().name("rtb_worker_undecodable_results_total")
             .help("Records on the results topic that are not SyncResults").build());
+        resultsRead = add(Counter.builder().name("rtb_worker_results_read_total")
+            .help("Records the worker read from the results topic, addressed to it or not (the partition its id maps "
+                + "to; compare with rtb_worker_command_results_total for the share addressed to it)").build());
         breakerState = add(Gauge.builder().name("rtb_worker_breaker_state")
             .help("Circuit breaker: 0 closed, 1 half-open, 2 open, 3 other").labelNames("destination").build());
         lag = add(Gauge.builder().name("rtb_worker_lag_events")
@@ -85,6 +90,10 @@ public final class WorkerMetrics implements AutoCloseable {
             .help("Coalesced paths waiting to be issued").labelNames("destination").build());
         inFlightCommands = add(Gauge.builder().name("rtb_worker_inflight_commands")
             .help("Commands waiting for a result or a retry").labelNames("destination").build());
+        bulkheadSlots = add(Gauge.builder().name("rtb_worker_bulkhead_slots")
+            .help("Commands this worker may have in flight at once: to the destination (per=destination, "
+                + "bulkhead.max-concurrent) and of one source host (per=host, bulkhead.max-per-host, at most half)")
+            .labelNames("destination", "per").build());
         paused = add(Gauge.builder().name("rtb_worker_consumer_paused")
             .help("1 while the destination's consumer is paused (breaker open or too much pending)")
             .labelNames("destination").build());

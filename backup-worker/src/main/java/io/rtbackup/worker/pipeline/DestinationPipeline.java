@@ -110,7 +110,8 @@ public final class DestinationPipeline implements Runnable {
         this.nanos = nanoClock;
         this.coalescer = new Coalescer(config.coalesce(), nanoClock);
         this.routes = new DestinationRoutes(destination);
-        this.guard = new DestinationGuard(name, config.bulkheadMaxConcurrent(), config.retry(), config.breaker(), nanoClock);
+        this.guard = new DestinationGuard(name, config.bulkheadMaxConcurrent(), config.bulkheadMaxPerHost(),
+            config.retry(), config.breaker(), nanoClock);
         this.offsets = new OffsetControl(name, consumer, config.commitInterval(), metrics, nanoClock,
             this::forgetPartitions);
         this.stuck = new StuckPaths(name, config.retry().stuckInterval(), nanoClock, System::currentTimeMillis,
@@ -123,6 +124,10 @@ public final class DestinationPipeline implements Runnable {
         this.status = new PipelineStatus(name, false, guard.breakerState().name(), false, 0, 0, 0, 0, 0, List.of(),
             List.of());
         metrics.breakerState.labelValues(name).set(0);
+        metrics.bulkheadSlots.labelValues(name, "destination").set(guard.slots());
+        metrics.bulkheadSlots.labelValues(name, "host").set(guard.perHostSlots());
+        log.info("destination {}: at most {} commands in flight from this worker (bulkhead.max-concurrent), {} per "
+            + "source host (bulkhead.max-per-host, at most half)", name, guard.slots(), guard.perHostSlots());
     }
 
     public String destination() {

@@ -28,6 +28,7 @@ public final class DestinationGuard {
     private final CircuitBreaker breaker;
     private final Retry retry;
     private final long maxBackoffMs;
+    private final int maxConcurrent;
     private final int perHostSlots;
     private final BreakerSettings breakerSettings;
     private final LongSupplier clock;
@@ -36,7 +37,18 @@ public final class DestinationGuard {
     private volatile int openings;
     private volatile long openWaitNs;
 
+    /** A guard whose per-host share is half the slots (rounded up), as {@code maxPerHost} unbounded. */
     public DestinationGuard(String destination, int maxConcurrent, RetrySettings retrySettings,
+                            BreakerSettings breakerSettings, LongSupplier nanoClock) {
+        this(destination, maxConcurrent, Integer.MAX_VALUE, retrySettings, breakerSettings, nanoClock);
+    }
+
+    /**
+     * @param maxConcurrent commands in flight to the destination at once ({@code bulkhead.max-concurrent})
+     * @param maxPerHost    of which one source host may hold at most this many, and never more than half
+     *                      ({@code bulkhead.max-per-host}, see {@link #perHostSlots()})
+     */
+    public DestinationGuard(String destination, int maxConcurrent, int maxPerHost, RetrySettings retrySettings,
                             BreakerSettings breakerSettings, LongSupplier nanoClock) {
         this.bulkhead = Bulkhead.of("rtb-dest-" + destination, BulkheadConfig.custom()
             .maxConcurrentCalls(maxConcurrent)
@@ -60,7 +72,8 @@ public final class DestinationGuard {
             .retryExceptions(Exception.class)
             .build());
         this.maxBackoffMs = retrySettings.maxBackoff().toMillis();
-        this.perHostSlots = Math.max(1, (maxConcurrent + 1) / 2);
+        this.maxConcurrent = maxConcurrent;
+        this.perHostSlots = Math.max(1, Math.min(maxPerHost, (maxConcurrent + 1) / 2));
         this.breakerSettings = breakerSettings;
         this.openWaitNs = breakerSettings.openWait().toNanos();
         this.clock = nanoClock;
@@ -127,8 +140,8 @@ public final class DestinationGuard {
     }
 
     /**
-     * How many of the slots one source host may hold at once: half (rounded up), so a host that stops answering
-     * leaves the other half to the others until its commands time out.
+     * How many of the slots one source host may hold at once: {@code maxPerHost}, and at most half (rounded up), so a
+     * host that stops answering leaves most of the slots to the others until its commands time out.
      */
     public int perHostSlots() {
         return perHostSlots;
@@ -141,6 +154,11 @@ public final class DestinationGuard {
 
     public CircuitBreaker.State breakerState() {
         return breaker.getState();
+    }
+
+    /** The bulkhead's size: commands in flight to the destination at once. */
+    public int slots() {
+        return maxConcurrent;
     }
 
     public int availableSlots() {

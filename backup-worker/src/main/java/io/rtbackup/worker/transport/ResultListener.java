@@ -6,28 +6,25 @@ import io.rtbackup.schema.UndecodableRecordException;
 import io.rtbackup.topics.Topics;
 import io.rtbackup.worker.metrics.WorkerMetrics;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads the results topic for one worker: every partition assigned (no group: each worker needs all results
- * addressed to it, whichever partition the agent used), starting at the end, keeping only results whose
- * {@code replyTo} is this worker, handing each to its destination's pipeline. Results from before the start are of
- * no use: the commands they answer were issued by an earlier incarnation whose state is gone.
+ * Reads the results topic for one worker: only the partition the results addressed to it travel in
+ * ({@link OwnResultPartitions}, the rule of {@code ResultPartitions}; no group), starting at the end, keeping only
+ * results whose {@code replyTo} is this worker, handing each to its destination's pipeline. Results from before the
+ * start are of no use: the commands they answer were issued by an earlier incarnation whose state is gone.
  */
 public final class ResultListener implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(ResultListener.class);
@@ -40,12 +37,24 @@ public final class ResultListener implements Runnable {
     private final WorkerMetrics metrics;
     private final AvroCodec<SyncResult> codec = AvroCodec.syncResults();
     private final CountDownLatch positioned = new CountDownLatch(1);
+    private final Duration growthCheck;
+    private final Duration keepOld;
     private volatile boolean running = true;
     private volatile KafkaConsumer<byte[], byte[]> consumer;
 
     public ResultListener(String bootstrapServers, Topics topics, String workerId,
                           Map<String, Consumer<SyncResult>> byDestination, Map<String, String> overrides,
                           WorkerMetrics metrics) {
+        this(bootstrapServers, topics, workerId, byDestination, overrides, metrics, OwnResultPartitions.CHECK_EVERY,
+            OwnResultPartitions.KEEP_OLD);
+    }
+
+    /** @param growthCheck how often the topic's growth is checked; @param keepOld how long a partition left is read */
+    ResultListener(String bootstrapServers, Topics topics, String workerId,
+                   Map<String, Consumer<SyncResult>> byDestination, Map<String, String> overrides,
+                   WorkerMetrics metrics, Duration growthCheck, Duration keepOld) {
+        this.growthCheck = growthCheck;
+        this.keepOld = keepOld;
         this.bootstrapServers = bootstrapServers;
         this.topics = topics;
         this.workerId = workerId;
@@ -54,7 +63,7 @@ public final class ResultListener implements Runnable {
         this.metrics = metrics;
     }
 
-    /** Waits until the listener reads from the end of every partition; commands must not go out before. */
+    /** Waits until the listener reads from the end of its partition; commands must not go out before. */
     public boolean awaitPositioned(Duration timeout) throws InterruptedException {
         return positioned.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -67,24 +76,24 @@ public final class ResultListener implements Runnable {
         props.remove(ConsumerConfig.GROUP_ID_CONFIG);
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        // partitionsFor answers from the metadata cache: refresh it often enough that growth of the results topic is
+        // noticed within a minute (OwnResultPartitions), well within result.timeout-ms
+        props.putIfAbsent(ConsumerConfig.METADATA_MAX_AGE_CONFIG, (int) OwnResultPartitions.CHECK_EVERY.toMillis());
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
         props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(props)) {
             consumer = c;
             if (!running) return;
-            List<TopicPartition> parts = new ArrayList<>();
-            for (PartitionInfo pi : c.partitionsFor(topics.results(), Duration.ofSeconds(60))) {
-                parts.add(new TopicPartition(pi.topic(), pi.partition()));
-            }
-            if (parts.isEmpty()) throw new IllegalStateException("results topic '" + topics.results() + "' has no partitions");
-            c.assign(parts);
-            c.seekToEnd(parts);
-            for (TopicPartition tp : parts) c.position(tp); // resolve the lazy seek now
+            OwnResultPartitions own = new OwnResultPartitions(workerId, topics.results(), c, System::currentTimeMillis,
+                growthCheck, keepOld);
+            own.assignAtEnd();
             positioned.countDown();
-            log.info("worker {}: reading results from {} ({} partitions) from the end", workerId, topics.results(), parts.size());
             while (running) {
                 try {
-                    for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) handle(r);
+                    own.follow();
+                    ConsumerRecords<byte[], byte[]> records = c.poll(Duration.ofMillis(200));
+                    metrics.resultsRead.inc(records.count());
+                    for (ConsumerRecord<byte[], byte[]> r : records) handle(r);
                 } catch (WakeupException e) {
                     throw e;
                 } catch (RuntimeException e) {

@@ -30,7 +30,8 @@ class WorkerConfigTest {
         assertThat(c.coalesce().batchMaxPaths()).isEqualTo(1000);
         assertThat(c.retry().maxAttempts()).isEqualTo(5);
         assertThat(c.breaker().halfOpenCalls()).isEqualTo(1);
-        assertThat(c.bulkheadMaxConcurrent()).isEqualTo(4);
+        assertThat(c.bulkheadMaxConcurrent()).isEqualTo(WorkerConfig.DEFAULT_BULKHEAD).isEqualTo(64);
+        assertThat(c.bulkheadMaxPerHost()).isEqualTo(WorkerConfig.DEFAULT_BULKHEAD_PER_HOST).isEqualTo(4);
         assertThat(c.kafka()).isEmpty();
     }
 
@@ -47,7 +48,7 @@ class WorkerConfigTest {
             "retry.max-backoff-ms", "100",
             "breaker.failure-rate-threshold", "75", "breaker.sliding-window", "4", "breaker.minimum-calls", "2",
             "breaker.open-wait-ms", "500", "breaker.half-open-calls", "2",
-            "bulkhead.max-concurrent", "8",
+            "bulkhead.max-concurrent", "8", "bulkhead.max-per-host", "3",
             "result.timeout-ms", "2000", "result.full-sync-timeout-ms", "9000", "commit.interval-ms", "50",
             "status.interval-ms", "700",
             "kafka.security.protocol", "PLAINTEXT",
@@ -63,6 +64,7 @@ class WorkerConfigTest {
             "breaker.open-wait-ms", "250", "breaker.max-open-wait-ms", "9000")).breaker())
             .isEqualTo(new BreakerSettings(50f, 10, 3, Duration.ofMillis(250), Duration.ofSeconds(9), 1));
         assertThat(c.bulkheadMaxConcurrent()).isEqualTo(8);
+        assertThat(c.bulkheadMaxPerHost()).isEqualTo(3);
         assertThat(c.resultTimeout()).isEqualTo(Duration.ofSeconds(2));
         assertThat(c.fullSyncResultTimeout()).isEqualTo(Duration.ofSeconds(9));
         assertThat(c.commitInterval()).isEqualTo(Duration.ofMillis(50));

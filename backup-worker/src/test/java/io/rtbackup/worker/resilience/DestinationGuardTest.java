@@ -9,12 +9,28 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
-/** The breaker's open wait: short at first, doubling per failed probe up to its maximum, reset by a success. */
+/**
+ * The breaker's open wait: short at first, doubling per failed probe up to its maximum, reset by a success; a host's
+ * share of the bulkhead.
+ */
 class DestinationGuardTest {
     private static final long MS = 1_000_000L;
     private final AtomicLong now = new AtomicLong(1_000 * MS);
     private final DestinationGuard guard = new DestinationGuard("d", 4, RetrySettings.defaults(),
         new BreakerSettings(50f, 2, 2, Duration.ofMillis(500), Duration.ofMillis(3000), 1), now::get);
+
+    @Test
+    void aHostHoldsAtMostItsCapAndNeverMoreThanHalfTheSlots() {
+        RetrySettings r = RetrySettings.defaults();
+        BreakerSettings b = BreakerSettings.defaults();
+        assertThat(new DestinationGuard("d", 64, 4, r, b, now::get).perHostSlots()).isEqualTo(4);
+        assertThat(new DestinationGuard("d", 64, 4, r, b, now::get).slots()).isEqualTo(64);
+        assertThat(new DestinationGuard("d", 4, 4, r, b, now::get).perHostSlots()).as("half of 4").isEqualTo(2);
+        assertThat(new DestinationGuard("d", 5, 4, r, b, now::get).perHostSlots()).as("half of 5, rounded up")
+            .isEqualTo(3);
+        assertThat(new DestinationGuard("d", 1, 4, r, b, now::get).perHostSlots()).isEqualTo(1);
+        assertThat(guard.perHostSlots()).as("no cap: half").isEqualTo(2);
+    }
 
     @Test
     void theOpenWaitDoublesWithEachFailedProbeUpToItsMaximum() {
