@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -14,6 +15,9 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.GroupListing;
+import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -38,7 +42,9 @@ import org.slf4j.LoggerFactory;
  * agents is the number of agent consumer groups ({@link AgentGroup}: every agent commits its position under one at
  * its first start), and the topic gets {@link CommandPartitions#forFleet} partitions for it: created with them, or
  * grown to them when the fleet has outgrown the topic (commands are transient and keyed by host; agents and workers
- * follow the new count, see {@link CommandPartitions}).
+ * follow the new count, see {@link CommandPartitions}). The results topic likewise follows the number of workers
+ * (the distinct workers among the static members of the destinations' groups, {@link DestinationGroup#member}):
+ * {@link ResultPartitions#forWorkers} partitions, so a worker reads about its own results only.
  */
 public final class TopicProvisioner {
     private static final Logger log = LoggerFactory.getLogger(TopicProvisioner.class);
@@ -76,11 +82,18 @@ public final class TopicProvisioner {
         try {
             int brokers = admin.describeCluster().nodes().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).size();
             Set<String> existing = admin.listTopics().names().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            int commandPartitions = commandPartitions();
+            List<String> groups = admin.listGroups().all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).stream()
+                .map(GroupListing::groupId).toList();
+            int commandPartitions = commandPartitions(groups);
+            int resultPartitions = resultPartitions(groups);
             List<NewTopic> toCreate = new ArrayList<>();
             for (TopicSpec spec : catalog.specs()) {
                 String name = topics.forRole(spec.role());
-                int partitions = spec.role().equals("commands") ? commandPartitions : spec.partitions();
+                int partitions = switch (spec.role()) {
+                    case "commands" -> commandPartitions;
+                    case "results" -> resultPartitions;
+                    default -> spec.partitions();
+                };
                 if (!existing.contains(name)) toCreate.add(newTopic(name, spec, partitions, brokers));
             }
             if (!toCreate.isEmpty()) {
@@ -90,7 +103,12 @@ public final class TopicProvisioner {
                 awaitLeaders(topics);
             }
             validateOnceKnown(topics);
-            growCommands(topics.commands(), commandPartitions);
+            grow(topics.commands(), commandPartitions, "the fleet has outgrown", "at most "
+                + CommandPartitions.HOSTS_PER_PARTITION + " hosts per partition; agents and workers move the hosts "
+                + "whose partition changes within a metadata refresh");
+            grow(topics.results(), resultPartitions, "the workers have outgrown", "at most "
+                + ResultPartitions.WORKERS_PER_PARTITION + " worker(s) per partition; a worker whose partition "
+                + "changes reads its old one too until the agents have noticed");
         } catch (ExecutionException | TimeoutException e) {
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             throw new TopicSetupException("cannot set up topics " + topics + " on the cluster: " + cause, cause);
@@ -101,20 +119,41 @@ public final class TopicProvisioner {
     }
 
     /** The commands topic's size for the agents known to the cluster (see {@link CommandPartitions}). */
-    private int commandPartitions() throws InterruptedException, ExecutionException, TimeoutException {
-        long agents = admin.listGroups().all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).stream()
-            .filter(g -> AgentGroup.isAgentGroup(g.groupId())).count();
+    private int commandPartitions(List<String> groups) {
+        long agents = groups.stream().filter(AgentGroup::isAgentGroup).count();
         return CommandPartitions.forFleet(agents, catalog.spec("commands").partitions());
     }
 
-    private void growCommands(String name, int wanted) throws InterruptedException, ExecutionException,
+    /**
+     * The results topic's size for the live workers: the distinct worker ids among the static members of every
+     * destination's group (see {@link ResultPartitions}). A worker being started is not counted yet; the next
+     * start of any worker (or {@code rtb broker}) counts it.
+     */
+    private int resultPartitions(List<String> groups) throws InterruptedException, ExecutionException,
             TimeoutException {
+        Map<String, String> destinations = new HashMap<>();
+        for (String g : groups) DestinationGroup.destinationOf(g).ifPresent(d -> destinations.put(g, d));
+        Set<String> workers = new HashSet<>();
+        if (!destinations.isEmpty()) {
+            Map<String, ConsumerGroupDescription> described = admin.describeConsumerGroups(destinations.keySet())
+                .all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            for (var e : described.entrySet()) {
+                String destination = destinations.get(e.getKey());
+                for (MemberDescription m : e.getValue().members()) {
+                    m.groupInstanceId().flatMap(id -> DestinationGroup.workerOf(id, destination)).ifPresent(workers::add);
+                }
+            }
+        }
+        return ResultPartitions.forWorkers(workers.size(), catalog.spec("results").partitions());
+    }
+
+    /** Adds partitions to {@code name} up to {@code wanted} (a no-op when it has as many or more). */
+    private void grow(String name, int wanted, String outgrown, String rule) throws InterruptedException,
+            ExecutionException, TimeoutException {
         int now = admin.describeTopics(List.of(name)).allTopicNames().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
             .get(name).partitions().size();
         if (now >= wanted) return;
-        log.info("topic {}: the fleet has outgrown {} partitions (at most {} hosts per partition); growing it to {}; "
-            + "agents and workers move the hosts whose partition changes within a metadata refresh", name, now,
-            CommandPartitions.HOSTS_PER_PARTITION, wanted);
+        log.info("topic {}: {} {} partitions; growing it to {} ({})", name, outgrown, now, wanted, rule);
         try {
             admin.createPartitions(Map.of(name, NewPartitions.increaseTo(wanted))).all()
                 .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
