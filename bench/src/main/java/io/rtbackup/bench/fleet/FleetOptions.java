@@ -1,5 +1,6 @@
 package io.rtbackup.bench.fleet;
 
+import io.rtbackup.worker.config.WorkerConfig;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -20,7 +21,8 @@ import java.util.List;
  * @param fleetSizedCommands register every host's agent group before provisioning, so the commands topic is sized
  *                           to the fleet (the rule of CommandPartitions); false keeps the catalog's 6 partitions,
  *                           as before that rule
- * @param bulkhead          the worker's bulkhead.max-concurrent (commands in flight per destination per worker)
+ * @param bulkhead          the worker's bulkhead.max-concurrent (commands in flight per destination per worker);
+ *                          0 leaves the worker's default
  * @param sessionTimeoutMs  the workers' kafka.session.timeout.ms (a leaving static member is noticed after it)
  * @param out               where the Markdown report goes (null: only stdout)
  */
@@ -30,7 +32,7 @@ public record FleetOptions(int hosts, int eventsPerSecond, int filesPerHost, dou
                            String out) {
 
     public static FleetOptions defaults() {
-        return new FleetOptions(1000, 1000, 200, 1.0, 50, 0.02, 15, 30, true, true, true, 64, 45_000, null);
+        return new FleetOptions(1000, 1000, 200, 1.0, 50, 0.02, 15, 30, true, true, true, 0, 45_000, null);
     }
 
     /** {@code --hosts N --rate N --files N --zipf X --rsync-ms N --failure-rate X --warmup-s N --phase-s N
@@ -98,7 +100,9 @@ public record FleetOptions(int hosts, int eventsPerSecond, int filesPerHost, dou
     public String describe() {
         return hosts + " hosts, " + eventsPerSecond + " events/s (" + filesPerHost + " files per host, zipf " + zipf
             + "), rsync " + rsyncMs + " ms mean, " + Math.round(failureRate * 100) + " % FAILED, windows "
-            + warmupSeconds + " s warm-up + " + phaseSeconds + " s, bulkhead " + bulkhead + ", commands topic "
+            + warmupSeconds + " s warm-up + " + phaseSeconds + " s, bulkhead "
+            + (bulkhead > 0 ? Integer.toString(bulkhead) : "the worker's default (" + WorkerConfig.DEFAULT_BULKHEAD
+                + ")") + ", commands topic "
             + (fleetSizedCommands ? "sized to the fleet" : "the catalog's 6 partitions") + ", workers "
             + (childJvms ? "in child JVMs" : "in this JVM");
     }

@@ -46,11 +46,14 @@ final class FleetReport {
         }
         if (r.join() != null || r.leave() != null) b.append('\n');
         b.append(fanIn(r));
+        b.append(resultFanIn(r));
         b.append(r.convergedMs() >= 0
             ? String.format(Locale.ROOT, "Converged: every changed path had an OK result %d ms after the load "
                 + "stopped.%n", r.convergedMs())
             : "NOT converged: " + r.unsynced() + " path(s) without an OK result 120 s after the load stopped.\n");
-        b.append("Command records outside their host's partition: ").append(r.misplacedCommands()).append(".\n\n");
+        b.append("Command records outside their host's partition: ").append(r.misplacedCommands()).append(".\n");
+        b.append("Result records outside the partition their worker reads: ").append(r.misplacedResults())
+            .append(".\n\n");
         return b.toString();
     }
 
@@ -78,6 +81,22 @@ final class FleetReport {
                 .append(f3(x.meanAddressed() * scale)).append(" | ").append(f2(x.meanRead() * scale)).append(" | ")
                 .append(f1(x.meanRatio())).append(" | ").append(f2(x.maxRead() * scale)).append(" | ")
                 .append(f0(x.meanRead() * scale * r.meanCommandBytes())).append(" |\n");
+        }
+        b.append('\n');
+        return b.toString();
+    }
+
+    private static String resultFanIn(FleetResult r) {
+        StringBuilder b = new StringBuilder();
+        b.append("Result read cost of one worker (records its results listener reads per record addressed to it; "
+            + "mean over the workers; before: every partition of the results topic, now: the partition its id maps "
+            + "to; measured from this run's result records, worked out for more workers with equal shares):\n\n");
+        b.append("| | workers | results partitions | read / addressed, every partition (before) | read / addressed, "
+            + "its own partition (now) |\n");
+        b.append("| --- | --- | --- | --- | --- |\n");
+        for (ResultFanIn.Ratio x : r.resultFanIn()) {
+            b.append("| ").append(x.how()).append(" | ").append(x.workers()).append(" | ").append(x.partitions())
+                .append(" | ").append(f2(x.everyPartition())).append(" | ").append(f2(x.ownPartition())).append(" |\n");
         }
         b.append('\n');
         return b.toString();

@@ -10,13 +10,17 @@ import java.util.List;
  * @param join              a second worker joining under load; null when not measured
  * @param leave             that worker leaving (SIGTERM) under load; null when not measured
  * @param fanIn             an agent's command read cost: measured on the topic, and worked out for other counts
+ * @param resultFanIn       a worker's result read cost: measured from this run's results, and worked out for more
+ *                          workers
  * @param countedSeconds    how long the fan-in counts ran (from the agents' start to the end of the run)
  * @param misplacedCommands command records outside their host's partition (must be 0)
+ * @param misplacedResults  result records outside the partition their worker reads (must be 0)
  * @param convergedMs       from the end of the load until every changed path had an OK result; -1 if it never did
  * @param unsynced          paths still without an OK result at the end
  */
 public record FleetResult(FleetOptions options, int commandPartitions, List<Window> windows, Rebalance join,
-                          Rebalance leave, List<CommandFanIn.Ratio> fanIn, double countedSeconds,
+                          Rebalance leave, List<CommandFanIn.Ratio> fanIn,
+                          List<ResultFanIn.Ratio> resultFanIn, long misplacedResults, double countedSeconds,
                           double commandsPerSecond,
                           double meanCommandBytes, long misplacedCommands, long convergedMs, int unsynced) {
 

@@ -4,6 +4,7 @@ import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.topics.AgentGroup;
 import io.rtbackup.topics.CommandPartitions;
 import io.rtbackup.topics.DestinationGroup;
+import io.rtbackup.topics.ResultPartitions;
 import io.rtbackup.topics.TopicCatalog;
 import io.rtbackup.topics.TopicProvisioner;
 import io.rtbackup.topics.Topics;
@@ -102,7 +103,15 @@ public final class FleetSimulator {
                 }
                 double seconds = windows.stream().mapToDouble(FleetResult.Window::seconds).sum();
                 double cmdRate = windows.stream().mapToDouble(w -> w.commandsPerSec() * w.seconds()).sum() / seconds;
-                return new FleetResult(o, p, windows, join, leave, fanIn, agents.secondsSinceStart(), cmdRate, agents.fanIn().meanRecordBytes(),
+                List<ResultFanIn.Ratio> resultFanIn = new ArrayList<>();
+                resultFanIn.add(agents.resultFanIn().measured());
+                int resultsFloor = TopicCatalog.load().spec("results").partitions();
+                for (int w : new int[] {2, 12, 40, 100}) {
+                    resultFanIn.add(ResultFanIn.workedOut(w, resultsFloor));
+                    resultFanIn.add(ResultFanIn.workedOut(w, ResultPartitions.forWorkers(w, resultsFloor)));
+                }
+                return new FleetResult(o, p, windows, join, leave, fanIn, resultFanIn,
+                    agents.resultFanIn().misplaced(), agents.secondsSinceStart(), cmdRate, agents.fanIn().meanRecordBytes(),
                     agents.fanIn().misplaced(), convergedMs, agents.unsynced());
             }
         }
@@ -127,7 +136,7 @@ public final class FleetSimulator {
         Properties p = new Properties();
         p.setProperty("worker.id", "fleet-" + run + "-" + name);
         p.setProperty("destination." + destination + ".routes", "*:*");
-        p.setProperty("bulkhead.max-concurrent", Integer.toString(o.bulkhead()));
+        if (o.bulkhead() > 0) p.setProperty("bulkhead.max-concurrent", Integer.toString(o.bulkhead()));
         p.setProperty("kafka.session.timeout.ms", Integer.toString(o.sessionTimeoutMs()));
         log.info("fleet simulator {}: starting worker {}", run, name);
         return o.childJvms()

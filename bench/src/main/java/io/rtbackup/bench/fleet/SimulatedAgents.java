@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * <p>It keeps what the report needs: per path the latest event sequence not yet covered by an OK result (so
  * {@link #unsynced()} is 0 once the fleet converged), the events OK results made durable, command delivery and
  * round-trip times, and what
- * {@link CommandFanIn} needs (every command record's partition, host and size).
+ * {@link CommandFanIn} needs (every command record's partition, host and size) and {@link ResultFanIn} (every result
+ * record's partition and worker).
  */
 final class SimulatedAgents implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SimulatedAgents.class);
@@ -69,6 +70,7 @@ final class SimulatedAgents implements AutoCloseable {
     /** host NUL path -> latest event seq not yet covered by an OK. */
     private final Map<String, Long> unsynced = new ConcurrentHashMap<>();
     private final CommandFanIn fanIn = new CommandFanIn();
+    private final ResultFanIn resultFanIn = new ResultFanIn();
     private final LatencyLog delivery = new LatencyLog();
     private final LatencyLog roundTrip = new LatencyLog();
     private final AtomicLong eventsSent = new AtomicLong();
@@ -111,6 +113,7 @@ final class SimulatedAgents implements AutoCloseable {
         consumer.seekToEnd(parts);
         for (TopicPartition tp : parts) consumer.position(tp, Duration.ofSeconds(30));
         fanIn.partitions(parts.size());
+        resultFanIn.partitions(producer.partitionsFor(topics.results()).size());
         startedNs = System.nanoTime();
         thread = new Thread(this::run, "fleet-sim-commands");
         thread.setDaemon(true);
@@ -198,6 +201,7 @@ final class SimulatedAgents implements AutoCloseable {
                     return;
                 }
                 roundTrip.add(System.currentTimeMillis() - cmd.getIssuedAtMs());
+                resultFanIn.record(md.partition(), cmd.getReplyTo());
                 if (ok) {
                     covered(cmd, position);
                     long n = 0;
@@ -250,6 +254,10 @@ final class SimulatedAgents implements AutoCloseable {
 
     CommandFanIn fanIn() {
         return fanIn;
+    }
+
+    ResultFanIn resultFanIn() {
+        return resultFanIn;
     }
 
     /** The longest pause between two commands since the last call (reset by it). */

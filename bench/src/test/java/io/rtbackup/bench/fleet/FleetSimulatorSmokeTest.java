@@ -38,6 +38,10 @@ class FleetSimulatorSmokeTest {
             .isGreaterThanOrEqualTo(0);
         assertThat(r.unsynced()).isZero();
         assertThat(r.misplacedCommands()).as("commands outside their host's partition").isZero();
+        assertThat(r.misplacedResults()).as("results outside the partition their worker reads").isZero();
+        ResultFanIn.Ratio results = r.resultFanIn().get(0);
+        assertThat(results.workers()).isEqualTo(1);
+        assertThat(results.ownPartition()).as("one worker reads its own results only").isEqualTo(1.0);
         FleetResult.Window w = r.windows().get(0);
         assertThat(w.processedPerSec()).as("events the worker finished per second").isPositive();
         assertThat(w.commandsPerSec()).isPositive();
