@@ -65,8 +65,10 @@ public final class AclRecipe {
         topic(out, principal, topics.events(), AclOperation.READ);
         topic(out, principal, topics.results(), AclOperation.READ);
         topic(out, principal, topics.commands(), AclOperation.WRITE);
-        // the provisioner grows the commands topic with the fleet (CommandPartitions)
+        // the provisioner grows the commands topic with the fleet (CommandPartitions), the results topic with the
+        // workers (ResultPartitions)
         topic(out, principal, topics.commands(), AclOperation.ALTER);
+        topic(out, principal, topics.results(), AclOperation.ALTER);
         topic(out, principal, topics.dlq(), AclOperation.WRITE);
         topic(out, principal, topics.status(), AclOperation.READ, AclOperation.WRITE);
         topic(out, principal, topics.control(), AclOperation.READ, AclOperation.WRITE);

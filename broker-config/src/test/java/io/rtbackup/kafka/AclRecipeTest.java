@@ -38,10 +38,10 @@ class AclRecipeTest {
         List<AclBinding> acls = recipe.worker("User:rtb-worker");
         assertThat(on(acls, ResourceType.TOPIC, "p.rtb.events")).contains("READ").doesNotContain("WRITE");
         assertThat(on(acls, ResourceType.TOPIC, "p.rtb.commands")).contains("WRITE").doesNotContain("READ");
-        // the provisioner grows the commands topic with the fleet, and no other topic
+        // the provisioner grows the commands topic with the fleet and the results topic with the workers, no other
         assertThat(on(acls, ResourceType.TOPIC, "p.rtb.commands")).contains("ALTER");
         assertThat(on(acls, ResourceType.TOPIC, "p.rtb.events")).doesNotContain("ALTER");
-        assertThat(on(acls, ResourceType.TOPIC, "p.rtb.results")).contains("READ").doesNotContain("WRITE");
+        assertThat(on(acls, ResourceType.TOPIC, "p.rtb.results")).contains("READ", "ALTER").doesNotContain("WRITE");
         assertThat(on(acls, ResourceType.TOPIC, "p.rtb.dlq")).contains("WRITE");
         assertThat(on(acls, ResourceType.TOPIC, "p.rtb.status")).contains("READ", "WRITE");
         for (String t : List.of("p.rtb.events", "p.rtb.commands", "p.rtb.results", "p.rtb.dlq", "p.rtb.status")) {

@@ -108,7 +108,8 @@ public final class FleetSimulator {
                 int resultsFloor = TopicCatalog.load().spec("results").partitions();
                 for (int w : new int[] {2, 12, 40, 100}) {
                     resultFanIn.add(ResultFanIn.workedOut(w, resultsFloor));
-                    resultFanIn.add(ResultFanIn.workedOut(w, ResultPartitions.forWorkers(w, resultsFloor)));
+                    int sized = ResultPartitions.forWorkers(w, resultsFloor);
+                    if (sized != resultsFloor) resultFanIn.add(ResultFanIn.workedOut(w, sized));
                 }
                 return new FleetResult(o, p, windows, join, leave, fanIn, resultFanIn,
                     agents.resultFanIn().misplaced(), agents.secondsSinceStart(), cmdRate, agents.fanIn().meanRecordBytes(),
