@@ -163,7 +163,8 @@ public final class TestAgent implements AutoCloseable {
         synchronized (this) {
             sent.add(r);
         }
-        producer.send(new ProducerRecord<>(topics.results(), r.getHostId().getBytes(StandardCharsets.UTF_8),
+        // keyed by replyTo as the agent's executor does: the worker reads only that key's partition (ResultPartitions)
+        producer.send(new ProducerRecord<>(topics.results(), r.getReplyTo().getBytes(StandardCharsets.UTF_8),
             results.encode(r)));
         producer.flush();
     }
