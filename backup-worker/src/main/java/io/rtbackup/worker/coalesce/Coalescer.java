@@ -20,7 +20,9 @@ import java.util.function.LongSupplier;
 
 /**
  * Per-path coalescing for one destination, batched per (host, root). Plain single-threaded state driven by an
- * injected monotonic clock, so it is tested without Kafka or sleeps.
+ * injected monotonic clock, so it is tested without Kafka or sleeps. What it knows of each root is a
+ * {@link RootState}; when a change is due and what goes out together is {@link Readiness}'s rule; this class takes
+ * changes in, hands batches out and settles them.
  *
  * <p>Rules:
  * <ul>
@@ -43,62 +45,17 @@ import java.util.function.LongSupplier;
  * </ul>
  */
 public final class Coalescer {
-    private final long debounceNs;
-    private final long maxDelayNs;
-    private final int batchMax;
-    private final int maxInFlightPerRoot;
+    private final Readiness readiness;
     private final LongSupplier clock;
-    private final LinkedHashMap<RootKey, KeyState> keys = new LinkedHashMap<>();
+    private final LinkedHashMap<RootKey, RootState> keys = new LinkedHashMap<>();
     private final Map<Long, Batch> inFlight = new HashMap<>();
     private long nextId = 1;
     private int pending;
 
     /** @param nanoClock monotonic nanoseconds, e.g. {@code System::nanoTime} */
     public Coalescer(CoalesceSettings settings, LongSupplier nanoClock) {
-        this.debounceNs = settings.debounce().toNanos();
-        this.maxDelayNs = settings.maxDelay().toNanos();
-        this.batchMax = settings.batchMaxPaths();
-        this.maxInFlightPerRoot = settings.maxInFlightPerRoot();
+        this.readiness = new Readiness(settings);
         this.clock = nanoClock;
-    }
-
-    private static final class KeyState {
-        final RootKey key;
-        final LinkedHashMap<PathKey, Entry> pending = new LinkedHashMap<>();
-        Entry full;
-        int pendingRescans;
-        final Set<PathKey> busy = new HashSet<>();
-        final Set<PathKey> busyTrees = new HashSet<>();
-        boolean busyFull;
-        int inFlight;
-        /** Paths issued within the max delay, oldest first (re-inserted on every issue). */
-        final LinkedHashMap<PathKey, Long> recentlyIssued = new LinkedHashMap<>();
-        /** Lower bound of the earliest time something may be ready; MIN_VALUE = look now, MAX_VALUE = nothing. */
-        long checkAtNs = Long.MIN_VALUE;
-
-        KeyState(RootKey key) {
-            this.key = key;
-        }
-
-        /** Nothing pending, nothing in flight. */
-        boolean quiet() {
-            return pending.isEmpty() && full == null && inFlight == 0;
-        }
-
-        /** Quiet, and no path issued within the max delay: the root's state can be forgotten. */
-        boolean idle() {
-            return quiet() && recentlyIssued.isEmpty();
-        }
-
-        /** Forgets issues older than {@code maxDelayNs}; returns when the oldest remaining one expires. */
-        long expireIssued(long now, long maxDelayNs) {
-            for (var it = recentlyIssued.values().iterator(); it.hasNext(); ) {
-                long at = it.next();
-                if (now - at < maxDelayNs) return at + maxDelayNs;
-                it.remove();
-            }
-            return Long.MAX_VALUE;
-        }
     }
 
     /**
@@ -117,9 +74,9 @@ public final class Coalescer {
             return;
         }
         long now = clock.getAsLong();
-        KeyState ks = state(key);
+        RootState ks = state(key);
         if (joinPendingFullSync(ks, ref, eventTimeNs, now, position)) return;
-        Entry cover = pendingRescanCovering(ks, path);
+        Entry cover = ks.pendingRescanCovering(path);
         if (cover == null) {
             cover = ks.pending.get(path);
             if (cover == null) cover = newEntry(ks, path, directory, now);
@@ -130,7 +87,7 @@ public final class Coalescer {
     }
 
     /** A pending full sync of the root covers any change under it: the event joins it. */
-    private boolean joinPendingFullSync(KeyState ks, EventRef ref, long eventTimeNs, long now,
+    private boolean joinPendingFullSync(RootState ks, EventRef ref, long eventTimeNs, long now,
                                         CapturePosition position) {
         if (ks.full == null) return false;
         ks.full.add(ref, eventTimeNs, now, position);
@@ -145,12 +102,12 @@ public final class Coalescer {
      */
     public void offerRetry(RootKey key, PathKey path) {
         long now = clock.getAsLong();
-        KeyState ks = state(key);
+        RootState ks = state(key);
         if (ks.full != null) {
             touch(ks, ks.full);
             return;
         }
-        Entry e = pendingRescanCovering(ks, path);
+        Entry e = ks.pendingRescanCovering(path);
         if (e == null) {
             e = ks.pending.get(path);
             if (e == null) e = newEntry(ks, path, true, now);
@@ -171,9 +128,9 @@ public final class Coalescer {
             return;
         }
         long now = clock.getAsLong();
-        KeyState ks = state(key);
+        RootState ks = state(key);
         if (joinPendingFullSync(ks, ref, eventTimeNs, now, position)) return;
-        Entry e = pendingRescanCovering(ks, path);
+        Entry e = ks.pendingRescanCovering(path);
         if (e == null) {
             e = ks.pending.get(path);
             if (e == null) e = newEntry(ks, path, true, now);
@@ -203,7 +160,7 @@ public final class Coalescer {
 
     public void offerFullSync(RootKey key, EventRef ref, long eventTimeNs, CapturePosition position) {
         long now = clock.getAsLong();
-        KeyState ks = state(key);
+        RootState ks = state(key);
         if (ks.full == null) {
             Entry f = new Entry(PathKey.ROOT, now);
             f.tree = true;
@@ -227,14 +184,14 @@ public final class Coalescer {
         long now = clock.getAsLong();
         List<RootKey> idle = new ArrayList<>();
         try {
-            for (KeyState ks : keys.values()) {
+            for (RootState ks : keys.values()) {
                 if (ks.checkAtNs > now) continue;
-                if (ks.quiet()) ks.expireIssued(now, maxDelayNs);
+                if (ks.quiet()) ks.expireIssued(now, readiness.maxDelayNs);
                 if (ks.idle()) {
                     idle.add(ks.key);
                     continue;
                 }
-                List<Entry> ready = readyEntries(ks, now);
+                List<Entry> ready = readiness.readyEntries(ks, now);
                 if (ready == null) continue;
                 if (!admit.getAsBoolean()) return Optional.empty();
                 Batch b = issue(ks, ready, now);
@@ -259,7 +216,7 @@ public final class Coalescer {
      * @param paths the paths the sync listed, or null for a full sync
      */
     public List<EventRef> dropCovered(RootKey key, Collection<PathKey> paths, CapturePosition synced) {
-        KeyState ks = keys.get(key);
+        RootState ks = keys.get(key);
         if (ks == null || !synced.known()) return List.of();
         List<EventRef> done = new ArrayList<>();
         if (paths == null) {
@@ -303,7 +260,7 @@ public final class Coalescer {
     public Batch finish(long batchId) {
         Batch b = inFlight.remove(batchId);
         if (b == null) return null;
-        KeyState ks = keys.get(b.key());
+        RootState ks = keys.get(b.key());
         if (b.fullSync()) {
             ks.busyFull = false;
         } else {
@@ -326,7 +283,7 @@ public final class Coalescer {
     public Batch absorbPendingInto(long batchId) {
         Batch b = inFlight.get(batchId);
         if (b == null) throw new IllegalArgumentException("batch " + batchId + " is not in flight");
-        KeyState ks = keys.get(b.key());
+        RootState ks = keys.get(b.key());
         if (b.fullSync()) {
             for (Entry x : ks.pending.values()) b.absorb(x);
             pending -= ks.pending.size();
@@ -354,8 +311,8 @@ public final class Coalescer {
      * new owner replays them); in-flight batches keep running but no longer cover them.
      */
     public void dropPartitions(IntPredicate revoked) {
-        for (Iterator<KeyState> kit = keys.values().iterator(); kit.hasNext(); ) {
-            KeyState ks = kit.next();
+        for (Iterator<RootState> kit = keys.values().iterator(); kit.hasNext(); ) {
+            RootState ks = kit.next();
             for (Iterator<Entry> it = ks.pending.values().iterator(); it.hasNext(); ) {
                 Entry e = it.next();
                 e.refs.removeIf(r -> revoked.test(r.partition()));
@@ -390,100 +347,29 @@ public final class Coalescer {
     /** Earliest clock value at which {@link #next} may find something; {@code Long.MAX_VALUE} when nothing waits. */
     public long nextCheckNanos() {
         long min = Long.MAX_VALUE;
-        for (KeyState ks : keys.values()) min = Math.min(min, ks.checkAtNs);
+        for (RootState ks : keys.values()) min = Math.min(min, ks.checkAtNs);
         return min;
     }
 
-    private KeyState state(RootKey key) {
-        return keys.computeIfAbsent(key, KeyState::new);
+    private RootState state(RootKey key) {
+        return keys.computeIfAbsent(key, RootState::new);
     }
 
-    private Entry newEntry(KeyState ks, PathKey path, boolean tree, long now) {
+    private Entry newEntry(RootState ks, PathKey path, boolean tree, long now) {
         Entry e = new Entry(path, now);
         e.tree = tree;
-        ks.expireIssued(now, maxDelayNs);
-        e.leading = !blocked(ks, path, tree) && !ks.recentlyIssued.containsKey(path);
+        ks.expireIssued(now, readiness.maxDelayNs);
+        e.leading = !ks.blocked(path, tree) && !ks.recentlyIssued.containsKey(path);
         ks.pending.put(path, e);
         pending++;
         return e;
     }
 
-    private void touch(KeyState ks, Entry e) {
-        ks.checkAtNs = Math.min(ks.checkAtNs, due(e));
+    private void touch(RootState ks, Entry e) {
+        ks.checkAtNs = Math.min(ks.checkAtNs, readiness.due(e));
     }
 
-    private long due(Entry e) {
-        if (e.leading) return e.firstNs;
-        return Math.min(e.lastNs + debounceNs, e.firstNs + maxDelayNs);
-    }
-
-    private Entry pendingRescanCovering(KeyState ks, PathKey path) {
-        if (ks.pendingRescans == 0) return null;
-        for (PathKey a : path.ancestors()) {
-            Entry e = ks.pending.get(a);
-            if (e != null && e.rescan) return e;
-        }
-        return null;
-    }
-
-    private boolean blocked(KeyState ks, PathKey path, boolean tree) {
-        if (ks.busyFull) return true;
-        if (ks.busy.contains(path)) return true;
-        if (!ks.busyTrees.isEmpty() && !path.isRoot()) {
-            if (ks.busyTrees.contains(PathKey.ROOT)) return true;
-            for (PathKey a : path.ancestors()) if (ks.busyTrees.contains(a)) return true;
-        }
-        if (tree) {
-            for (PathKey b : ks.busy) if (b.isStrictlyUnder(path)) return true;
-        }
-        return false;
-    }
-
-    /** The entries to issue now for this root, or null (and {@code checkAtNs} updated) when none are ready. */
-    private List<Entry> readyEntries(KeyState ks, long now) {
-        if (ks.full != null) {
-            if (ks.inFlight > 0) {
-                ks.checkAtNs = Long.MAX_VALUE; // finish() re-arms
-                return null;
-            }
-            long d = due(ks.full);
-            if (d > now) {
-                ks.checkAtNs = d;
-                return null;
-            }
-            return List.of(ks.full);
-        }
-        if (ks.quiet()) {
-            ks.checkAtNs = ks.expireIssued(now, maxDelayNs); // look again to forget the root once it is idle
-            return null;
-        }
-        if (ks.busyFull || ks.pending.isEmpty() || ks.inFlight >= maxInFlightPerRoot) {
-            ks.checkAtNs = Long.MAX_VALUE; // finish() re-arms
-            return null;
-        }
-        List<Entry> ready = new ArrayList<>();
-        List<Entry> issuable = new ArrayList<>();
-        long earliest = Long.MAX_VALUE;
-        for (Entry e : ks.pending.values()) {
-            if (blocked(ks, e.path, e.tree)) continue;
-            if (issuable.size() < batchMax) issuable.add(e);
-            long d = due(e);
-            if (d <= now) {
-                ready.add(e);
-                if (ready.size() == batchMax) break;
-            } else {
-                earliest = Math.min(earliest, d);
-            }
-        }
-        if (ready.isEmpty()) {
-            if (issuable.size() >= batchMax) return issuable; // size cap reached: flush a full batch now
-            ks.checkAtNs = earliest;
-            return null;
-        }
-        return ready;
-    }
-
-    private Batch issue(KeyState ks, List<Entry> entries, long now) {
+    private Batch issue(RootState ks, List<Entry> entries, long now) {
         boolean full = entries.size() == 1 && entries.get(0) == ks.full;
         Batch b = new Batch(nextId++, ks.key, full);
         for (Entry e : entries) b.absorb(e);

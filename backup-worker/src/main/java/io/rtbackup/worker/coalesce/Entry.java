@@ -5,7 +5,7 @@ import io.rtbackup.worker.offsets.EventRef;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A pending change of one path (or, with {@link PathKey#ROOT} in {@code KeyState.full}, of a whole root). */
+/** A pending change of one path (or, with {@link PathKey#ROOT} in {@code RootState.full}, of a whole root). */
 final class Entry {
     final PathKey path;
     /** The agent may walk this path recursively (a directory or a subtree rescan): it conflicts with descendants. */
