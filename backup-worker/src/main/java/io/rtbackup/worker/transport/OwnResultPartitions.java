@@ -43,6 +43,7 @@ final class OwnResultPartitions {
     private int count;
     private long nextCheckMs;
 
+    /** @param millis a monotonic clock in milliseconds */
     OwnResultPartitions(String workerId, String topic, Consumer<byte[], byte[]> consumer, LongSupplier millis,
                         Duration checkEvery, Duration keepOld) {
         this.workerId = workerId;

@@ -84,8 +84,8 @@ public final class ResultListener implements Runnable {
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(props)) {
             consumer = c;
             if (!running) return;
-            OwnResultPartitions own = new OwnResultPartitions(workerId, topics.results(), c, System::currentTimeMillis,
-                growthCheck, keepOld);
+            OwnResultPartitions own = new OwnResultPartitions(workerId, topics.results(), c,
+                () -> System.nanoTime() / 1_000_000, growthCheck, keepOld); // monotonic: wall-clock steps do not matter
             own.assignAtEnd();
             positioned.countDown();
             while (running) {
