@@ -41,6 +41,7 @@ import org.slf4j.LoggerFactory;
  */
 final class UpStartup {
     private static final Logger log = LoggerFactory.getLogger(UpStartup.class);
+    private static final String CONTROLLER_HOST = "127.0.0.1";
 
     /** The parts, built (not started) once the broker's address is known. */
     record Parts(Worker worker, Agent agent) {
@@ -115,7 +116,8 @@ final class UpStartup {
         long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
         while (!broker.isDone() && System.nanoTime() < deadline) {
             try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress(settings.listenHost(), settings.controllerPort()), 200);
+                // the controller listens on loopback whatever the broker's listen host (BrokerSettings)
+                s.connect(new InetSocketAddress(CONTROLLER_HOST, settings.controllerPort()), 200);
                 return;
             } catch (IOException e) {
                 Thread.sleep(50); // not listening yet
