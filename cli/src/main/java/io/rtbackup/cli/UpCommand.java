@@ -16,7 +16,6 @@ import io.rtbackup.secure.OwnerOnly;
 import io.rtbackup.status.StatusHttpHandler;
 import io.rtbackup.status.StatusReader;
 import io.rtbackup.status.SwitchHandler;
-import io.rtbackup.topics.TopicProvisioner;
 import io.rtbackup.topics.Topics;
 import io.rtbackup.worker.SyncReport;
 import io.rtbackup.worker.Worker;
@@ -165,9 +164,9 @@ final class UpCommand implements Callable<Integer> {
         }
         // Our own state (the broker's log: every path that changed): 0700, a wider existing one is narrowed.
         OwnerOnly.privateDirectory(stateDir).ifPresent(w -> System.err.println("rtb up: warning: " + w));
-        EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(brokerSettings(stateDir.resolve("kafka")));
+        BrokerSettings brokerSettings = brokerSettings(stateDir.resolve("kafka"));
+        String bootstrap = brokerSettings.bootstrapServers();
         Topics topics = Topics.defaults();
-        TopicProvisioner.ensure(broker.bootstrapServers(), topics);
 
         Properties agentProps = new Properties();
         if (hostId != null) agentProps.setProperty("host.id", hostId);
@@ -177,7 +176,8 @@ final class UpCommand implements Callable<Integer> {
         }
         agentProps.setProperty("capture.source", capture);
         agentProps.setProperty(AgentConfig.STATE_DIR, stateDir.resolve("agent").toAbsolutePath().toString());
-        agentProps.setProperty("kafka.bootstrap.servers", broker.bootstrapServers());
+        agentProps.setProperty("kafka.bootstrap.servers", bootstrap);
+        IN_PROCESS_CLIENT.forEach((k, v) -> agentProps.setProperty("kafka." + k, v));
         destinations.forEach((name, url) -> {
             agentProps.setProperty("destination." + name + ".url", url);
             ssh.apply(agentProps, name, url);
@@ -199,23 +199,35 @@ final class UpCommand implements Callable<Integer> {
         workerProps.setProperty("coalesce.debounce-ms", String.valueOf(debounceMs));
         workerProps.setProperty("coalesce.max-delay-ms", String.valueOf(maxDelayMs));
         workerProps.setProperty("status.interval-ms", "1000"); // one host: a fresher status page costs nothing
+        IN_PROCESS_CLIENT.forEach((k, v) -> workerProps.setProperty("kafka." + k, v));
         WorkerConfig workerConfig = WorkerConfig.fromProperties(workerProps);
 
         InitialSync initial = new InitialSync(out, roots.keySet(), destinations.keySet());
-        StatusReader statusReader = metricsPort <= 0 ? null : new StatusReader(broker.bootstrapServers(), topics,
+        StatusReader statusReader = metricsPort <= 0 ? null : new StatusReader(bootstrap, topics,
             Map.of(), Duration.ofSeconds(15), StatusReader.DEFAULT_SCAN_LIMIT, System::currentTimeMillis);
         List<String> destinationNames = List.copyOf(destinations.keySet());
         MetricsEndpoint metrics = MetricsEndpoint.start(registry, metricsHost, metricsPort,
             Optional.ofNullable(metricsTokenFile), statusReader == null ? null
             : new StatusHttpHandler(() -> statusReader.read(destinationNames), "rtb up: " + host, Duration.ofSeconds(2),
-                new SwitchHandler(new ControlIssuer(Map.of("bootstrap.servers", broker.bootstrapServers()), topics,
+                new SwitchHandler(new ControlIssuer(Map.of("bootstrap.servers", bootstrap), topics,
                     Clock.systemUTC()).pageSwitch(Duration.ofMinutes(10)))));
         // one process: agent or worker giving up ends both, and the next rtb up starts them afresh
         FatalErrorHandler fatal = ExitingFatalErrorHandler.forThisJvm("rtb up " + host, Rtb.FATAL_EXIT_GRACE);
-        Worker worker = new Worker(workerConfig, topics, broker.bootstrapServers(), registry, report -> {
-            if (!initial.onReport(report)) out.println(line(report));
-        }, fatal);
-        Agent agent = Agent.create(agentConfig, topics, registry, fatal);
+        UpStartup.Started started;
+        try {
+            started = UpStartup.start(brokerSettings, topics, () -> new UpStartup.Parts(
+                new Worker(workerConfig, topics, bootstrap, registry, report -> {
+                    if (!initial.onReport(report)) out.println(line(report));
+                }, fatal),
+                Agent.create(agentConfig, topics, registry, fatal)));
+        } catch (Exception | Error e) {
+            metrics.close();
+            if (statusReader != null) statusReader.close();
+            throw e;
+        }
+        EmbeddedKafkaBroker broker = started.broker();
+        Worker worker = started.worker();
+        Agent agent = started.agent();
 
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -228,8 +240,6 @@ final class UpCommand implements Callable<Integer> {
             stopped.countDown();
         }, "rtb-up-shutdown"));
 
-        worker.start();
-        agent.start();
         // rtb status with no flags finds this broker through it
         UpState.ofThisProcess(broker.bootstrapServers(), "", host, destinationNames).write(stateDir);
         out.println("rtb up: host " + host + ", backing up " + describe(roots) + " to " + describe(destinations)
@@ -245,6 +255,16 @@ final class UpCommand implements Callable<Integer> {
         stopped.await();
         return 0;
     }
+
+    /**
+     * Settings of every Kafka client of {@code rtb up}, which talk to a broker in this process over loopback: a
+     * refused connection (the broker is still starting: the worker and the agent start during its start, see
+     * {@link UpStartup}) or a metadata request answered before the partitions have their leader is tried again
+     * within 100 ms, instead of backing off up to Kafka's default second.
+     */
+    static final Map<String, String> IN_PROCESS_CLIENT = Map.of(
+        "reconnect.backoff.max.ms", "100",
+        "retry.backoff.max.ms", "100");
 
     /**
      * The embedded broker's settings: free ports, the log under {@code logDir}, and a short broker session. After a

@@ -31,7 +31,7 @@ import java.util.regex.Pattern;
  * destination.dc2.url=rsync://backup@dc2:873/rtb/fleet   # rsync://[user@]host[:port]/module[/prefix]
  * destination.dc2.password-file=/etc/rtb/dc2.secret   # mode 600, or env RSYNC_PASSWORD_DC2; never on a command line
  * destination.dc2.max-concurrent=2                   # rsync processes at once for this destination
- * destination.dc2.timeout-s=60                       # rsync --timeout: I/O inactivity limit
+ * destination.dc2.timeout-s=60                       # rsync --timeout: I/O inactivity limit (also a run moving no data)
  * destination.dc2.command-timeout-s=1800             # wall-clock limit of one command; rsync is killed after it
  * destination.dc2.acls=false                         # -A (the daemon must allow it)
  * destination.dc2.xattrs=false                       # -X (the daemon must allow it)

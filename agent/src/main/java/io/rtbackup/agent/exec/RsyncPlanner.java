@@ -139,10 +139,12 @@ final class RsyncPlanner {
     /**
      * rsync 3.5.0 with {@code -H --fuzzy} deadlocks when a hard-linked file vanishes or appears while it runs: the
      * sender, generator and receiver all wait, and since they keep exchanging keepalives {@code --timeout} never
-     * fires; only the command timeout ends it (reproduced outside rtbackup: 4 of 6 runs hung while a script
-     * linked and removed files; none without --fuzzy, none without hard links changing). --fuzzy only saves wire
-     * bytes for a renamed file, so runs that may meet hard links (whole-root runs, and listed runs the validator
-     * saw multi-link files in) go without it.
+     * fires (reproduced outside rtbackup: 4 of 6 runs hung while a script linked and removed files; none without
+     * --fuzzy, none without hard links changing). --fuzzy only saves wire bytes for a renamed file, so runs that may
+     * meet hard links (whole-root runs, and listed runs the validator saw multi-link files in) go without it. A file
+     * hard-linked after the validator looked still hangs a listed run (Debian's 3.2.7 too: once in 155 runs of a
+     * stress loop); the launcher's stall watch ends such a run after {@code timeout-s} ({@code RsyncStallWatch}),
+     * and the retry goes through.
      */
     private static List<String> listArgs(ReplicationJob job, RsyncEndpoint endpoint, Optional<VersionStamp> stamp,
             boolean fuzzy) {

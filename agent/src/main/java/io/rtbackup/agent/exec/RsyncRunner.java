@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
  *   <li>A run that loses a {@code --mkpath} race to another agent creating the same directory (EEXIST, exit 11)
  *   is retried once.</li>
  *   <li>The destination's command timeout bounds the whole run (all its passes) and kills the process tree;
- *   {@code --timeout} is rsync's I/O inactivity limit.</li>
+ *   {@code --timeout} is rsync's I/O inactivity limit, which the launcher enforces itself where rsync does not
+ *   (a far end that stopped answering, a deadlock: only keep-alives flow), as a {@code STALLED} failure.</li>
  *   <li>Kept versions: the run's version dir is stamped with the agent's clock when the run starts, and the
  *   remote dirs that got versions are remembered for the pruner ({@link #versionedDirs}).</li>
  *   <li>The replica tree each (root, destination) was last run into is remembered for reconciliation
@@ -286,6 +287,8 @@ public final class RsyncRunner implements Replicator {
             case TIMED_OUT -> new PassResult(SyncOutcome.FAILED, -1, r.stats(),
                 "rsync did not finish within the command timeout of " + job.destination().commandTimeout().toSeconds()
                     + " s (destination." + job.destination().name() + ".command-timeout-s); killed" + r.tailSuffix());
+            case STALLED -> new PassResult(SyncOutcome.FAILED, -1, r.stats(), r.stalledProblem() + " (destination."
+                + job.destination().name() + ".timeout-s)" + r.tailSuffix());
             case INTERRUPTED -> new PassResult(SyncOutcome.FAILED, -1, RsyncStats.NONE,
                 "interrupted (agent shutting down); killed");
             case EXITED -> {

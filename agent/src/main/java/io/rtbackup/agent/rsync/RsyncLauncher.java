@@ -16,6 +16,7 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +25,9 @@ import java.util.concurrent.TimeUnit;
  * Runs rsync processes: one {@link #run} starts one process from an argument list (never a shell) with extra
  * environment entries, writes its {@link RsyncStdin} from a thread of its own (so a full pipe never blocks the
  * wait), collects stdout (its beginning up to a limit, its end, and a count of deletion lines) and stderr (its beginning and its last lines) and waits for the exit
- * within a time limit. A process that outlives its limit, or whose waiting thread is interrupted, is killed with
+ * within a time limit. A run whose arguments carry {@code --timeout=N} is also ended when it moves no data for N s
+ * ({@link RsyncStallWatch}: rsync's own timeout does not fire when only keep-alives flow). A process that outlives
+ * its limit, stalls, or whose waiting thread is interrupted, is killed with
  * every process it forked ({@link #killTree}); so are all running ones on {@link #close()}, after which no new
  * process starts. Safe for concurrent use.
  *
@@ -44,6 +47,8 @@ public final class RsyncLauncher implements AutoCloseable {
     /** For {@code timeout}: no wall-clock limit (rsync's own {@code --timeout} still bounds inactivity). */
     public static final Duration NO_TIME_LIMIT = Duration.ofNanos(Long.MAX_VALUE);
     private static final Duration TERM_GRACE = Duration.ofSeconds(2);
+    /** How often a running process's counters are looked at ({@link RsyncStallWatch}). */
+    static final Duration STALL_SAMPLE = Duration.ofMillis(500);
 
     /** Every variable whose name starts with this is a secret that no child inherits. */
     static final String SECRET_PREFIX = "RSYNC_PASSWORD";
@@ -95,19 +100,20 @@ public final class RsyncLauncher implements AutoCloseable {
             Thread err = pump(label + "-err", () -> stderr.read(proc.getErrorStream()));
             Thread in = pump(label + "-in", () -> feed(proc.getOutputStream(), stdin));
             Ending ending;
+            Optional<RsyncStallWatch> watch = RsyncStallWatch.of(args, System.nanoTime());
             try {
-                boolean exited = deadline == Long.MAX_VALUE ? waitForever(proc)
-                    : proc.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                if (!exited) killTree(proc);
+                ending = await(proc, deadline, watch);
+                if (ending != Ending.EXITED) killTree(proc);
                 join(out, err, in);
-                ending = !exited ? Ending.TIMED_OUT : closed && proc.exitValue() != 0 ? Ending.INTERRUPTED : Ending.EXITED;
+                if (ending == Ending.EXITED && closed && proc.exitValue() != 0) ending = Ending.INTERRUPTED;
             } catch (InterruptedException e) {
                 killTree(proc);
                 Thread.currentThread().interrupt();
                 ending = Ending.INTERRUPTED;
             }
             int code = ending == Ending.EXITED ? proc.exitValue() : -1;
-            return stdout.result(ending, code, stderr.head(), stderr.tail(), timeout);
+            Duration limit = ending == Ending.STALLED ? watch.orElseThrow().limit() : timeout;
+            return stdout.result(ending, code, stderr.head(), stderr.tail(), limit);
         } finally {
             live.remove(proc);
         }
@@ -121,9 +127,24 @@ public final class RsyncLauncher implements AutoCloseable {
         return env;
     }
 
-    private static boolean waitForever(Process proc) throws InterruptedException {
-        proc.waitFor();
-        return true;
+    /**
+     * Waits for {@code proc} until {@code deadline} ({@link System#nanoTime}; {@code Long.MAX_VALUE}: none), looking
+     * at it every {@link #STALL_SAMPLE} when it has a {@code watch}: {@link Ending#EXITED}, {@link Ending#TIMED_OUT}
+     * or {@link Ending#STALLED} (the process still runs for the last two).
+     */
+    private static Ending await(Process proc, long deadline, Optional<RsyncStallWatch> watch)
+            throws InterruptedException {
+        if (watch.isEmpty() && deadline == Long.MAX_VALUE) {
+            proc.waitFor();
+            return Ending.EXITED;
+        }
+        while (true) {
+            long left = deadline == Long.MAX_VALUE ? Long.MAX_VALUE : deadline - System.nanoTime();
+            if (left <= 0) return proc.isAlive() ? Ending.TIMED_OUT : Ending.EXITED;
+            long slice = watch.isPresent() ? Math.min(left, STALL_SAMPLE.toNanos()) : left;
+            if (proc.waitFor(slice, TimeUnit.NANOSECONDS)) return Ending.EXITED;
+            if (watch.isPresent() && watch.get().stalled(proc.toHandle(), System.nanoTime())) return Ending.STALLED;
+        }
     }
 
     /** Kills every running process and refuses new ones. */

@@ -24,6 +24,11 @@ public record RsyncResult(Ending ending, int exitCode, byte[] stdout, byte[] std
         EXITED,
         /** The caller's time limit passed; the process tree was killed. */
         TIMED_OUT,
+        /**
+         * No data moved for the run's {@code --timeout} ({@code timeout} then holds that limit), only keep-alives:
+         * the far end stopped answering or rsync deadlocked ({@link RsyncStallWatch}); the process tree was killed.
+         */
+        STALLED,
         /** The waiting thread was interrupted, or the launcher closed; the process tree was killed. */
         INTERRUPTED
     }
@@ -68,9 +73,16 @@ public record RsyncResult(Ending ending, int exitCode, byte[] stdout, byte[] std
         String what = switch (ending) {
             case EXITED -> "rsync exit " + exitCode + " (" + RsyncExit.describe(exitCode) + ")";
             case TIMED_OUT -> "rsync did not finish within " + timeout.toSeconds() + " s; killed";
+            case STALLED -> stalledProblem();
             case INTERRUPTED -> "interrupted; rsync killed";
         };
         return what + tailSuffix();
+    }
+
+    /** The problem of a {@link Ending#STALLED} run, without rsync's stderr lines. */
+    public String stalledProblem() {
+        return "rsync moved no data for " + timeout.toSeconds() + " s (its --timeout), only keep-alives: the far end "
+            + "stopped answering or rsync deadlocked; killed";
     }
 
     /** {@code ": line | line ..."} of rsync's last stderr lines (at most the last 2000 characters), or "". */

@@ -74,7 +74,7 @@ public final class RsyncVersion {
                 + "rsync.path", e);
         }
         switch (r.ending()) {
-            case TIMED_OUT -> throw new IllegalStateException("'" + rsyncPath + " --version' did not finish within "
+            case TIMED_OUT, STALLED -> throw new IllegalStateException("'" + rsyncPath + " --version' did not finish within "
                 + LIMIT.toSeconds() + " s");
             case INTERRUPTED -> throw new IllegalStateException("interrupted while checking the rsync version");
             case EXITED -> {

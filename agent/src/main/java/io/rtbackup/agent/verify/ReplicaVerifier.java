@@ -85,7 +85,7 @@ public final class ReplicaVerifier {
         return switch (r.ending()) {
             case EXITED -> r.exitCode() == 0 ? new Compared(differences(r.stdoutText()))
                 : new Failed(r.exitCode(), endpoint.diagnosis(r).orElse(r.stderr().strip()));
-            case TIMED_OUT, INTERRUPTED -> new Failed(-1, r.problem());
+            case TIMED_OUT, STALLED, INTERRUPTED -> new Failed(-1, r.problem());
         };
     }
 

@@ -265,7 +265,7 @@ public final class VersionStore {
             throw new IOException("cannot run '" + rsyncPath + "': " + e.getMessage() + " (install rsync >= 3.2.3)", e);
         }
         switch (r.ending()) {
-            case TIMED_OUT -> throw new IOException(endpoint.problem(r) + " (" + describe() + ")");
+            case TIMED_OUT, STALLED -> throw new IOException(endpoint.problem(r) + " (" + describe() + ")");
             case INTERRUPTED -> throw new IOException("interrupted while rsync ran");
             case EXITED -> {
             }

@@ -1,0 +1,165 @@
+package io.rtbackup.cli;
+
+import io.rtbackup.agent.Agent;
+import io.rtbackup.broker.BrokerSettings;
+import io.rtbackup.broker.EmbeddedKafkaBroker;
+import io.rtbackup.topics.TopicProvisioner;
+import io.rtbackup.topics.Topics;
+import io.rtbackup.worker.Worker;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts the three parts of {@code rtb up} in the order the state dir allows, and as much of it at once as it
+ * allows. Contract: when {@link #start} returns, the broker is up, the topics exist, and the worker and the agent are
+ * started; when it throws, whatever it started is being closed (in the background: the process ends with the
+ * failure).
+ *
+ * <ul>
+ *   <li>The broker starts on a thread of its own from the first moment. After a SIGKILL its start takes seconds: the
+ *   controller keeps the dead incarnation's registration until its broker session expires, and the new broker's
+ *   registration is refused until then ({@link UpCommand#brokerSettings}). The agent and the worker are built
+ *   meanwhile, once the controller listens ({@link #awaitController}; their Kafka clients connect lazily).</li>
+ *   <li>A state dir whose broker already holds every topic (each has its partition directory in the log dir: a
+ *   restart) starts the worker and the agent at once as well: their clients connect as soon as the broker listens,
+ *   the worker's results listener and the agent's command consumer are placed by then, and the agent's capture and
+ *   start-up rescan run during the broker's wait instead of after it (what it publishes waits in the producer). The
+ *   topics are still ensured once the broker is up (a setting may have changed).</li>
+ *   <li>A fresh state dir goes one step after the other: broker, topics, worker, agent; nothing can read a topic
+ *   before it exists.</li>
+ * </ul>
+ */
+final class UpStartup {
+    private static final Logger log = LoggerFactory.getLogger(UpStartup.class);
+    private static final String CONTROLLER_HOST = "127.0.0.1";
+
+    /** The parts, built (not started) once the broker's address is known. */
+    record Parts(Worker worker, Agent agent) {
+    }
+
+    /** The started parts and the broker they use. */
+    record Started(EmbeddedKafkaBroker broker, Worker worker, Agent agent) {
+    }
+
+    private UpStartup() {
+    }
+
+    /**
+     * Starts the broker with {@code settings}, builds the parts with {@code build} while it starts, and starts them.
+     *
+     * @throws Exception the first failure (the broker's start, a part's start), after closing what was started
+     */
+    static Started start(BrokerSettings settings, Topics topics, Supplier<Parts> build) throws Exception {
+        boolean restart = holdsTopics(settings.logDir(), topics);
+        CompletableFuture<EmbeddedKafkaBroker> broker = async("rtb-up-broker", () -> EmbeddedKafkaBroker.start(settings));
+        Parts parts;
+        try {
+            awaitController(settings, broker);
+            parts = build.get();
+        } catch (Exception | Error e) {
+            broker.thenAccept(EmbeddedKafkaBroker::close);
+            throw e;
+        }
+        try {
+            if (restart) {
+                log.info("restart on a known state dir: worker and agent start while the broker starts");
+                CompletableFuture<Void> worker = async("rtb-up-worker-start", () -> {
+                    parts.worker().start();
+                    return null;
+                });
+                CompletableFuture<Void> agent = async("rtb-up-agent-start", () -> {
+                    parts.agent().start();
+                    return null;
+                });
+                EmbeddedKafkaBroker b = join(broker);
+                TopicProvisioner.ensure(b.bootstrapServers(), topics);
+                join(worker);
+                join(agent);
+                return new Started(b, parts.worker(), parts.agent());
+            }
+            EmbeddedKafkaBroker b = join(broker);
+            TopicProvisioner.ensure(b.bootstrapServers(), topics);
+            parts.worker().start();
+            parts.agent().start();
+            return new Started(b, parts.worker(), parts.agent());
+        } catch (Exception | Error e) {
+            // Not waited for: a part still starting (the worker waits up to a minute for the results topic) would
+            // hold the failure back, and the process ends with it anyway.
+            async("rtb-up-stop-after-failure", () -> {
+                parts.agent().close();
+                parts.worker().close();
+                return null;
+            });
+            broker.thenAccept(EmbeddedKafkaBroker::close);
+            throw e;
+        }
+    }
+
+    /**
+     * Waits until the controller listens (or the broker's start ended, or a minute passed). Building and starting
+     * the parts before that only takes CPU from the broker's own start (measured on 2 loaded cores: the controller
+     * came up a second later); after it, the broker mostly waits (for the dead incarnation's session, see the class
+     * comment), and the parts' class loading and start fill that wait.
+     */
+    private static void awaitController(BrokerSettings settings, CompletableFuture<?> broker)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+        while (!broker.isDone() && System.nanoTime() < deadline) {
+            try (Socket s = new Socket()) {
+                // the controller listens on loopback whatever the broker's listen host (BrokerSettings)
+                s.connect(new InetSocketAddress(CONTROLLER_HOST, settings.controllerPort()), 200);
+                return;
+            } catch (IOException e) {
+                Thread.sleep(50); // not listening yet
+            }
+        }
+    }
+
+    /** Whether the broker in {@code logDir} holds a partition of every topic of {@code topics}. */
+    static boolean holdsTopics(Path logDir, Topics topics) {
+        for (String t : List.of(topics.events(), topics.commands(), topics.results(), topics.dlq(), topics.status(),
+                topics.control(), topics.rootState())) {
+            if (!Files.isDirectory(logDir.resolve(t + "-0"))) return false;
+        }
+        return true;
+    }
+
+    private interface Step<T> {
+        T run() throws Exception;
+    }
+
+    private static <T> CompletableFuture<T> async(String name, Step<T> step) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                f.complete(step.run());
+            } catch (Throwable e) {
+                f.completeExceptionally(e);
+            }
+        }, name);
+        t.setDaemon(true);
+        t.start();
+        return f;
+    }
+
+    /** The step's result, or its own exception (not wrapped). */
+    private static <T> T join(CompletableFuture<T> f) throws Exception {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof Exception x) throw x;
+            if (e.getCause() instanceof Error x) throw x;
+            throw e;
+        }
+    }
+}
