@@ -5,6 +5,7 @@ import io.rtbackup.schema.SyncResult;
 import io.rtbackup.schema.UndecodableRecordException;
 import io.rtbackup.topics.Topics;
 import io.rtbackup.worker.metrics.WorkerMetrics;
+import io.rtbackup.worker.signing.RecordAuthenticity;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -39,6 +40,7 @@ public final class ResultListener implements Runnable {
     private final Map<String, String> overrides;
     private final WorkerMetrics metrics;
     private final AvroCodec<SyncResult> codec = AvroCodec.syncResults();
+    private final RecordAuthenticity authenticity;
     private final CountDownLatch positioned = new CountDownLatch(1);
     private volatile boolean running = true;
     private volatile KafkaConsumer<byte[], byte[]> consumer;
@@ -46,6 +48,14 @@ public final class ResultListener implements Runnable {
     public ResultListener(String bootstrapServers, Topics topics, String workerId,
                           Map<String, Consumer<SyncResult>> byDestination, Map<String, String> overrides,
                           WorkerMetrics metrics) {
+        this(bootstrapServers, topics, workerId, byDestination, overrides, metrics, RecordAuthenticity.none());
+    }
+
+    /** @param authenticity which results count: those signed by the host they name (see {@link RecordAuthenticity}) */
+    public ResultListener(String bootstrapServers, Topics topics, String workerId,
+                          Map<String, Consumer<SyncResult>> byDestination, Map<String, String> overrides,
+                          WorkerMetrics metrics, RecordAuthenticity authenticity) {
+        this.authenticity = authenticity;
         this.bootstrapServers = bootstrapServers;
         this.topics = topics;
         this.workerId = workerId;
@@ -117,6 +127,7 @@ public final class ResultListener implements Runnable {
             return;
         }
         if (!workerId.equals(result.getReplyTo())) return;
+        if (!authenticity.admitResult(r, result)) return; // not used: its command times out and is retried
         Consumer<SyncResult> target = byDestination.get(result.getDestination());
         if (target == null) {
             log.warn("worker {}: result {} names destination '{}', which this worker does not serve", workerId,
