@@ -112,7 +112,8 @@ class CommandLedgerTest {
     @Test
     void aResultNamingAnotherHostThanTheCommandsAnswersNothing() {
         Attempt a = send(ledger.first(batch("r")).orElseThrow());
-        SyncResult foreign = SyncResult.newBuilder(result(a, SyncOutcome.OK, null)).setHostId("h2").build();
+        SyncResult foreign = result(a, SyncOutcome.OK, null);
+        foreign.setHostId("h2");
         assertThat(ledger.onResult(foreign)).isEmpty();
         assertThat(ledger.inFlight()).as("still out").isEqualTo(1);
         assertThat(ledger.onResult(result(a, SyncOutcome.OK, null))).get().isInstanceOf(Verdict.Synced.class);

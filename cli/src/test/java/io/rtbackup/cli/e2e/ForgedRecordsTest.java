@@ -104,6 +104,10 @@ class ForgedRecordsTest {
             byte[] tampered = RESULTS.encode(SyncResult.newBuilder(okResult(out)).setBytesSent(1).build());
             producer.send(new ProducerRecord<>(results, null, replyKey, tampered, genuine)).get();
 
+            Thread.sleep(3000); // time for a wrongly accepted result to be committed
+            assertThat(fleet.reports).as("no batch counted as synced").isEmpty();
+            assertThat(committed(broker, fleet, "d1", change)).as("the change is not committed as replicated")
+                .isLessThanOrEqualTo(change.offset());
             await().atMost(Duration.ofSeconds(60)).until(() -> dlq(broker, fleet, DeadLetter.KIND_UNAUTHENTICATED_RESULT)
                 .size() == 4);
             assertThat(dlq(broker, fleet, DeadLetter.KIND_UNAUTHENTICATED_RESULT))
@@ -116,10 +120,6 @@ class ForgedRecordsTest {
                 assertThat(HostileInputTest.counter(fleet.registry, "rtb_worker_records_rejected",
                     Map.of("records", "results", "reason", reason))).as(reason).isEqualTo(1);
             }
-            Thread.sleep(2000); // time for a wrongly accepted result to be committed
-            assertThat(fleet.reports).as("no batch counted as synced").isEmpty();
-            assertThat(committed(broker, fleet, "d1", change)).as("the change is not committed as replicated")
-                .isLessThanOrEqualTo(change.offset());
 
             // The genuine agent answers the retried command: the change arrives and is committed.
             fleet.startAgent();
