@@ -12,7 +12,8 @@ import java.util.Properties;
 /**
  * The keys of {@code rtb up}, so that one is signed out of the box: in {@code STATE/keys/} (0700) a host key
  * ({@code <host>.key}) and a worker key ({@code worker.key}), made at the first start and kept; the agent's keyring
- * ({@code agent-keyring/}) holds the worker's public key, the worker's ({@code worker-keyring/}) the host's. The
+ * ({@code agent-keyring/}) holds the worker's public key, the worker's ({@code worker-keyring/}) the host's (and the
+ * worker's own, so that {@code rtb dlq replay --signing-key STATE/keys/worker.key} may sign rescans). The
  * pause and resume of {@code rtb pause --state-dir} and the status page sign with the worker key.
  */
 final class UpKeys {
@@ -35,6 +36,8 @@ final class UpKeys {
         }
         copy(dir.resolve(WORKER + ".pub"), dir.resolve("agent-keyring"));
         copy(dir.resolve(host + ".pub"), dir.resolve("worker-keyring"));
+        // rtb dlq replay --signing-key STATE/keys/worker.key: its RESCANs are signed by a key the worker knows
+        copy(dir.resolve(WORKER + ".pub"), dir.resolve("worker-keyring"));
         return new UpKeys(dir, host);
     }
 

@@ -85,7 +85,8 @@ final class EventIntake {
                 "event from host '" + RootKey.printable(key.host()) + "': " + problem);
             return;
         }
-        Optional<RecordAuthenticity.Refusal> forged = authenticity.eventRefusal(r, key.host());
+        Optional<RecordAuthenticity.Refusal> forged = authenticity.eventRefusal(r, key.host(),
+            ev.getOp() == FileOp.RESCAN);
         if (forged.isPresent()) {
             deadLetters.sendEvent(r, RecordAuthenticity.UNAUTHENTICATED_EVENT,
                 "event about host '" + key.host() + "': " + forged.get().text());

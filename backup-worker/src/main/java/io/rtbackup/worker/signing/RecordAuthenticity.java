@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The worker's rule for whose events and results count: an event or a result must be signed by the host it names
- * (the owner of the signing key in {@code signing.keyring} is that host id), or, without a keyring or with
+ * (the owner of the signing key in {@code signing.keyring} is that host id; a RESCAN event by any key of the
+ * keyring, see {@link #eventRefusal}), or, without a keyring or with
  * {@code signing.required=false}, carry no signature at all. A refused record changes nothing: an event goes to the
  * DLQ (kind {@value #UNAUTHENTICATED_EVENT}; the pipeline goes on), a result is not used (the command it claims to
  * answer times out and is retried; kind {@value #UNAUTHENTICATED_RESULT} in the DLQ). Each refusal is counted in
@@ -88,11 +89,17 @@ public final class RecordAuthenticity {
         return new RecordAuthenticity(verifier, c, deadLetters, workerId);
     }
 
-    /** Why the event record {@code r} about host {@code host} must not be used; empty when it may. */
-    public Optional<Refusal> eventRefusal(ConsumerRecord<byte[], byte[]> r, String host) {
+    /**
+     * Why the event record {@code r} about host {@code host} must not be used; empty when it may.
+     *
+     * @param rescan the event is a RESCAN: any key of the keyring may sign it (an operator's {@code rtb dlq replay}
+     *               signs with a key of its own); a rescan only makes the host's own agent sync the current state of
+     *               its own paths again, so whoever holds a trusted key may ask for one
+     */
+    public Optional<Refusal> eventRefusal(ConsumerRecord<byte[], byte[]> r, String host, boolean rescan) {
         if (!verifier.verifies()) return Optional.empty();
         Verification v = cachedVerdict(r);
-        if (v instanceof Verification.Verified ok && !ok.principal().equals(host)) {
+        if (v instanceof Verification.Verified ok && !ok.principal().equals(host) && !rescan) {
             return Optional.of(count("events", new Refusal(RejectReason.WRONG_SIGNER, "signed by '" + ok.principal()
                 + "' (key " + ok.keyId() + "), but the event is about host '" + host + "'")));
         }

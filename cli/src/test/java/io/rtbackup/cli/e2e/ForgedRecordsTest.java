@@ -66,11 +66,12 @@ class ForgedRecordsTest {
     void forgedResultsEventsAndCommandsChangeNothing(KafkaBroker broker) throws Exception {
         try (Fleet fleet = new Fleet(broker); KafkaProducer<byte[], byte[]> producer = producer(broker)) {
             Path keys = Path.of(fleet.tmp.pathString(), "keys");
-            for (String name : List.of(Fleet.HOST, "h2", "w1", "stranger")) SigningKey.generate(keys, name);
+            for (String name : List.of(Fleet.HOST, "h2", "w1", "stranger", "operator")) SigningKey.generate(keys, name);
             Path workerRing = Files.createDirectories(Path.of(fleet.tmp.pathString(), "worker-keyring"));
             Path agentRing = Files.createDirectories(Path.of(fleet.tmp.pathString(), "agent-keyring"));
             Files.copy(keys.resolve(Fleet.HOST + ".pub"), workerRing.resolve(Fleet.HOST + ".pub"));
             Files.copy(keys.resolve("h2.pub"), workerRing.resolve("h2.pub"));
+            Files.copy(keys.resolve("operator.pub"), workerRing.resolve("operator.pub")); // rtb dlq replay's key
             Files.copy(keys.resolve("w1.pub"), agentRing.resolve("w1.pub"));
             fleet.agentOverrides.setProperty("signing.key", keys.resolve(Fleet.HOST + ".key").toString());
             fleet.agentOverrides.setProperty("signing.keyring", agentRing.toString());
@@ -158,6 +159,20 @@ class ForgedRecordsTest {
             assertThat(genuineTree).as("the replay did not run rsync again").doesNotExist();
             assertThat(resultsOf(broker, fleet, real.getCommandId())).extracting(SyncResult::getOutcome)
                 .containsOnly(SyncOutcome.OK);
+
+            // RESCANs (what rtb dlq replay publishes): an unsigned one is refused, one signed by the operator's key
+            // of the workers' keyring is taken.
+            FileEvent rescan = FileEvent.newBuilder(event(Fleet.HOST, "f")).setOp(FileOp.RESCAN).build();
+            byte[] rescanKey = EventKey.of(Fleet.HOST, Fleet.ROOT, utf8("f"));
+            send(producer, fleet.topics.events(), rescanKey, EVENTS.encode(rescan), null);
+            await().atMost(Duration.ofSeconds(30)).until(() -> dlq(broker, fleet,
+                DeadLetter.KIND_UNAUTHENTICATED_EVENT).size() == 4);
+            int reportsBefore = fleet.reports.size();
+            send(producer, fleet.topics.events(), rescanKey, EVENTS.encode(rescan), signer(keys, "operator"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> fleet.reports.subList(reportsBefore,
+                fleet.reports.size()).stream().anyMatch(r -> r.destination().equals("d1")
+                    && r.samplePaths().contains("f")));
+            assertThat(dlq(broker, fleet, DeadLetter.KIND_UNAUTHENTICATED_EVENT)).hasSize(4);
         }
     }
 
