@@ -13,6 +13,7 @@ import io.rtbackup.agent.control.KafkaStateSink;
 import io.rtbackup.agent.control.RootSwitch;
 import io.rtbackup.agent.control.StateSink;
 import io.rtbackup.agent.state.PauseLedger;
+import io.rtbackup.agent.trust.Trust;
 import io.rtbackup.agent.event.CaptureSequence;
 import io.rtbackup.agent.exec.CommandExecutor;
 import io.rtbackup.agent.exec.CommandValidator;
@@ -96,7 +97,10 @@ public final class Agent implements AutoCloseable {
         RecentMoves moves = RecentMoves.standard();
         // Numbered from this run's stored incarnation, so results order against events without any clock.
         CaptureSequence sequence = new CaptureSequence(Incarnation.next(config.stateDir(), Clock.systemUTC()));
-        CapturePipeline capture = CapturePipeline.create(c, topics, kmod, registry, moves::observe, fatal, sequence);
+        // This host's key signs what it publishes; the workers' keys decide which commands and switches it takes.
+        Trust trust = Trust.of(c.hostId(), config.signing(), registry);
+        CapturePipeline capture = CapturePipeline.create(c, topics, kmod, registry, moves::observe, fatal, sequence,
+            trust.signer());
         Map<String, Object> kafka = new HashMap<>(KafkaClientSettings.withClientDefaults(c.kafka()));
         Map<String, byte[]> roots = new LinkedHashMap<>();
         CapturePipeline.watchedRoots(c).forEach(r -> roots.put(r.id(), r.absolutePath()));
@@ -109,7 +113,7 @@ public final class Agent implements AutoCloseable {
         capture.pauseAtStart(ledger.paused());
         Map<String, byte[]> allRoots = roots;
         Reconciler[] reconcilerRef = new Reconciler[1];
-        StateSink states = KafkaStateSink.create(c.hostId(), topics, kafka);
+        StateSink states = KafkaStateSink.create(c.hostId(), topics, kafka, trust.signer());
         RootSwitch rootSwitch = new RootSwitch(c.hostId(), List.copyOf(roots.keySet()), ledger, new CaptureSwitch() {
             @Override
             public void watchAllBut(Set<String> paused) throws CaptureUnavailableException {
@@ -123,7 +127,7 @@ public final class Agent implements AutoCloseable {
         }, root -> catchUp(c.hostId(), root, allRoots, config, runner, reconcilerRef[0]), states, Clock.systemUTC(),
             fatal);
         CommandExecutor executor = CommandExecutor.create(c.hostId(), topics, kafka, roots, excludes, config.exec(),
-            registry, runner, fatal, sequence, rootSwitch);
+            registry, runner, fatal, sequence, rootSwitch, trust);
         // Each root's default tree, plus trees the worker routed elsewhere that this agent kept versions in.
         VersionPruner pruner = new VersionPruner(config.exec(), d -> {
             Set<String> dirs = new TreeSet<>(runner.versionedDirs(d.name()));
@@ -132,7 +136,7 @@ public final class Agent implements AutoCloseable {
         }, Clock.systemUTC());
         // Reconciliation goes through its own validator (same rules as commands) and the executor's runner (its
         // per-tree lock), reporting on the results topic with a producer of its own.
-        ResultSink results = KafkaResultSink.create(c.hostId(), topics, kafka);
+        ResultSink results = KafkaResultSink.create(c.hostId(), topics, kafka, trust.signer());
         Reconciler reconciler = new Reconciler(c.hostId(), new CommandValidator(c.hostId(), roots,
             config.exec().destinations()), runner, new ReconcileMetrics(registry), results, Clock.systemUTC());
         reconcilerRef[0] = reconciler;
@@ -141,7 +145,7 @@ public final class Agent implements AutoCloseable {
             () -> runner.replicatedTrees().stream().filter(t -> rootSwitch.why(t.rootId()).isEmpty()).toList(),
             reconciler::reconcile, System::nanoTime);
         ControlListener control = ControlListener.create(c.hostId(), topics, kafka,
-            new ControlAcceptance(c.hostId(), roots.keySet(), registry), rootSwitch, fatal);
+            new ControlAcceptance(c.hostId(), roots.keySet(), registry, trust), rootSwitch, fatal);
         return new Agent(config, capture, executor, pruner, reconciles, results, rootSwitch, control, states, fatal);
     }
 

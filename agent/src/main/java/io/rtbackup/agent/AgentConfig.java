@@ -5,6 +5,7 @@ import io.rtbackup.agent.config.CaptureConfig;
 import io.rtbackup.agent.config.ConfigException;
 import io.rtbackup.agent.config.ExecConfig;
 import io.rtbackup.agent.reconcile.ReconcileConfig;
+import io.rtbackup.schema.signing.SigningSettings;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -19,19 +20,21 @@ import java.util.Properties;
  * {@code root.*}, {@code capture.*}, {@code publish.*}, {@code kafka.*}), the executor ({@code destination.*},
  * {@code rsync.*}, {@code exec.*}), periodic reconciliation ({@code reconcile.*}, {@link ReconcileConfig}) and the
  * process ({@code metrics.port}, {@code metrics.token-file}: read by the command that serves the endpoint;
- * {@code state.dir}: where the agent keeps its incarnation, default {@value #DEFAULT_STATE_DIR}). A key in no
+ * {@code state.dir}: where the agent keeps its incarnation, default {@value #DEFAULT_STATE_DIR}) and record signing
+ * ({@code signing.key}: this host's key, which signs its events and results; {@code signing.keyring}: the workers'
+ * public keys, whose commands and switches alone it accepts; {@link SigningSettings}). A key in no
  * section is a typo and
  * fails the start, naming the key. An explicitly chosen capture source that this host rules out (fanotify
  * without CAP_SYS_ADMIN) fails here too, naming {@code capture.source}.
  */
 public record AgentConfig(CaptureConfig capture, ExecConfig exec, ReconcileConfig reconcile, int metricsPort,
-        Path stateDir) {
+        Path stateDir, SigningSettings signing) {
     public static final String METRICS_PORT = "metrics.port";
     public static final String METRICS_TOKEN_FILE = "metrics.token-file";
     public static final String STATE_DIR = "state.dir";
     public static final String DEFAULT_STATE_DIR = "/var/lib/rtbackup-agent";
     static final List<String> PREFIXES = List.of("root.", "capture.", "publish.", "kafka.", "destination.", "rsync.",
-        "exec.", ReconcileConfig.PREFIX);
+        "exec.", ReconcileConfig.PREFIX, "signing.");
     static final List<String> KEYS = List.of(CaptureConfig.HOST_ID, METRICS_PORT, METRICS_TOKEN_FILE, STATE_DIR);
 
     /** Parses and validates everything, including the checks against this host (roots, capture source). */
@@ -61,8 +64,21 @@ public record AgentConfig(CaptureConfig capture, ExecConfig exec, ReconcileConfi
             throw new ConfigException(STATE_DIR, "must be an absolute directory (the agent keeps its incarnation there), got '"
                 + sd + "'");
         }
+        SigningSettings signing;
+        try {
+            signing = SigningSettings.from(props);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(SigningSettings.REQUIRED, e.getMessage());
+        }
+        for (String key : props.stringPropertyNames()) {
+            if (key.startsWith("signing.") && !List.of(SigningSettings.KEY, SigningSettings.KEYRING,
+                    SigningSettings.REQUIRED).contains(key)) {
+                throw new ConfigException(key, "unknown setting; signing settings are " + SigningSettings.KEY + ", "
+                    + SigningSettings.KEYRING + " and " + SigningSettings.REQUIRED);
+            }
+        }
         return new AgentConfig(capture, ExecConfig.from(props, env), ReconcileConfig.from(props), metricsPort,
-            Path.of(sd));
+            Path.of(sd), signing);
     }
 
     /** Reads {@code file} (UTF-8 properties); a missing or unreadable file is named in the error. */

@@ -13,6 +13,7 @@ import io.rtbackup.agent.config.ConfigException;
 import io.rtbackup.agent.event.CaptureSequence;
 import io.rtbackup.agent.event.EventSink;
 import io.rtbackup.agent.transport.EventPublisher;
+import io.rtbackup.schema.signing.RecordSigner;
 import io.rtbackup.kafka.KafkaClientSettings;
 import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.agent.transport.PublishListener;
@@ -94,6 +95,13 @@ public final class CapturePipeline implements AutoCloseable {
     /** @param sequence numbers the published events (the executor stamps results from the same one) */
     public static CapturePipeline create(CaptureConfig config, Topics topics, Supplier<CaptureSource> kmod,
             PrometheusRegistry registry, EventSink tap, FatalErrorHandler fatal, CaptureSequence sequence) {
+        return create(config, topics, kmod, registry, tap, fatal, sequence, RecordSigner.NONE);
+    }
+
+    /** @param signer signs every published event with this host's key */
+    public static CapturePipeline create(CaptureConfig config, Topics topics, Supplier<CaptureSource> kmod,
+            PrometheusRegistry registry, EventSink tap, FatalErrorHandler fatal, CaptureSequence sequence,
+            RecordSigner signer) {
         String bootstrap = config.kafka().get("bootstrap.servers");
         if (bootstrap == null || bootstrap.isBlank()) {
             throw new ConfigException("kafka.bootstrap.servers", "missing: the Kafka brokers to publish events to,"
@@ -102,7 +110,7 @@ public final class CapturePipeline implements AutoCloseable {
         EventPublisher publisher = new EventPublisher(config.hostId(), topics,
                 EventPublisher.createProducer(KafkaClientSettings.withClientDefaults(config.kafka()), config.hostId()),
                 config.publishBufferEvents(),
-                registry, PublishListener.NONE, fatal, sequence);
+                registry, PublishListener.NONE, fatal, sequence, signer);
         return new CapturePipeline(config, CaptureSelection.standard(kmod, config.scanInterval(), fatal), publisher,
                 registry, tap, fatal);
     }

@@ -11,6 +11,9 @@ import io.rtbackup.worker.config.WorkerConfig;
 import io.rtbackup.worker.metrics.WorkerMetrics;
 import io.rtbackup.worker.pipeline.DestinationPipeline;
 import io.rtbackup.worker.pipeline.PipelineStatus;
+import io.rtbackup.worker.signing.RecordAuthenticity;
+import io.rtbackup.schema.signing.RecordSigner;
+import io.rtbackup.schema.signing.SigningSettings;
 import io.rtbackup.worker.status.StatusPublisher;
 import io.rtbackup.worker.status.SyncHistory;
 import io.rtbackup.worker.transport.KafkaTransport;
@@ -93,7 +96,16 @@ public final class Worker implements AutoCloseable {
         if (started) throw new IllegalStateException("worker " + config.workerId() + " already started");
         started = true;
         metrics = new WorkerMetrics(registry);
-        transport = new KafkaTransport(bootstrapServers, topics, config.workerId(), kafka());
+        // Its key signs the commands; the hosts' keys decide whose events and results count.
+        config.signing().warning("events and results").ifPresent(w -> log.warn("worker {}: {}", config.workerId(), w));
+        RecordSigner signer = config.signing().signer();
+        if (!signer.signs()) {
+            log.warn("worker {}: no {} set: its commands are not signed; agents with a keyring refuse them",
+                config.workerId(), SigningSettings.KEY);
+        }
+        transport = new KafkaTransport(bootstrapServers, topics, config.workerId(), kafka(), signer);
+        RecordAuthenticity authenticity = RecordAuthenticity.of(config.workerId(), config.signing().verifier(),
+            registry, transport);
         // Pipelines are created once results can be read; none exists before, so no result can be missed.
         Map<String, DestinationPipeline> byName = new ConcurrentHashMap<>();
         Map<String, Consumer<SyncResult>> byDestination = new HashMap<>();
@@ -103,7 +115,8 @@ public final class Worker implements AutoCloseable {
                 if (p != null) p.deliver(r);
             });
         }
-        results = new ResultListener(bootstrapServers, topics, config.workerId(), byDestination, kafka(), metrics);
+        results = new ResultListener(bootstrapServers, topics, config.workerId(), byDestination, kafka(), metrics,
+            authenticity);
         resultsThread = new Thread(supervised("results listener", results), "rtb-worker-results");
         resultsThread.setDaemon(true);
         resultsThread.start();
@@ -122,7 +135,7 @@ public final class Worker implements AutoCloseable {
         SyncListener toldOfEverything = history.andThen(listener);
         for (DestinationConfig d : config.destinations()) {
             DestinationPipeline p = new DestinationPipeline(config, d, topics, newEventConsumer(d), transport, transport,
-                metrics, toldOfEverything, System::nanoTime);
+                metrics, toldOfEverything, System::nanoTime, authenticity);
             pipelines.add(p);
             byName.put(d.name(), p);
         }

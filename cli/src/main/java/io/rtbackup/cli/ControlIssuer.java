@@ -7,6 +7,7 @@ import io.rtbackup.schema.ControlKey;
 import io.rtbackup.schema.Identifier;
 import io.rtbackup.schema.RootControlState;
 import io.rtbackup.schema.UndecodableRecordException;
+import io.rtbackup.schema.signing.RecordSigner;
 import io.rtbackup.topics.Topics;
 import java.time.Clock;
 import java.time.Duration;
@@ -32,16 +33,24 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * {@code <host>/<root>}) and waits for the root's agent to report on the root-state topic that it applied that very
  * command. Used by {@code rtb pause}, {@code rtb resume} and the status page's switch. The command stays on the
  * compacted topic, so an agent that is down applies it when it starts; the wait only decides what is printed.
- * Whether the caller may flip it is Kafka's decision (write access to the control topic, see {@code rtb acl}). Public
+ * Whether the caller may flip it is Kafka's decision (write access to the control topic, see {@code rtb acl}) and,
+ * where agents have a keyring, the signature's: the command is signed with a worker key ({@code signing.key}). Public
  * for the end-to-end tests, which serve the status page's switch exactly as {@code rtb up} does.
  */
 public final class ControlIssuer {
     private final Map<String, Object> kafka;
     private final Topics topics;
     private final Clock clock;
+    private final RecordSigner signer;
 
     /** @param kafka client properties, {@code bootstrap.servers} included */
     public ControlIssuer(Map<String, Object> kafka, Topics topics, Clock clock) {
+        this(kafka, topics, clock, RecordSigner.NONE);
+    }
+
+    /** @param signer signs each switch with a worker key (agents with a keyring take only signed switches) */
+    public ControlIssuer(Map<String, Object> kafka, Topics topics, Clock clock, RecordSigner signer) {
+        this.signer = signer;
         this.kafka = Map.copyOf(kafka);
         this.topics = topics;
         this.clock = clock;
@@ -145,8 +154,10 @@ public final class ControlIssuer {
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
-            producer.send(new ProducerRecord<>(topics.control(), ControlKey.of(cmd.getHostId(), cmd.getRootId()),
-                AvroCodec.controlCommands().encode(cmd))).get();
+            byte[] key = ControlKey.of(cmd.getHostId(), cmd.getRootId());
+            byte[] value = AvroCodec.controlCommands().encode(cmd);
+            producer.send(new ProducerRecord<>(topics.control(), null, key, value,
+                signer.sign(topics.control(), key, value))).get();
         } catch (ExecutionException e) {
             throw new IllegalStateException("could not publish the " + cmd.getAction() + " to " + topics.control()
                 + " at " + kafka.get("bootstrap.servers") + ": " + e.getCause(), e.getCause());

@@ -1,5 +1,10 @@
 package io.rtbackup.cli;
 
+import io.rtbackup.schema.signing.RecordSigner;
+import io.rtbackup.schema.signing.SigningKey;
+import io.rtbackup.schema.signing.SigningSettings;
+import java.nio.file.Path;
+
 import io.rtbackup.kafka.KafkaAccessErrors;
 import java.io.PrintWriter;
 import java.time.Instant;
@@ -44,6 +49,11 @@ final class DlqReplayCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "Print what would be replayed; publish nothing.")
     boolean dryRun;
 
+    @Option(names = "--signing-key", paramLabel = "FILE", description = "A private key whose .pub is in the workers' "
+        + "signing.keyring, to sign the RESCAN events with (default: signing.key of --config). Workers with a "
+        + "keyring refuse unsigned ones (docs/security-signing.md).")
+    Path signingKey;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -68,8 +78,9 @@ final class DlqReplayCommand implements Callable<Integer> {
         }
         int cannot = 0;
         String events = selection.topics().events();
+        RecordSigner signer = signer();
         try (RescanPublisher publisher = dryRun ? null : new RescanPublisher(kafka, events, selection.timeout(),
-            DlqReplayCommand::epochNanos)) {
+            DlqReplayCommand::epochNanos, signer)) {
             for (StoredDeadLetter l : letters) {
                 Optional<ReplayTarget> t = ReplayTarget.of(l);
                 String head = l.offset() + " " + DlqCommand.shown(l.kind()) + " " + DlqCommand.shown(l.destination());
@@ -97,5 +108,20 @@ final class DlqReplayCommand implements Callable<Integer> {
     private static long epochNanos() {
         Instant now = Instant.now();
         return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+    }
+
+    /** The key of {@code --signing-key}, else {@code signing.key} of {@code --config}; none when neither is set. */
+    private RecordSigner signer() {
+        Path key = signingKey;
+        if (key == null && selection.config != null) {
+            String k = PropertiesFile.load(spec, selection.config).getProperty(SigningSettings.KEY, "").trim();
+            if (!k.isEmpty()) key = Path.of(k);
+        }
+        if (key == null) return RecordSigner.NONE;
+        try {
+            return new RecordSigner(SigningKey.load(key));
+        } catch (java.io.IOException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--signing-key: " + e.getMessage());
+        }
     }
 }

@@ -3,6 +3,7 @@ package io.rtbackup.cli;
 import io.rtbackup.schema.AvroCodec;
 import io.rtbackup.schema.CaptureSource;
 import io.rtbackup.schema.EventKey;
+import io.rtbackup.schema.signing.RecordSigner;
 import io.rtbackup.schema.FileEvent;
 import io.rtbackup.schema.FileOp;
 import java.nio.ByteBuffer;
@@ -44,8 +45,15 @@ final class RescanPublisher implements AutoCloseable {
     private final Duration timeout;
     private final LongSupplier epochNanos;
     private final AvroCodec<FileEvent> codec = AvroCodec.fileEvents();
+    private final RecordSigner signer;
 
     RescanPublisher(KafkaAccess kafka, String topic, Duration timeout, LongSupplier epochNanos) {
+        this(kafka, topic, timeout, epochNanos, RecordSigner.NONE);
+    }
+
+    /** @param signer signs each RESCAN (workers with a keyring take one signed by any key of it) */
+    RescanPublisher(KafkaAccess kafka, String topic, Duration timeout, LongSupplier epochNanos, RecordSigner signer) {
+        this.signer = signer;
         Map<String, Object> props = new HashMap<>(kafka.clientProperties());
         props.put(ProducerConfig.CLIENT_ID_CONFIG, "rtb-dlq-replay");
         props.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -81,8 +89,9 @@ final class RescanPublisher implements AutoCloseable {
             for (FileEvent e : events(target)) {
                 byte[] path = new byte[e.getPath().remaining()];
                 e.getPath().duplicate().get(path);
-                acks.add(producer.send(new ProducerRecord<>(topic, EventKey.of(e.getHostId(), e.getRootId(), path),
-                    codec.encode(e))));
+                byte[] key = EventKey.of(e.getHostId(), e.getRootId(), path);
+                byte[] value = codec.encode(e);
+                acks.add(producer.send(new ProducerRecord<>(topic, null, key, value, signer.sign(topic, key, value))));
             }
             for (Future<RecordMetadata> f : acks) f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (KafkaException | TimeoutException e) {

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     description = "rtbackup: real-time remote backup. File changes go through Kafka to rsync destinations.",
     subcommands = {UpCommand.class, AgentCommand.class, WorkerCommand.class, BrokerCommand.class, AclCommand.class,
         VerifyCommand.class, StatusCommand.class, DlqCommand.class, VersionsCommand.class, RestoreCommand.class,
-        PruneCommand.class, ReconcileCommand.class, PauseCommand.class, ResumeCommand.class,
+        PruneCommand.class, ReconcileCommand.class, PauseCommand.class, ResumeCommand.class, KeysCommand.class,
         CommandLine.HelpCommand.class})
 public final class Rtb {
 

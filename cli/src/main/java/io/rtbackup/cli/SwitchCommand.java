@@ -6,7 +6,11 @@ import io.rtbackup.topics.Topics;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import io.rtbackup.schema.signing.RecordSigner;
+import io.rtbackup.schema.signing.SigningKey;
+import io.rtbackup.schema.signing.SigningSettings;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -60,6 +64,11 @@ abstract class SwitchCommand implements Callable<Integer> {
     @Option(names = "--topic-prefix", defaultValue = "", description = "Prefix of the rtb.* topic names (default: none).")
     String topicPrefix;
 
+    @Option(names = "--signing-key", paramLabel = "FILE", description = "A worker's private key to sign the switch "
+        + "with (agents with a signing.keyring take only signed ones; default: signing.key of --config, or the worker "
+        + "key of the rtb up of --state-dir).")
+    Path signingKey;
+
     @Option(names = "--wait-s", defaultValue = "600", paramLabel = "SECONDS", description = "How long to wait for the "
         + "agent's answer; a resume's answer comes after its reconciliation (default: ${DEFAULT-VALUE}).")
     int waitSeconds;
@@ -89,19 +98,30 @@ abstract class SwitchCommand implements Callable<Integer> {
                     + "--bootstrap-servers (no running rtb up recorded in " + UpState.file(stateDir) + ")");
             }
             access = new KafkaAccess(up.get().bootstrapServers(), Map.of());
+            if (signingKey == null && Files.exists(UpKeys.workerKey(stateDir))) signingKey = UpKeys.workerKey(stateDir);
             if (host == null) host = up.get().hostId();
             if (!spec.commandLine().getParseResult().hasMatchedOption("--topic-prefix")) {
                 topicPrefix = up.get().topicPrefix();
             }
         } else {
             access = KafkaAccess.of(spec, config, bootstrapServers);
+            if (signingKey == null && config != null) {
+                String k = PropertiesFile.load(spec, config).getProperty(SigningSettings.KEY, "").trim();
+                if (!k.isEmpty()) signingKey = Path.of(k);
+            }
+        }
+        RecordSigner signer;
+        try {
+            signer = signingKey == null ? RecordSigner.NONE : new RecordSigner(SigningKey.load(signingKey));
+        } catch (IOException e) {
+            throw new ParameterException(spec.commandLine(), "--signing-key: " + e.getMessage());
         }
         if (host == null) throw new ParameterException(spec.commandLine(), "--host is required with --config or "
             + "--bootstrap-servers");
         if (waitSeconds < 0) throw new ParameterException(spec.commandLine(), "--wait-s must be >= 0");
         KafkaAccess.quietKafkaLogs();
         ControlIssuer issuer = new ControlIssuer(access.clientProperties(), Topics.withPrefix(topicPrefix),
-            Clock.systemUTC());
+            Clock.systemUTC(), signer);
         int exit = 0;
         try {
             List<String> targets = roots.isEmpty() ? List.copyOf(issuer.rootsOf(host, Duration.ofSeconds(15)).keySet())

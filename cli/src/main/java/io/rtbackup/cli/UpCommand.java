@@ -192,6 +192,10 @@ final class UpCommand implements Callable<Integer> {
         PrometheusRegistry registry = new PrometheusRegistry();
         AgentConfig agentConfig = AgentConfig.from(agentProps, System.getenv());
         String host = agentConfig.capture().hostId();
+        // Signed out of the box: this state dir's own host and worker keys (UpKeys).
+        UpKeys keys = UpKeys.ensure(stateDir, host);
+        keys.applyToAgent(agentProps);
+        agentConfig = AgentConfig.from(agentProps, System.getenv());
 
         Properties workerProps = new Properties();
         workerProps.setProperty("worker.id", "up-" + host.replaceAll("[^A-Za-z0-9._-]", "_"));
@@ -200,6 +204,7 @@ final class UpCommand implements Callable<Integer> {
         workerProps.setProperty("coalesce.max-delay-ms", String.valueOf(maxDelayMs));
         workerProps.setProperty("status.interval-ms", "1000"); // one host: a fresher status page costs nothing
         IN_PROCESS_CLIENT.forEach((k, v) -> workerProps.setProperty("kafka." + k, v));
+        keys.applyToWorker(workerProps);
         WorkerConfig workerConfig = WorkerConfig.fromProperties(workerProps);
 
         InitialSync initial = new InitialSync(out, roots.keySet(), destinations.keySet());
@@ -210,7 +215,7 @@ final class UpCommand implements Callable<Integer> {
             Optional.ofNullable(metricsTokenFile), statusReader == null ? null
             : new StatusHttpHandler(() -> statusReader.read(destinationNames), "rtb up: " + host, Duration.ofSeconds(2),
                 new SwitchHandler(new ControlIssuer(Map.of("bootstrap.servers", bootstrap), topics,
-                    Clock.systemUTC()).pageSwitch(Duration.ofMinutes(10)))));
+                    Clock.systemUTC(), workerConfig.signing().signer()).pageSwitch(Duration.ofMinutes(10)))));
         // one process: agent or worker giving up ends both, and the next rtb up starts them afresh
         FatalErrorHandler fatal = ExitingFatalErrorHandler.forThisJvm("rtb up " + host, Rtb.FATAL_EXIT_GRACE);
         UpStartup.Started started;

@@ -119,7 +119,7 @@ final class WorkerCommand implements Callable<Integer> {
             metrics = MetricsEndpoint.start(registry, host, port, tokenFile, statusReader == null ? null
                 : new StatusHttpHandler(() -> statusReader.read(destinations), "rtb worker " + cfg.workerId(),
                     Duration.ofSeconds(2), new SwitchHandler(new ControlIssuer(switchClient(bootstrap, cfg.kafka()),
-                        topics, Clock.systemUTC()).pageSwitch(Duration.ofMinutes(10)))),
+                        topics, Clock.systemUTC(), cfg.signing().signer()).pageSwitch(Duration.ofMinutes(10)))),
                 () -> started.get() != null && started.get().status().values().stream().allMatch(PipelineStatus::ready));
         } catch (RuntimeException e) {
             if (statusReader != null) statusReader.close();

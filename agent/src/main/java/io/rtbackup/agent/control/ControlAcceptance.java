@@ -7,6 +7,8 @@ import io.rtbackup.schema.ControlAction;
 import io.rtbackup.schema.ControlCommand;
 import io.rtbackup.schema.ControlKey;
 import io.rtbackup.schema.UndecodableRecordException;
+import io.rtbackup.agent.trust.Trust;
+import io.rtbackup.schema.signing.Verification;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.Set;
@@ -22,8 +24,10 @@ import org.slf4j.LoggerFactory;
  * shared); everything else refused is logged with the reason and counted in
  * {@code rtb_agent_control_refused_total{reason}}.
  *
- * <p>Authority: today whoever may write the control topic may switch (the ACL recipe grants that to operators and
- * workers, never to agents). Verifying who signed a record belongs here, before the decode, and nowhere else.
+ * <p>Authority: with a keyring ({@code signing.keyring}: the workers' public keys), only a record signed by one of
+ * those keys may switch ({@code rtb pause}/{@code resume} and the status page sign with a worker key); without one,
+ * whoever may write the control topic may (the ACL recipe grants that to operators and workers, never to agents).
+ * The signature is checked here and nowhere else, after the cheap test that the record is for this host.
  */
 public final class ControlAcceptance {
     private static final Logger log = LoggerFactory.getLogger(ControlAcceptance.class);
@@ -32,8 +36,15 @@ public final class ControlAcceptance {
     private final Set<String> roots;
     private final AvroCodec<ControlCommand> codec = AvroCodec.controlCommands();
     private final Counter refused;
+    private final Trust trust;
 
     public ControlAcceptance(String hostId, Set<String> roots, PrometheusRegistry registry) {
+        this(hostId, roots, registry, Trust.none());
+    }
+
+    /** @param trust whose keys may switch: a record must verify under its keyring (the workers' public keys) */
+    public ControlAcceptance(String hostId, Set<String> roots, PrometheusRegistry registry, Trust trust) {
+        this.trust = trust;
         this.hostId = hostId;
         this.roots = Set.copyOf(roots);
         this.refused = Counter.builder().name("rtb_agent_control_refused_total")
@@ -51,6 +62,11 @@ public final class ControlAcceptance {
             return refuse("undecodable", rec, e.getMessage());
         }
         if (!hostId.equals(c.getHostId())) return Optional.empty();
+        if (trust.verifier().verify(rec) instanceof Verification.Refused r) {
+            trust.rejected().accept(r.reason());
+            return refuse("unauthenticated", rec, "not signed by a key of this agent's signing.keyring ("
+                + r.reason().label() + "): " + r.detail());
+        }
         if (!Arrays.equals(rec.key(), ControlKey.of(c.getHostId(), c.getRootId()))) {
             return refuse("key_mismatch", rec, "its key does not name host " + c.getHostId() + " and root "
                 + c.getRootId());

@@ -12,6 +12,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import io.rtbackup.schema.signing.RecordSigner;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,25 +27,34 @@ public final class KafkaStateSink implements StateSink {
 
     private final String topic;
     private final Producer<byte[], byte[]> producer;
+    private final RecordSigner signer;
     private final AvroCodec<RootControlState> codec = AvroCodec.rootControlStates();
 
-    KafkaStateSink(String topic, Producer<byte[], byte[]> producer) {
+    KafkaStateSink(String topic, Producer<byte[], byte[]> producer, RecordSigner signer) {
+        this.signer = signer;
         this.topic = topic;
         this.producer = producer;
     }
 
     /** A producer of its own from the agent's Kafka settings, configured like the executor's result producer. */
     public static KafkaStateSink create(String hostId, Topics topics, Map<String, Object> kafka) {
+        return create(hostId, topics, kafka, RecordSigner.NONE);
+    }
+
+    /** As above, signing each state with this host's key ({@code signer}). */
+    public static KafkaStateSink create(String hostId, Topics topics, Map<String, Object> kafka, RecordSigner signer) {
         Map<String, Object> p = new HashMap<>(kafka);
         p.putAll(CommandExecutor.producerProperties(hostId));
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "rtb-agent-control-" + hostId);
-        return new KafkaStateSink(topics.rootState(), new KafkaProducer<>(p));
+        return new KafkaStateSink(topics.rootState(), new KafkaProducer<>(p), signer);
     }
 
     @Override
     public void publish(RootControlState s) {
         try {
-            producer.send(new ProducerRecord<>(topic, ControlKey.of(s.getHostId(), s.getRootId()), codec.encode(s)),
+            byte[] key = ControlKey.of(s.getHostId(), s.getRootId());
+            byte[] value = codec.encode(s);
+            producer.send(new ProducerRecord<>(topic, null, key, value, signer.sign(topic, key, value)),
                 (md, ex) -> {
                     if (ex != null) notDelivered(s, ex);
                 });

@@ -10,18 +10,17 @@ import io.rtbackup.agent.exec.ValidationResult.Unavailable;
 import io.rtbackup.agent.rsync.RsyncStats;
 import io.rtbackup.agent.rsync.DpkgRsyncPackage;
 import io.rtbackup.agent.rsync.RsyncVersion;
+import io.rtbackup.agent.trust.Trust;
 import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.schema.AvroCodec;
 import io.rtbackup.schema.CapturePosition;
 import io.rtbackup.schema.SyncCommand;
-import io.rtbackup.schema.StuckPath;
 import io.rtbackup.schema.SyncOutcome;
 import io.rtbackup.schema.SyncResult;
 import io.rtbackup.schema.UndecodableRecordException;
 import io.rtbackup.topics.AgentGroup;
 import io.rtbackup.topics.CommandPartitions;
 import io.rtbackup.topics.Topics;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -68,9 +67,13 @@ import org.slf4j.LoggerFactory;
  * offset, so concurrent destinations never skip one another's commands). Resuming from the committed position
  * means commands sent while the agent was down are executed right away instead of waiting for the worker's
  * missing-result retry, and a crash only re-runs commands, which is harmless: replication is state-based.
- * Starting from the end would be sound too (the worker retries), but slower to recover. Commands older than
- * {@code exec.command-max-age-s} are answered FAILED without running rsync: after a long outage the worker has
- * long since retried them under new ids, so re-running each of them would only repeat work.
+ * Starting from the end would be sound too (the worker retries), but slower to recover. A command that its worker
+ * has followed with one issued more than {@code exec.command-max-age-s} later is answered FAILED without running
+ * rsync ({@link CommandExpiry}, no clock of this host involved): after a long outage the worker has long since
+ * retried it under a new id, so re-running each of them would only repeat work.
+ *
+ * <p>Which commands run at all: {@link CommandGate} (signed by a worker whose key is in the keyring; a command read
+ * again is answered with its remembered result). Results are published and signed by {@link ResultPublisher}.
  *
  * <p>Which partition, and the move to another one when the commands topic grows with the fleet:
  * {@link OwnCommandPartition}.
@@ -82,6 +85,8 @@ public final class CommandExecutor implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CommandExecutor.class);
 
     static final int MAX_IN_FLIGHT = 1000;
+    /** Results kept to answer a command read again (a duplicate or a replay) without running it again. */
+    static final int ANSWERS_REMEMBERED = 4096;
     private static final Duration POLL = Duration.ofMillis(200);
     private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
     private static final String UNKNOWN = "unknown";
@@ -89,7 +94,6 @@ public final class CommandExecutor implements AutoCloseable {
     private final String hostId;
     private final byte[] hostKey;
     private final String commandsTopic;
-    private final String resultsTopic;
     private final Consumer<byte[], byte[]> consumer;
     private final Producer<byte[], byte[]> producer;
     private final CommandValidator validator;
@@ -102,7 +106,10 @@ public final class CommandExecutor implements AutoCloseable {
     private final CaptureSequence sequence;
     private final OwnCommandPartition own;
     private final AvroCodec<SyncCommand> commandCodec = AvroCodec.syncCommands();
-    private final AvroCodec<SyncResult> resultCodec = AvroCodec.syncResults();
+    private final CommandGate gate;
+    private final CommandExpiry expiry;
+    private final ResultPublisher results;
+    private final Trust trust;
     private final Map<String, ThreadPoolExecutor> pools = new HashMap<>();
     /** Offsets of decoded commands whose result is not published yet. */
     private final ConcurrentSkipListSet<Long> pending = new ConcurrentSkipListSet<>();
@@ -146,13 +153,24 @@ public final class CommandExecutor implements AutoCloseable {
             Producer<byte[], byte[]> producer, CommandValidator validator, Replicator replicator, ExecConfig config,
             PrometheusRegistry registry, Clock clock, FatalErrorHandler fatal, CaptureSequence sequence,
             RootHold hold) {
+        this(hostId, topics, consumer, producer, validator, replicator, config, registry, clock, fatal, sequence,
+            hold, Trust.none());
+    }
+
+    /**
+     * @param trust signs the results; its keyring decides which commands run ({@link CommandGate}); with none, every
+     *              decoded command of this host runs
+     */
+    public CommandExecutor(String hostId, Topics topics, Consumer<byte[], byte[]> consumer,
+            Producer<byte[], byte[]> producer, CommandValidator validator, Replicator replicator, ExecConfig config,
+            PrometheusRegistry registry, Clock clock, FatalErrorHandler fatal, CaptureSequence sequence,
+            RootHold hold, Trust trust) {
         if (!hostId.equals(validator.hostId())) {
             throw new IllegalArgumentException("validator is for host '" + validator.hostId() + "', not '" + hostId + "'");
         }
         this.hostId = hostId;
         this.hostKey = hostId.getBytes(StandardCharsets.UTF_8);
         this.commandsTopic = topics.commands();
-        this.resultsTopic = topics.results();
         this.consumer = consumer;
         this.producer = producer;
         this.validator = validator;
@@ -164,6 +182,11 @@ public final class CommandExecutor implements AutoCloseable {
         this.sequence = sequence;
         this.own = new OwnCommandPartition(hostId, commandsTopic, consumer, clock);
         this.hold = hold;
+        this.trust = trust;
+        this.gate = new CommandGate(trust.verifier(), ANSWERS_REMEMBERED);
+        this.expiry = new CommandExpiry(config.commandMaxAge());
+        this.results = new ResultPublisher(hostId, topics.results(), producer, trust.signer(), metrics, clock,
+            (id, record) -> gate.answered(id, record[0], record[1]));
         for (Destination d : config.destinations().values()) {
             AtomicInteger n = new AtomicInteger();
             ThreadPoolExecutor pool = new ThreadPoolExecutor(d.maxConcurrent(), d.maxConcurrent(), 0, TimeUnit.SECONDS,
@@ -207,6 +230,15 @@ public final class CommandExecutor implements AutoCloseable {
             Map<String, byte[]> roots, Map<String, List<String>> excludes, ExecConfig config,
             PrometheusRegistry registry, RsyncRunner runner, FatalErrorHandler fatal, CaptureSequence sequence,
             RootHold hold) {
+        return create(hostId, topics, kafka, roots, excludes, config, registry, runner, fatal, sequence, hold,
+            Trust.none());
+    }
+
+    /** As above, signing results and admitting commands by {@code trust}. */
+    public static CommandExecutor create(String hostId, Topics topics, Map<String, Object> kafka,
+            Map<String, byte[]> roots, Map<String, List<String>> excludes, ExecConfig config,
+            PrometheusRegistry registry, RsyncRunner runner, FatalErrorHandler fatal, CaptureSequence sequence,
+            RootHold hold, Trust trust) {
         RsyncVersion.check(config.rsyncPath(), config.allowUnpatchedRsync(), new DpkgRsyncPackage());
         CommandValidator validator = new CommandValidator(hostId, roots, excludes, config.destinations());
         Map<String, Object> c = new HashMap<>(kafka);
@@ -214,7 +246,7 @@ public final class CommandExecutor implements AutoCloseable {
         Map<String, Object> p = new HashMap<>(kafka);
         p.putAll(producerProperties(hostId));
         return new CommandExecutor(hostId, topics, new KafkaConsumer<>(c), new KafkaProducer<>(p), validator,
-            runner, config, registry, Clock.systemUTC(), fatal, sequence, hold);
+            runner, config, registry, Clock.systemUTC(), fatal, sequence, hold, trust);
     }
 
     /** Consumer settings the executor relies on (to merge over connection settings). */
@@ -367,22 +399,36 @@ public final class CommandExecutor implements AutoCloseable {
             finish(cmd, validator.validate(cmd), offset);
             return;
         }
-        long ageMs = clock.millis() - cmd.getIssuedAtMs();
-        if (ageMs > config.commandMaxAge().toMillis()) {
-            log.info("command {} host={} root={} destination={}: expired ({} s old), not running rsync",
-                cmd.getCommandId(), hostId, cmd.getRootId(), dest, ageMs / 1000);
-            publish(cmd, dest, SyncOutcome.FAILED, -1, RsyncStats.NONE, Duration.ZERO, Optional.of("command expired: "
-                + "issued " + ageMs / 1000 + " s ago, more than " + ExecConfig.COMMAND_MAX_AGE_S + "="
-                + config.commandMaxAge().toSeconds() + "; reissue it"), offset);
+        CommandGate.Admission admission = gate.admit(rec, cmd);
+        if (admission instanceof CommandGate.Admission.Refuse r) {
+            trust.rejected().accept(r.reason());
+            // FAILED, never REJECTED: a worker never gives a FAILED command up, so a refusal cannot commit anything.
+            log.warn("command {} host={} root={} destination={} at {} offset {}: not run, not authenticated ({}): {}",
+                cmd.getCommandId(), hostId, cmd.getRootId(), dest, partition, offset, r.reason().label(), r.detail());
+            publish(cmd, dest, SyncOutcome.FAILED, Optional.of("command not authenticated (" + r.reason().label()
+                + "): " + r.detail() + "; is the worker's public key in this agent's signing.keyring?"), offset);
             return;
         }
-        pool.execute(() -> execute(cmd, offset));
+        if (admission instanceof CommandGate.Admission.Repeat again) {
+            results.republish(cmd, again.key(), again.value(), handed -> done(offset, handed));
+            return;
+        }
+        expiry.saw(cmd, partition, offset);
+        TopicPartition readFrom = partition;
+        pool.execute(() -> execute(cmd, readFrom, offset));
     }
 
     /** On a destination's pool: validate now (just before rsync reads the paths), run, publish. */
-    private void execute(SyncCommand cmd, long offset) {
+    private void execute(SyncCommand cmd, TopicPartition readFrom, long offset) {
         if (!running) return; // left pending: re-read after the restart
         String dest = cmd.getDestination();
+        Optional<String> old = expiry.tooOld(cmd, readFrom, offset);
+        if (old.isPresent()) {
+            log.info("command {} host={} root={} destination={}: not running rsync, {}", cmd.getCommandId(), hostId,
+                cmd.getRootId(), dest, old.get());
+            publish(cmd, dest, SyncOutcome.FAILED, old, offset);
+            return;
+        }
         // Before the paths are looked at: every event numbered so far is in the replica after an OK. The wall
         // clock is for display only; a step of it must not decide what was replicated.
         CapturePosition position = sequence.assignedSoFar();
@@ -392,7 +438,7 @@ public final class CommandExecutor implements AutoCloseable {
             if (held.isPresent()) {
                 log.info("command {} host={} root={} destination={}: not run, {}", cmd.getCommandId(), hostId,
                     cmd.getRootId(), dest, held.get());
-                publish(cmd, dest, SyncOutcome.REJECTED, -1, RsyncStats.NONE, Duration.ZERO, held, offset);
+                publish(cmd, dest, SyncOutcome.REJECTED, held, offset);
                 return;
             }
             ValidationResult v = validator.validate(cmd);
@@ -404,12 +450,11 @@ public final class CommandExecutor implements AutoCloseable {
                 cmd.getRootId(), dest, a.job().selection());
             ReplicationReport r = replicator.replicate(a.job());
             metrics.rsyncRan(dest, r);
-            publish(cmd, dest, r, offset, startedAtMs, position);
+            results.publish(cmd, dest, r, startedAtMs, position, true, handed -> done(offset, handed));
         } catch (RuntimeException e) {
             log.error("command {} host={} root={} destination={}: failed unexpectedly", cmd.getCommandId(), hostId,
                 cmd.getRootId(), dest, e);
-            publish(cmd, dest, SyncOutcome.FAILED, -1, RsyncStats.NONE, Duration.ZERO,
-                Optional.of("agent error: " + e), offset);
+            publish(cmd, dest, SyncOutcome.FAILED, Optional.of("agent error: " + e), offset);
         }
     }
 
@@ -418,74 +463,25 @@ public final class CommandExecutor implements AutoCloseable {
         if (v instanceof Rejected r) {
             log.warn("command {} host={} root={} destination={}: REJECTED: {}", cmd.getCommandId(), cmd.getHostId(),
                 cmd.getRootId(), cmd.getDestination(), r.reason());
-            publish(cmd, label, SyncOutcome.REJECTED, -1, RsyncStats.NONE, Duration.ZERO, Optional.of(r.reason()),
-                offset);
+            publish(cmd, label, SyncOutcome.REJECTED, Optional.of(r.reason()), offset);
         } else if (v instanceof Unavailable u) {
-            publish(cmd, label, SyncOutcome.FAILED, -1, RsyncStats.NONE, Duration.ZERO, Optional.of(u.reason()),
-                offset);
+            publish(cmd, label, SyncOutcome.FAILED, Optional.of(u.reason()), offset);
         } else {
             throw new IllegalStateException("finish() is for commands that do not run, got " + v);
         }
     }
 
-    private void publish(SyncCommand cmd, String destLabel, SyncOutcome outcome, int exitCode, RsyncStats stats,
-            Duration took, Optional<String> error, long offset) {
-        publish(cmd, destLabel, new ReplicationReport(outcome, exitCode, stats, took, error), offset, 0,
-            CapturePosition.UNKNOWN);
+    /** Answers {@code cmd} without an rsync run (refused, rejected, expired, held, failed to run). */
+    private void publish(SyncCommand cmd, String destLabel, SyncOutcome outcome, Optional<String> error, long offset) {
+        results.publish(cmd, destLabel, new ReplicationReport(outcome, -1, RsyncStats.NONE, Duration.ZERO, error), 0,
+            CapturePosition.UNKNOWN, false, handed -> done(offset, handed));
     }
 
-    private void publish(SyncCommand cmd, String destLabel, ReplicationReport report, long offset, long startedAtMs,
-            CapturePosition position) {
-        SyncOutcome outcome = report.outcome();
-        int exitCode = report.exitCode();
-        RsyncStats stats = report.stats();
-        Duration took = report.duration();
-        Optional<String> error = report.error();
-        if (outcome == SyncOutcome.REJECTED) metrics.rejected(destLabel);
-        else metrics.finished(destLabel, outcome);
-        String line = "command {} host={} root={} destination={}: {} exit={} files={} sent={} literal={} took={}ms{}";
-        Object[] args = {cmd.getCommandId(), cmd.getHostId(), cmd.getRootId(), cmd.getDestination(), outcome, exitCode,
-            stats.filesTransferred(), stats.bytesSent(), stats.literalBytes(), took.toMillis(),
-            error.map(e -> " error: " + e).orElse("")};
-        if (outcome == SyncOutcome.OK) log.info(line, args);
-        else if (outcome != SyncOutcome.REJECTED) log.warn(line, args);
-
-        SyncResult result = SyncResult.newBuilder()
-            .setCommandId(cmd.getCommandId())
-            .setHostId(cmd.getHostId())
-            .setRootId(cmd.getRootId())
-            .setDestination(cmd.getDestination())
-            .setReplyTo(cmd.getReplyTo())
-            .setOutcome(outcome)
-            .setExitCode(exitCode)
-            .setFilesTransferred(stats.filesTransferred())
-            .setBytesSent(stats.bytesSent())
-            .setLiteralBytes(stats.literalBytes())
-            .setDurationMs(took.toMillis())
-            .setFinishedAtMs(clock.millis())
-            .setError(error.orElse(null))
-            .setStartedAtMs(startedAtMs)
-            .setIncarnation(position.incarnation())
-            .setPublishedSeq(position.seq())
-            .setFailureSide(report.side())
-            .setStuckPaths(report.stuck().stream()
-                .map(e -> new StuckPath(ByteBuffer.wrap(e.path()), e.reason())).toList())
-            .build();
-        byte[] key = cmd.getReplyTo().getBytes(StandardCharsets.UTF_8);
-        try {
-            producer.send(new ProducerRecord<>(resultsTopic, key, resultCodec.encode(result)), (md, ex) -> {
-                if (ex != null) {
-                    // The worker retries a command whose result never arrives; do not hold the position back.
-                    log.warn("command {} host={} destination={}: result not published to {}: {}", cmd.getCommandId(),
-                        hostId, cmd.getDestination(), resultsTopic, ex.toString());
-                }
-                pending.remove(offset);
-            });
-        } catch (RuntimeException e) {
-            log.warn("command {} host={} destination={}: cannot publish result: {}", cmd.getCommandId(), hostId,
-                cmd.getDestination(), e.toString());
-            if (running) pending.remove(offset);
-        }
+    /** The result of the command at {@code offset} is out of our hands: it no longer holds the commit back. */
+    private void done(long offset, boolean handed) {
+        // Not taken by the producer while stopping: left pending, so the final commit stays before it and the
+        // command is read and answered again after the restart.
+        if (handed || running) pending.remove(offset);
     }
 
     /** Commits up to the lowest command whose result is not yet published (or past everything seen). */

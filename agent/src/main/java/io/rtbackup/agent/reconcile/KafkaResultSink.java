@@ -12,6 +12,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import io.rtbackup.schema.signing.RecordSigner;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,9 +28,11 @@ public final class KafkaResultSink implements ResultSink {
     private final String hostId;
     private final String topic;
     private final Producer<byte[], byte[]> producer;
+    private final RecordSigner signer;
     private final AvroCodec<SyncResult> codec = AvroCodec.syncResults();
 
-    KafkaResultSink(String hostId, String topic, Producer<byte[], byte[]> producer) {
+    KafkaResultSink(String hostId, String topic, Producer<byte[], byte[]> producer, RecordSigner signer) {
+        this.signer = signer;
         this.hostId = hostId;
         this.topic = topic;
         this.producer = producer;
@@ -37,17 +40,23 @@ public final class KafkaResultSink implements ResultSink {
 
     /** A producer of its own from the agent's Kafka settings, configured like the executor's result producer. */
     public static KafkaResultSink create(String hostId, Topics topics, Map<String, Object> kafka) {
+        return create(hostId, topics, kafka, RecordSigner.NONE);
+    }
+
+    /** As above, signing each result with this host's key ({@code signer}). */
+    public static KafkaResultSink create(String hostId, Topics topics, Map<String, Object> kafka, RecordSigner signer) {
         Map<String, Object> p = new HashMap<>(kafka);
         p.putAll(CommandExecutor.producerProperties(hostId));
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "rtb-agent-reconcile-" + hostId);
-        return new KafkaResultSink(hostId, topics.results(), new KafkaProducer<>(p));
+        return new KafkaResultSink(hostId, topics.results(), new KafkaProducer<>(p), signer);
     }
 
     @Override
     public void publish(SyncResult result) {
         byte[] key = hostId.getBytes(StandardCharsets.UTF_8);
         try {
-            producer.send(new ProducerRecord<>(topic, key, codec.encode(result)), (md, ex) -> {
+            byte[] value = codec.encode(result);
+            producer.send(new ProducerRecord<>(topic, null, key, value, signer.sign(topic, key, value)), (md, ex) -> {
                 if (ex != null) notDelivered(result, ex);
             });
         } catch (RuntimeException e) {

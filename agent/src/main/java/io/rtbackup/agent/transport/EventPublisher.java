@@ -15,6 +15,7 @@ import io.rtbackup.schema.CaptureSource;
 import io.rtbackup.schema.EventKey;
 import io.rtbackup.schema.FileEvent;
 import io.rtbackup.schema.FileOp;
+import io.rtbackup.schema.signing.RecordSigner;
 import io.rtbackup.topics.Topics;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -34,6 +35,7 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,6 +64,7 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     private final Duration retryBackoff;
     private final PublishListener listener;
     private final FatalErrorHandler fatal;
+    private final RecordSigner signer;
 
     /** Roots that lost events, with the loss that a later acknowledged rescan must follow. */
     private final ConcurrentHashMap<String, Loss> lost = new ConcurrentHashMap<>();
@@ -106,6 +109,14 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     /** @param sequence numbers each event as it is sent; the executor reads it when a sync starts */
     public EventPublisher(String hostId, Topics topics, Producer<byte[], byte[]> producer, int bufferEvents,
             PrometheusRegistry registry, PublishListener listener, FatalErrorHandler fatal, CaptureSequence sequence) {
+        this(hostId, topics, producer, bufferEvents, registry, listener, fatal, sequence, RecordSigner.NONE);
+    }
+
+    /** @param signer signs every event with this host's key (workers accept only events their host signed) */
+    public EventPublisher(String hostId, Topics topics, Producer<byte[], byte[]> producer, int bufferEvents,
+            PrometheusRegistry registry, PublishListener listener, FatalErrorHandler fatal, CaptureSequence sequence,
+            RecordSigner signer) {
+        this.signer = signer;
         this.listener = listener;
         this.fatal = fatal;
         this.sequence = sequence;
@@ -262,9 +273,11 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     private boolean trySend(CapturedEvent ev, boolean rescanAfterLoss) {
         byte[] value;
         byte[] key;
+        Headers signature;
         try {
             value = encode(ev);
             key = key(ev);
+            signature = signer.sign(topic, key, value);
         } catch (RuntimeException e) {
             if (rescanAfterLoss) throw e;
             log.error("host {} root {}: event {} cannot be encoded; a RESCAN of the root covers it", hostId,
@@ -277,7 +290,7 @@ public final class EventPublisher implements EventSink, AutoCloseable {
             inFlight.incrementAndGet();
             inSend = true;
             syncError = null;
-            producer.send(new ProducerRecord<>(topic, key, value), (md, err) -> {
+            producer.send(new ProducerRecord<>(topic, null, key, value, signature), (md, err) -> {
                 inFlight.decrementAndGet();
                 if (err != null && Thread.currentThread() == sender && inSend) {
                     if (rescanAfterLoss) rescanInFlight.remove(ev.rootId());

@@ -66,4 +66,37 @@ class ControlAcceptanceTest {
 
         assertThat(acceptance.accept(rec(ControlKey.of("h1", "docs"), null))).isEmpty();
     }
+
+    /** With a keyring, only a switch signed by a worker key of it is taken; a host's key or none is refused. */
+    @Test
+    void withAKeyringOnlyASwitchSignedByAWorkerKeyIsTaken(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        java.nio.file.Path keys = tmp.resolve("keys");
+        io.rtbackup.schema.signing.SigningKey.generate(keys, "w1");
+        io.rtbackup.schema.signing.SigningKey.generate(keys, "h2");
+        java.nio.file.Path ring = java.nio.file.Files.createDirectories(tmp.resolve("ring"));
+        java.nio.file.Files.copy(keys.resolve("w1.pub"), ring.resolve("w1.pub"));
+        java.util.List<io.rtbackup.schema.signing.RejectReason> rejected = new java.util.ArrayList<>();
+        ControlAcceptance signed = new ControlAcceptance("h1", Set.of("docs"), new PrometheusRegistry(),
+            new io.rtbackup.agent.trust.Trust(io.rtbackup.schema.signing.RecordSigner.NONE,
+                new io.rtbackup.schema.signing.RecordVerifier(io.rtbackup.schema.signing.Keyring.load(ring), true),
+                rejected::add));
+        ControlCommand pause = cmd("h1", "docs", ControlAction.PAUSE);
+        byte[] key = ControlKey.of("h1", "docs");
+        byte[] value = codec.encode(pause);
+        for (String signer : java.util.List.of("w1", "h2")) {
+            var s = new io.rtbackup.schema.signing.RecordSigner(
+                io.rtbackup.schema.signing.SigningKey.load(keys.resolve(signer + ".key")));
+            ConsumerRecord<byte[], byte[]> r = new ConsumerRecord<>("rtb.control", 0, 7, 0L,
+                org.apache.kafka.common.record.TimestampType.CREATE_TIME, -1, -1, key, value,
+                s.sign("rtb.control", key, value), java.util.Optional.empty());
+            if (signer.equals("w1")) assertThat(signed.accept(r)).isPresent();
+            else assertThat(signed.accept(r)).isEmpty();
+        }
+        assertThat(signed.accept(rec(key, value))).as("unsigned").isEmpty();
+        assertThat(signed.accept(rec(cmd("h2", "docs", ControlAction.PAUSE)))).as("another host's: not even checked")
+            .isEmpty();
+        assertThat(rejected).containsExactly(io.rtbackup.schema.signing.RejectReason.UNKNOWN_KEY,
+            io.rtbackup.schema.signing.RejectReason.UNSIGNED);
+    }
 }

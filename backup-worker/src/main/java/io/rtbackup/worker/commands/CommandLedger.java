@@ -49,7 +49,9 @@ import org.slf4j.LoggerFactory;
  * time. A host never holds more than {@link DestinationGuard#perHostSlots()} of the destination's slots: a host
  * that stops answering holds at most that many until their results time out. Batches beyond that wait here
  * ("parked") until the host's turn. While the breaker is half-open, the probe is a batch of a host that is not
- * quarantined. A result for a command that is not out (late after a timeout, or a duplicate) means nothing.
+ * quarantined. A result for a command that is not out (late after a timeout, or a duplicate) means nothing, and so
+ * does one that names another host than its command's (only the command's own host can answer it; the result
+ * listener has checked that the host named signed it).
  *
  * <p>Lifecycle of a batch: {@link #first} (or, for a parked batch or a retry, {@link #takeDueRetry}) gives the next
  * attempt, {@link #sent} records the command, one of {@link #onResult}, {@link #onSendFailed}, {@link #expire} ends
@@ -174,6 +176,14 @@ public final class CommandLedger {
 
     /** What a result means; empty when its command is not out. */
     public Optional<Verdict> onResult(SyncResult r) {
+        Out mine = out.get(r.getCommandId());
+        if (mine != null && !mine.attempt().batch().key().host().equals(r.getHostId())) {
+            // A result naming another host than the command's (its signer, when signed, is that other host): it
+            // answers nothing. The command stays out; its own host's result or the timeout ends it.
+            log.warn("destination {}: result for command {} names host '{}', but the command is for host '{}'; "
+                + "ignored", destination, r.getCommandId(), r.getHostId(), mine.attempt().batch().key().host());
+            return Optional.empty();
+        }
         Out o = takeOut(r.getCommandId());
         if (o == null) {
             log.debug("destination {}: result for command {} that is not in flight (late after a timeout, or a "

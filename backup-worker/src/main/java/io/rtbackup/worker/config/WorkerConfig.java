@@ -4,6 +4,7 @@ import io.rtbackup.kafka.KafkaClientSettings;
 import io.rtbackup.kafka.SettingException;
 import io.rtbackup.schema.Identifier;
 import io.rtbackup.schema.RemotePrefix;
+import io.rtbackup.schema.signing.SigningSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -38,6 +39,9 @@ import java.util.regex.Pattern;
  * commit.interval-ms=1000
  * status.interval-ms=5000                         # how often the worker publishes its status record (rtb status)
  * kafka.&lt;client property&gt;=...                     # passed to every Kafka client (e.g. kafka.security.protocol)
+ * signing.key=/etc/rtbackup/keys/worker-1.key    # signs this worker's commands (agents run only signed ones)
+ * signing.keyring=/etc/rtbackup/hosts            # hosts' public keys, &lt;host&gt;.pub: whose events and results count
+ * signing.required=true                          # default with a keyring; false also takes unsigned ones (upgrades)
  * </pre>
  * Unknown keys under these prefixes are errors (a typo must not silently fall back to a default); keys with
  * other prefixes are ignored so one file can hold several components' settings.
@@ -54,7 +58,8 @@ public record WorkerConfig(
     Duration fullSyncResultTimeout,
     Duration commitInterval,
     Duration statusInterval,
-    Map<String, String> kafka) {
+    Map<String, String> kafka,
+    SigningSettings signing) {
 
     /**
      * Default of {@code bulkhead.max-concurrent}. By Little's law a worker issues at most slots / round trip commands
@@ -76,7 +81,7 @@ public record WorkerConfig(
     private static final Pattern DESTINATION_KEY = Pattern.compile("destination\\.([^.]+)\\.(.+)");
     private static final Set<String> OWN_PREFIXES =
         Set.of("worker.", "destination.", "coalesce.", "retry.", "breaker.", "bulkhead.", "result.", "commit.",
-            "status.");
+            "status.", "signing.");
     private static final Set<String> KNOWN_KEYS = Set.of(
         "worker.id", "worker.destinations",
         "coalesce.debounce-ms", "coalesce.max-delay-ms", "coalesce.batch-max-paths", "coalesce.max-pending-paths",
@@ -88,7 +93,8 @@ public record WorkerConfig(
         "breaker.half-open-calls",
         "bulkhead.max-concurrent", "bulkhead.max-per-host",
         "result.timeout-ms", "result.full-sync-timeout-ms",
-        "commit.interval-ms", "status.interval-ms");
+        "commit.interval-ms", "status.interval-ms",
+        SigningSettings.KEY, SigningSettings.KEYRING, SigningSettings.REQUIRED);
 
     public WorkerConfig {
         if (workerId == null || !NAME.matcher(workerId).matches()) {
@@ -109,7 +115,7 @@ public record WorkerConfig(
             + ", bulkheadMaxPerHost=" + bulkheadMaxPerHost
             + ", resultTimeout=" + resultTimeout + ", fullSyncResultTimeout=" + fullSyncResultTimeout
             + ", commitInterval=" + commitInterval + ", statusInterval=" + statusInterval
-            + ", kafka=" + KafkaClientSettings.redacted(kafka) + "]";
+            + ", kafka=" + KafkaClientSettings.redacted(kafka) + ", signing=" + signing + "]";
     }
 
     /** Parses and validates; every error names the key and the expected form. */
@@ -205,7 +211,8 @@ public record WorkerConfig(
             millis(p, "result.full-sync-timeout-ms", Duration.ofHours(6), 1),
             millis(p, "commit.interval-ms", Duration.ofSeconds(1), 1),
             millis(p, "status.interval-ms", Duration.ofSeconds(5), 100),
-            clientSettings(kafka));
+            clientSettings(kafka),
+            build("signing.*", () -> SigningSettings.from(props)));
     }
 
     /** The kafka.* section with its password files read (see KafkaClientSettings). */

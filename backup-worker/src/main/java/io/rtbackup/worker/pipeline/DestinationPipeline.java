@@ -23,6 +23,7 @@ import io.rtbackup.worker.offsets.OffsetControl;
 import io.rtbackup.worker.resilience.DestinationGuard;
 import io.rtbackup.worker.resilience.HostQuarantine;
 import io.rtbackup.worker.route.DestinationRoutes;
+import io.rtbackup.worker.signing.RecordAuthenticity;
 import io.rtbackup.worker.route.RootKey;
 import io.rtbackup.worker.stuck.StuckPaths;
 import io.rtbackup.worker.transport.CommandSink;
@@ -101,6 +102,15 @@ public final class DestinationPipeline implements Runnable {
     public DestinationPipeline(WorkerConfig config, DestinationConfig destination, Topics topics,
                                Consumer<byte[], byte[]> consumer, CommandSink commands, DeadLetterSink deadLetterSink,
                                WorkerMetrics metrics, SyncListener listener, LongSupplier nanoClock) {
+        this(config, destination, topics, consumer, commands, deadLetterSink, metrics, listener, nanoClock,
+            RecordAuthenticity.none());
+    }
+
+    /** @param authenticity which events count: those signed by the host they name (see {@link RecordAuthenticity}) */
+    public DestinationPipeline(WorkerConfig config, DestinationConfig destination, Topics topics,
+                               Consumer<byte[], byte[]> consumer, CommandSink commands, DeadLetterSink deadLetterSink,
+                               WorkerMetrics metrics, SyncListener listener, LongSupplier nanoClock,
+                               RecordAuthenticity authenticity) {
         this.config = config;
         this.name = destination.name();
         this.topics = topics;
@@ -119,7 +129,8 @@ public final class DestinationPipeline implements Runnable {
         this.deadLetters = new DeadLetters(name, topics.dlq(), deadLetterSink, metrics, nanoClock, offsets::done);
         this.ledger = new CommandLedger(name, guard, new HostQuarantine(name, config.retry(), nanoClock),
             config.resultTimeout(), config.fullSyncResultTimeout(), nanoClock);
-        this.intake = new EventIntake(name, routes, offsets, coalescer, replicated, deadLetters, metrics);
+        this.intake = new EventIntake(name, routes, offsets, coalescer, replicated, deadLetters, metrics,
+            authenticity);
         this.reports = new BatchReports(name, metrics, listener);
         this.status = new PipelineStatus(name, false, guard.breakerState().name(), false, 0, 0, 0, 0, 0, List.of(),
             List.of());

@@ -15,7 +15,9 @@ import io.rtbackup.worker.offsets.OffsetControl;
 import io.rtbackup.worker.route.DestinationRoutes;
 import io.rtbackup.worker.route.RootKey;
 import io.rtbackup.worker.transport.DeadLetter;
+import io.rtbackup.worker.signing.RecordAuthenticity;
 import java.nio.ByteBuffer;
+import java.util.Optional;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
@@ -26,6 +28,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  *   <li>undecodable: to the DLQ;</li>
  *   <li>not routed to this destination: done;</li>
  *   <li>ids or path unusable (they would end up in remote paths): to the DLQ;</li>
+ *   <li>not signed by the host it names ({@link RecordAuthenticity}): to the DLQ, changing nothing;</li>
  *   <li>replayed after an offset reset: joins a full-root sync of its (host, root);</li>
  *   <li>captured before a successful sync of its path (or root) started, by the agent's capture order
  *       ({@link CapturePosition}, no clock): already replicated, done;</li>
@@ -42,10 +45,13 @@ final class EventIntake {
     private final ReplicatedSince replicated;
     private final DeadLetters deadLetters;
     private final WorkerMetrics metrics;
+    private final RecordAuthenticity authenticity;
     private final AvroCodec<FileEvent> codec = AvroCodec.fileEvents();
 
     EventIntake(String destination, DestinationRoutes routes, OffsetControl offsets, Coalescer coalescer,
-                ReplicatedSince replicated, DeadLetters deadLetters, WorkerMetrics metrics) {
+                ReplicatedSince replicated, DeadLetters deadLetters, WorkerMetrics metrics,
+                RecordAuthenticity authenticity) {
+        this.authenticity = authenticity;
         this.destination = destination;
         this.routes = routes;
         this.offsets = offsets;
@@ -77,6 +83,13 @@ final class EventIntake {
         if (problem != null) {
             deadLetters.sendEvent(r, DeadLetter.KIND_INVALID_EVENT,
                 "event from host '" + RootKey.printable(key.host()) + "': " + problem);
+            return;
+        }
+        Optional<RecordAuthenticity.Refusal> forged = authenticity.eventRefusal(r, key.host(),
+            ev.getOp() == FileOp.RESCAN);
+        if (forged.isPresent()) {
+            deadLetters.sendEvent(r, RecordAuthenticity.UNAUTHENTICATED_EVENT,
+                "event about host '" + key.host() + "': " + forged.get().text());
             return;
         }
         EventRef ref = new EventRef(p, o);

@@ -12,6 +12,9 @@ public record DeadLetter(String kind, String reason, String destination, byte[] 
     public static final String KIND_INVALID_EVENT = "invalid-event";
     public static final String KIND_REJECTED_COMMAND = "rejected-command";
     public static final String KIND_PARTIAL_COMMAND = "partial-command";
+    /** An event or result not signed by the host it names (see {@code RecordAuthenticity}). */
+    public static final String KIND_UNAUTHENTICATED_EVENT = "unauthenticated-event";
+    public static final String KIND_UNAUTHENTICATED_RESULT = "unauthenticated-result";
 
     /** Header names on {@code rtb.dlq} records; values are UTF-8 text. */
     public static final String H_KIND = "rtb.dlq.kind";

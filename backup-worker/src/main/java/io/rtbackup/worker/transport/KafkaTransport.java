@@ -2,6 +2,7 @@ package io.rtbackup.worker.transport;
 
 import io.rtbackup.schema.AvroCodec;
 import io.rtbackup.schema.SyncCommand;
+import io.rtbackup.schema.signing.RecordSigner;
 import io.rtbackup.topics.CommandPartitions;
 import io.rtbackup.topics.Topics;
 import java.nio.charset.StandardCharsets;
@@ -18,15 +19,23 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Commands, dead letters and status records through one shared, idempotent producer. Thread-safe. */
+/** Commands (signed), dead letters and status records through one shared, idempotent producer. Thread-safe. */
 public final class KafkaTransport implements CommandSink, DeadLetterSink, StatusSink, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(KafkaTransport.class);
     private final Producer<byte[], byte[]> producer;
     private final Topics topics;
     private final String workerId;
     private final AvroCodec<SyncCommand> commands = AvroCodec.syncCommands();
+    private final RecordSigner signer;
 
     public KafkaTransport(String bootstrapServers, Topics topics, String workerId, Map<String, String> overrides) {
+        this(bootstrapServers, topics, workerId, overrides, RecordSigner.NONE);
+    }
+
+    /** @param signer signs every command with this worker's key (agents run only commands their keyring verifies) */
+    public KafkaTransport(String bootstrapServers, Topics topics, String workerId, Map<String, String> overrides,
+                          RecordSigner signer) {
+        this.signer = signer;
         Map<String, Object> props = new HashMap<>(overrides);
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ProducerConfig.CLIENT_ID_CONFIG, "rtb-worker-" + workerId);
@@ -51,7 +60,9 @@ public final class KafkaTransport implements CommandSink, DeadLetterSink, Status
         try {
             // the partition the host's agent reads, for the count this producer's metadata has (CommandPartitions)
             int partition = CommandPartitions.of(command.getHostId(), producer.partitionsFor(topics.commands()).size());
-            producer.send(new ProducerRecord<>(topics.commands(), partition, key, commands.encode(command)), (md, e) -> {
+            byte[] value = commands.encode(command);
+            producer.send(new ProducerRecord<>(topics.commands(), partition, key, value,
+                signer.sign(topics.commands(), key, value)), (md, e) -> {
                 if (e != null) onFailure.accept(e);
             });
         } catch (RuntimeException e) {

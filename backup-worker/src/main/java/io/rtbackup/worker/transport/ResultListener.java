@@ -5,6 +5,7 @@ import io.rtbackup.schema.SyncResult;
 import io.rtbackup.schema.UndecodableRecordException;
 import io.rtbackup.topics.Topics;
 import io.rtbackup.worker.metrics.WorkerMetrics;
+import io.rtbackup.worker.signing.RecordAuthenticity;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -36,6 +37,7 @@ public final class ResultListener implements Runnable {
     private final Map<String, String> overrides;
     private final WorkerMetrics metrics;
     private final AvroCodec<SyncResult> codec = AvroCodec.syncResults();
+    private final RecordAuthenticity authenticity;
     private final CountDownLatch positioned = new CountDownLatch(1);
     private final Duration growthCheck;
     private final Duration keepOld;
@@ -45,14 +47,22 @@ public final class ResultListener implements Runnable {
     public ResultListener(String bootstrapServers, Topics topics, String workerId,
                           Map<String, Consumer<SyncResult>> byDestination, Map<String, String> overrides,
                           WorkerMetrics metrics) {
-        this(bootstrapServers, topics, workerId, byDestination, overrides, metrics, OwnResultPartitions.CHECK_EVERY,
-            OwnResultPartitions.KEEP_OLD);
+        this(bootstrapServers, topics, workerId, byDestination, overrides, metrics, RecordAuthenticity.none());
+    }
+
+    /** @param authenticity which results count: those signed by the host they name (see {@link RecordAuthenticity}) */
+    public ResultListener(String bootstrapServers, Topics topics, String workerId,
+                          Map<String, Consumer<SyncResult>> byDestination, Map<String, String> overrides,
+                          WorkerMetrics metrics, RecordAuthenticity authenticity) {
+        this(bootstrapServers, topics, workerId, byDestination, overrides, metrics, authenticity,
+            OwnResultPartitions.CHECK_EVERY, OwnResultPartitions.KEEP_OLD);
     }
 
     /** @param growthCheck how often the topic's growth is checked; @param keepOld how long a partition left is read */
     ResultListener(String bootstrapServers, Topics topics, String workerId,
                    Map<String, Consumer<SyncResult>> byDestination, Map<String, String> overrides,
-                   WorkerMetrics metrics, Duration growthCheck, Duration keepOld) {
+                   WorkerMetrics metrics, RecordAuthenticity authenticity, Duration growthCheck, Duration keepOld) {
+        this.authenticity = authenticity;
         this.growthCheck = growthCheck;
         this.keepOld = keepOld;
         this.bootstrapServers = bootstrapServers;
@@ -126,6 +136,7 @@ public final class ResultListener implements Runnable {
             return;
         }
         if (!workerId.equals(result.getReplyTo())) return;
+        if (!authenticity.admitResult(r, result)) return; // not used: its command times out and is retried
         Consumer<SyncResult> target = byDestination.get(result.getDestination());
         if (target == null) {
             log.warn("worker {}: result {} names destination '{}', which this worker does not serve", workerId,

@@ -105,6 +105,20 @@ class CommandLedgerTest {
         assertThat(ledger.onResult(result(a, SyncOutcome.FAILED, "late"))).isEmpty();
     }
 
+    /**
+     * Issue #16: a result (signed by its host, so it passed the result listener) that names another host than the
+     * command's answers nothing: the command stays out, and its own host's result still counts.
+     */
+    @Test
+    void aResultNamingAnotherHostThanTheCommandsAnswersNothing() {
+        Attempt a = send(ledger.first(batch("r")).orElseThrow());
+        SyncResult foreign = result(a, SyncOutcome.OK, null);
+        foreign.setHostId("h2");
+        assertThat(ledger.onResult(foreign)).isEmpty();
+        assertThat(ledger.inFlight()).as("still out").isEqualTo(1);
+        assertThat(ledger.onResult(result(a, SyncOutcome.OK, null))).get().isInstanceOf(Verdict.Synced.class);
+    }
+
     @Test
     void aFailingDestinationIsRetriedWithBackoffAndNeverGivenUp() {
         Attempt a = send(ledger.first(batch("r")).orElseThrow());

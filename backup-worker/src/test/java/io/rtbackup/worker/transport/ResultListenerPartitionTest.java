@@ -74,7 +74,8 @@ class ResultListenerPartitionTest {
 
     private void listen(String workerId, Duration growthCheck, Duration keepOld) throws InterruptedException {
         listener = new ResultListener(bootstrap, topics, workerId, Map.of(DESTINATION, delivered::add),
-            Map.of("metadata.max.age.ms", String.valueOf(growthCheck.toMillis())), metrics, growthCheck, keepOld);
+            Map.of("metadata.max.age.ms", String.valueOf(growthCheck.toMillis())), metrics,
+            io.rtbackup.worker.signing.RecordAuthenticity.none(), growthCheck, keepOld);
         thread = new Thread(listener, "test-results-" + workerId);
         thread.setDaemon(true);
         thread.start();
