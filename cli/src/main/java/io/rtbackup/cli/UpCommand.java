@@ -190,12 +190,11 @@ final class UpCommand implements Callable<Integer> {
             }
         });
         PrometheusRegistry registry = new PrometheusRegistry();
-        AgentConfig agentConfig = AgentConfig.from(agentProps, System.getenv());
-        String host = agentConfig.capture().hostId();
+        String host = AgentConfig.from(agentProps, System.getenv()).capture().hostId();
         // Signed out of the box: this state dir's own host and worker keys (UpKeys).
         UpKeys keys = UpKeys.ensure(stateDir, host);
         keys.applyToAgent(agentProps);
-        agentConfig = AgentConfig.from(agentProps, System.getenv());
+        AgentConfig agentConfig = AgentConfig.from(agentProps, System.getenv());
 
         Properties workerProps = new Properties();
         workerProps.setProperty("worker.id", "up-" + host.replaceAll("[^A-Za-z0-9._-]", "_"));
