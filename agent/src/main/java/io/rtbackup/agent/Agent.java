@@ -38,6 +38,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,41 +52,44 @@ import org.slf4j.LoggerFactory;
  * rsync on a schedule ({@link ReconcileScheduler}), which repairs what capture or delivery missed. An operator's
  * pause of a root ({@link RootSwitch}, heard on the control topic by the {@link ControlListener}) stops its capture,
  * its commands and its scheduled reconciliation until the resume, which reconciles it.
+ *
+ * <p>Start-up watches first: {@link #start()} starts capture before anything else is built (the Kafka clients of
+ * the executor, the control listener and the sinks, and the rsync version check, are most of a start's CPU), and
+ * capture's publisher holds what it captures until the executor reads its partition of the commands topic (see
+ * {@link #start()}).
  */
 public final class Agent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
 
     /** Kept versions are pruned at most this long after start (the start-up rescan goes first), then periodically. */
     static final Duration PRUNE_FIRST_DELAY = Duration.ofMinutes(1);
+    /** How long capture's publisher holds events for the command executor to reach its partition. */
+    static final Duration EXECUTOR_READY_WAIT = Duration.ofSeconds(60);
+
+    /** What runs next to capture: built by {@link #start()} once capture watches. */
+    public record Services(CommandExecutor executor, VersionPruner pruner, ReconcileScheduler reconciles,
+            ResultSink reconcileResults, RootSwitch rootSwitch, ControlListener control, StateSink states) {}
 
     private final AgentConfig config;
     private final CapturePipeline capture;
-    private final CommandExecutor executor;
-    private final VersionPruner pruner;
-    private final ReconcileScheduler reconciles;
+    private final Supplier<Services> wiring;
     private final FatalErrorHandler fatal;
-    private final ResultSink reconcileResults;
-    private final RootSwitch rootSwitch;
-    private final ControlListener control;
-    private final StateSink states;
+    private final CountDownLatch wired = new CountDownLatch(1);
+    private volatile Services services;
+    private boolean closed;
 
-    public Agent(AgentConfig config, CapturePipeline capture, CommandExecutor executor, VersionPruner pruner,
-            ReconcileScheduler reconciles, ResultSink reconcileResults, RootSwitch rootSwitch, ControlListener control,
-            StateSink states, FatalErrorHandler fatal) {
+    /** @param wiring builds the services after capture started; called once, by {@link #start()} */
+    public Agent(AgentConfig config, CapturePipeline capture, Supplier<Services> wiring, FatalErrorHandler fatal) {
         this.config = config;
-        this.rootSwitch = rootSwitch;
-        this.control = control;
-        this.states = states;
         this.capture = capture;
-        this.executor = executor;
-        this.pruner = pruner;
-        this.reconciles = reconciles;
-        this.reconcileResults = reconcileResults;
+        this.wiring = wiring;
         this.fatal = fatal;
     }
 
     /**
      * The production wiring from a configuration; Kafka connection settings come from its {@code kafka.*} keys.
+     * Builds the capture pipeline only (its Kafka producer is made by its sender thread); the rest is built by
+     * {@link #start()} once capture watches.
      *
      * @param fatal told by capture, publisher and executor of a failure that no retry or rescan covers
      */
@@ -101,6 +106,17 @@ public final class Agent implements AutoCloseable {
         Trust trust = Trust.of(c.hostId(), config.signing(), registry);
         CapturePipeline capture = CapturePipeline.create(c, topics, kmod, registry, moves::observe, fatal, sequence,
             trust.signer());
+        // Pauses stored at the last run hold from the first moment: capture starts without the paused roots.
+        PauseLedger ledger = PauseLedger.load(config.stateDir());
+        capture.pauseAtStart(ledger.paused());
+        return new Agent(config, capture, () -> services(config, topics, registry, fatal, capture, moves, sequence,
+            ledger, trust), fatal);
+    }
+
+    private static Services services(AgentConfig config, Topics topics, PrometheusRegistry registry,
+            FatalErrorHandler fatal, CapturePipeline capture, RecentMoves moves, CaptureSequence sequence,
+            PauseLedger ledger, Trust trust) {
+        CaptureConfig c = config.capture();
         Map<String, Object> kafka = new HashMap<>(KafkaClientSettings.withClientDefaults(c.kafka()));
         Map<String, byte[]> roots = new LinkedHashMap<>();
         CapturePipeline.watchedRoots(c).forEach(r -> roots.put(r.id(), r.absolutePath()));
@@ -108,9 +124,6 @@ public final class Agent implements AutoCloseable {
         // The root's excludes apply to every rsync run too, not only to captured events.
         Map<String, List<String>> excludes = new LinkedHashMap<>();
         c.roots().forEach(r -> excludes.put(r.id(), r.excludes()));
-        // Pauses stored at the last run hold from the first moment: capture starts without the paused roots.
-        PauseLedger ledger = PauseLedger.load(config.stateDir());
-        capture.pauseAtStart(ledger.paused());
         Map<String, byte[]> allRoots = roots;
         Reconciler[] reconcilerRef = new Reconciler[1];
         StateSink states = KafkaStateSink.create(c.hostId(), topics, kafka, trust.signer());
@@ -146,7 +159,7 @@ public final class Agent implements AutoCloseable {
             reconciler::reconcile, System::nanoTime);
         ControlListener control = ControlListener.create(c.hostId(), topics, kafka,
             new ControlAcceptance(c.hostId(), roots.keySet(), registry, trust), rootSwitch, fatal);
-        return new Agent(config, capture, executor, pruner, reconciles, results, rootSwitch, control, states, fatal);
+        return new Services(executor, pruner, reconciles, results, rootSwitch, control, states);
     }
 
     /**
@@ -165,41 +178,67 @@ public final class Agent implements AutoCloseable {
         return trees.stream().map(reconciler::reconcile).toList();
     }
 
-    /** Starts the executor first, so commands answering the start-up rescan find it listening. */
-    public Agent start() throws CaptureUnavailableException, InterruptedException {
-        executor.start();
-        if (!executor.awaitReady(Duration.ofSeconds(60))) {
-            log.warn("host {}: the command executor has no partition of the commands topic after 60 s; is Kafka "
-                + "reachable at {}?", config.capture().hostId(), config.capture().kafka().get("bootstrap.servers"));
+    /**
+     * Watches first, without waiting for Kafka: capture starts before the services are built, and its publisher
+     * holds what it captures (the start-up rescan first) until the executor reads its partition of the commands
+     * topic. No event reaches Kafka before that position is taken, so every command a worker sends in answer to
+     * one (written after the event) lies after it and is seen: the guarantee the old order (executor ready, then
+     * capture) gave, without capture waiting for it.
+     */
+    public synchronized Agent start() throws CaptureUnavailableException, InterruptedException {
+        if (closed) throw new IllegalStateException("agent closed");
+        capture.start(this::executorReady, EXECUTOR_READY_WAIT);
+        Services s;
+        try {
+            s = wiring.get();
+        } catch (RuntimeException | Error e) {
+            capture.close();
+            throw e;
         }
-        capture.start();
+        services = s;
+        wired.countDown();
+        s.executor().start();
         Duration every = config.exec().versionsPruneInterval();
-        pruner.start(every.compareTo(PRUNE_FIRST_DELAY) < 0 ? every : PRUNE_FIRST_DELAY, every);
-        reconciles.start(fatal);
-        rootSwitch.publishAll();
-        control.start();
+        s.pruner().start(every.compareTo(PRUNE_FIRST_DELAY) < 0 ? every : PRUNE_FIRST_DELAY, every);
+        s.reconciles().start(fatal);
+        s.rootSwitch().publishAll();
+        s.control().start();
         log.info("agent up: host {}, capture source {}, destinations {}", config.capture().hostId(),
             capture.source() == null ? "none (every root paused)" : capture.source().name(),
             config.exec().destinations().keySet());
         return this;
     }
 
-    /** The pause switch of this agent's roots. */
+    /** The publisher's gate: open once the services are built and the executor reads its command partition. */
+    private boolean executorReady(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        if (!wired.await(timeout.toNanos(), TimeUnit.NANOSECONDS)) return false;
+        return services.executor().awaitReady(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+    }
+
+    private Services started() {
+        Services s = services;
+        if (s == null) throw new IllegalStateException("agent not started");
+        return s;
+    }
+
+    /** The pause switch of this agent's roots; after {@link #start()}. */
     public RootSwitch rootSwitch() {
-        return rootSwitch;
+        return started().rootSwitch();
     }
 
     /** Whether the control topic as it was at start has been read and applied, waiting up to {@code timeout}. */
     public boolean awaitControlCaughtUp(Duration timeout) throws InterruptedException {
-        return control.awaitCaughtUp(timeout);
+        return started().control().awaitCaughtUp(timeout);
     }
 
     public CapturePipeline capture() {
         return capture;
     }
 
+    /** After {@link #start()}. */
     public CommandExecutor executor() {
-        return executor;
+        return started().executor();
     }
 
     /**
@@ -207,17 +246,21 @@ public final class Agent implements AutoCloseable {
      * in progress), and returns what each found.
      */
     public List<Reconciliation> reconcileNow() {
-        return reconciles.runAllNow();
+        return started().reconciles().runAllNow();
     }
 
     @Override
-    public void close() {
-        control.close();
-        states.close();
-        reconciles.close();
-        reconcileResults.close();
-        pruner.close();
+    public synchronized void close() {
+        closed = true;
+        Services s = services;
+        if (s != null) {
+            s.control().close();
+            s.states().close();
+            s.reconciles().close();
+            s.reconcileResults().close();
+            s.pruner().close();
+        }
         capture.close();
-        executor.close();
+        if (s != null) s.executor().close();
     }
 }

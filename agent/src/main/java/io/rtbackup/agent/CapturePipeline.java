@@ -14,6 +14,7 @@ import io.rtbackup.agent.event.CaptureSequence;
 import io.rtbackup.agent.event.EventSink;
 import io.rtbackup.agent.transport.EventPublisher;
 import io.rtbackup.schema.signing.RecordSigner;
+import io.rtbackup.agent.transport.PublishGate;
 import io.rtbackup.kafka.KafkaClientSettings;
 import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.agent.transport.PublishListener;
@@ -107,8 +108,10 @@ public final class CapturePipeline implements AutoCloseable {
             throw new ConfigException("kafka.bootstrap.servers", "missing: the Kafka brokers to publish events to,"
                     + " e.g. kafka.bootstrap.servers=broker1:9092,broker2:9092");
         }
+        // the producer is made by the publisher's thread: building it costs more than starting to watch
         EventPublisher publisher = new EventPublisher(config.hostId(), topics,
-                EventPublisher.createProducer(KafkaClientSettings.withClientDefaults(config.kafka()), config.hostId()),
+                () -> EventPublisher.createProducer(KafkaClientSettings.withClientDefaults(config.kafka()),
+                        config.hostId()),
                 config.publishBufferEvents(),
                 registry, PublishListener.NONE, fatal, sequence, signer);
         return new CapturePipeline(config, CaptureSelection.standard(kmod, config.scanInterval(), fatal), publisher,
@@ -125,9 +128,17 @@ public final class CapturePipeline implements AutoCloseable {
     }
 
     public synchronized void start() throws CaptureUnavailableException {
+        start(PublishGate.OPEN, Duration.ZERO);
+    }
+
+    /**
+     * Starts watching now and publishing once {@code gate} opens (or {@code maxHold} passed): what is captured
+     * meanwhile, the start-up rescan included, waits in the publisher's buffer.
+     */
+    public synchronized void start(PublishGate gate, Duration maxHold) throws CaptureUnavailableException {
         if (started) throw new IllegalStateException("capture pipeline already started");
         started = true;
-        publisher.start();
+        publisher.start(gate, maxHold);
         normaliser.start();
         List<WatchedRoot> active = active();
         try {

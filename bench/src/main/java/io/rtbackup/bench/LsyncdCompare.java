@@ -92,11 +92,22 @@ public final class LsyncdCompare {
         // The split form's agent JVM gets what the rtb launcher gives `rtb agent`, unless RTB_AGENT_JAVA_OPTS
         // replaces it (to try other settings; RTB_JAVA_OPTS applies to every rtb JVM).
         String agentOpts = System.getenv().getOrDefault("RTB_AGENT_JAVA_OPTS", "").strip();
-        List<String> agentJvm = agentOpts.isEmpty() ? launcherOptions("agent") : List.of(agentOpts.split("\\s+"));
+        List<String> agentJvm = withCds(agentOpts.isEmpty() ? launcherOptions("agent")
+                : List.of(agentOpts.split("\\s+")), "RTB_AGENT_CDS");
         // rtb up likewise gets what the launcher gives it, unless RTB_UP_JAVA_OPTS replaces that
         String upOpts = System.getenv().getOrDefault("RTB_UP_JAVA_OPTS", "").strip();
-        List<String> upJvm = upOpts.isEmpty() ? launcherOptions("up") : List.of(upOpts.split("\\s+"));
+        List<String> upJvm = withCds(upOpts.isEmpty() ? launcherOptions("up") : List.of(upOpts.split("\\s+")),
+                "RTB_UP_CDS");
         return new Options(quick, only, contenders, cp, out, work, keep, jvm, agentJvm, upJvm, command);
+    }
+
+    /** {@code options} and the class-data archive option bench/run made for the role (as the launchers add it). */
+    private static List<String> withCds(List<String> options, String env) {
+        String cds = System.getenv().getOrDefault(env, "").strip();
+        if (cds.isEmpty()) return options;
+        List<String> all = new ArrayList<>(options);
+        all.add(cds);
+        return List.copyOf(all);
     }
 
     /** A role's JVM options as the rtb launcher reads them (bench/run runs from the repository root). */

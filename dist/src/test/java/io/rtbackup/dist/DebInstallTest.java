@@ -40,6 +40,12 @@ class DebInstallTest {
         assertThat(root.ok(SHORT, "dpkg-query -W -f '${Conffiles}' rtbackup"))
             .contains("/etc/rtbackup/agent.properties", "/etc/rtbackup/worker.properties");
         assertThat(root.ok(SHORT, "getent passwd rtbackup")).as("the agent unit's User=").contains("/usr/sbin/nologin");
+        // postinst made the agent's class-data archive where its unit looks (CACHE_DIRECTORY), accepted by the runtime
+        String archive = root.ok(SHORT, "ls /var/cache/rtbackup-agent/").strip();
+        assertThat(archive).as("postinst's class-data archive").matches("agent-[0-9]+\\.jsa");
+        root.ok(SHORT, "cp=$(sed 's#^#/usr/lib/rtbackup/lib/#' /usr/lib/rtbackup/lib/classpath | paste -sd:) && "
+            + "/usr/lib/rtbackup/runtime/bin/java -Xshare:on -XX:+UseSerialGC -XX:SharedArchiveFile="
+            + "/var/cache/rtbackup-agent/" + archive + " -cp \"$cp\" io.rtbackup.cli.Rtb --version");
 
         // systemd checks the units' settings, that ExecStart's /usr/bin/rtb exists and that their man pages are there
         root.ok(SHORT, "systemd-analyze verify /lib/systemd/system/rtbackup-agent.service "
@@ -54,6 +60,7 @@ class DebInstallTest {
         // removal runs prerm/postrm; the configs stay until purge
         root.ok(APT, "apt-get remove -y -q rtbackup");
         assertThat(root.path("/usr/bin/rtb")).doesNotExist();
+        assertThat(root.ok(SHORT, "ls /var/cache/rtbackup-agent/").strip()).as("postrm removed the archive").isEmpty();
         assertThat(root.path("/etc/rtbackup/agent.properties")).exists();
         root.ok(APT, "dpkg --purge rtbackup");
         assertThat(root.path("/etc/rtbackup/agent.properties")).doesNotExist();

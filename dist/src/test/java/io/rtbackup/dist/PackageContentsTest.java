@@ -112,6 +112,21 @@ class PackageContentsTest {
         assertThat(upHelp.exitCode()).as(upHelp.output()).isZero();
         assertThat(upHelp.output()).contains("--source");
 
+        // the class-data archive the launcher makes for `rtb agent` (cds-archive, from agent.classlist) is made by the
+        // bundled runtime where the jars are, and accepted by it (-Xshare:on refuses to start otherwise)
+        String cp = Files.readAllLines(home.resolve("lib/classpath")).stream()
+            .map(jar -> home.resolve("lib").resolve(jar).toString()).collect(Collectors.joining(":"));
+        String java = home.resolve("runtime/bin/java").toString();
+        Exec archive = Exec.run(LIMIT, tmp, List.of("env", "RTB_CDS_DIR=" + tmp.resolve("cds"),
+            home.resolve("cds-archive").toString(), "--wait", "agent", home.resolve("agent.classlist").toString(), java,
+            cp, "-XX:+UseSerialGC"));
+        assertThat(archive.exitCode()).as(archive.output()).isZero();
+        String option = archive.output().strip();
+        assertThat(option).startsWith("-XX:SharedArchiveFile=" + tmp.resolve("cds"));
+        Exec shared = Exec.run(LIMIT, tmp, List.of(java, "-Xshare:on", "-XX:+UseSerialGC", option, "-cp", cp,
+            "io.rtbackup.cli.Rtb", "--version"));
+        assertThat(shared.exitCode()).as(shared.output()).isZero();
+
         String modules = Exec.ok(LIMIT, null, home.resolve("runtime/bin/java").toString(), "--list-modules");
         assertThat(modules).contains("java.base@", "jdk.unsupported@", "jdk.crypto.ec@").doesNotContain("jdk.compiler@");
     }

@@ -30,6 +30,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -58,7 +59,9 @@ public final class EventPublisher implements EventSink, AutoCloseable {
 
     private final String hostId;
     private final String topic;
-    private final Producer<byte[], byte[]> producer;
+    private final Supplier<Producer<byte[], byte[]>> producerFactory;
+    /** Made by the sender thread before its first send, so building it (class loading, mostly) never delays capture. */
+    private volatile Producer<byte[], byte[]> producer;
     private final AvroCodec<FileEvent> codec = AvroCodec.fileEvents();
     private final ArrayBlockingQueue<CapturedEvent> queue;
     private final Duration retryBackoff;
@@ -116,13 +119,25 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     public EventPublisher(String hostId, Topics topics, Producer<byte[], byte[]> producer, int bufferEvents,
             PrometheusRegistry registry, PublishListener listener, FatalErrorHandler fatal, CaptureSequence sequence,
             RecordSigner signer) {
+        this(hostId, topics, () -> producer, bufferEvents, registry, listener, fatal, sequence, signer);
+        this.producer = producer; // closed by close() even when never started
+    }
+
+    /**
+     * @param producer makes the producer (configured with {@link #producerProperties}) on the sender thread when it
+     *     starts; a failure there goes to {@code fatal}
+     * @param signer signs every event with this host's key (workers accept only events their host signed)
+     */
+    public EventPublisher(String hostId, Topics topics, Supplier<Producer<byte[], byte[]>> producer, int bufferEvents,
+            PrometheusRegistry registry, PublishListener listener, FatalErrorHandler fatal, CaptureSequence sequence,
+            RecordSigner signer) {
         this.signer = signer;
         this.listener = listener;
         this.fatal = fatal;
         this.sequence = sequence;
         this.hostId = hostId;
         this.topic = topics.events();
-        this.producer = producer;
+        this.producerFactory = producer;
         this.queue = new ArrayBlockingQueue<>(bufferEvents);
         this.retryBackoff = Duration.ofMillis(200);
         this.published = Counter.builder().name("rtb_agent_events_published")
@@ -174,9 +189,23 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     }
 
     public synchronized void start() {
+        start(PublishGate.OPEN, Duration.ZERO);
+    }
+
+    /**
+     * Starts the sender thread, which holds every event in the buffer until {@code gate} opens or {@code maxHold}
+     * passed (then it warns and sends anyway, as a publisher that never sent would only turn the whole start into
+     * rescans). Events accepted meanwhile are kept, up to the buffer's size; beyond it their roots are rescanned
+     * once sending starts, as when Kafka is away.
+     */
+    public synchronized void start(PublishGate gate, Duration maxHold) {
         if (running) return;
         running = true;
-        sender = new Thread(fatal.guard("event publisher of host " + hostId, this::sendLoop), "rtb-publisher");
+        sender = new Thread(fatal.guard("event publisher of host " + hostId, () -> {
+            if (producer == null) producer = producerFactory.get();
+            if (awaitGate(gate, maxHold)) sendLoop();
+            else drainToLost("the agent stopped before its first send");
+        }), "rtb-publisher");
         sender.setDaemon(true);
         sender.start();
     }
@@ -245,6 +274,26 @@ public final class EventPublisher implements EventSink, AutoCloseable {
                 return;
             }
         }
+    }
+
+    /** Waits for {@code gate} in short slices so that {@link #close} is not held up; false once closed. */
+    private boolean awaitGate(PublishGate gate, Duration maxHold) {
+        long deadline = System.nanoTime() + maxHold.toNanos();
+        Duration slice = Duration.ofMillis(100);
+        try {
+            while (running) {
+                if (gate.await(slice)) return true;
+                if (System.nanoTime() - deadline >= 0) {
+                    log.warn("host {}: sending events although the gate is still closed after {} s (the command "
+                            + "executor has no partition of the commands topic; commands answering these events may "
+                            + "wait for the worker's retry)", hostId, maxHold.toSeconds());
+                    return true;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return false;
     }
 
     private void drainToLost(String why) {
@@ -392,7 +441,8 @@ public final class EventPublisher implements EventSink, AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        producer.close(timeout);
+        Producer<byte[], byte[]> p = producer;
+        if (p != null) p.close(timeout);
         if (!lost.isEmpty()) {
             log.warn("host {}: stopping with roots {} still owing a RESCAN; the start-up rescan covers them",
                     hostId, lost.keySet());

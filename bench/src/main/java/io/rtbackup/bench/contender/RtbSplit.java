@@ -79,8 +79,10 @@ public record RtbSplit(String classpath, List<String> jvmOptions, List<String> a
             ChildProcess agent = ChildProcess.start(java("agent", "--config", agentConf.toString()), Map.of(),
                     dir.resolve("agent.log"));
             started.add(agent);
-            ChildProcess.Line watching = agent.awaitLine(l -> l.contains("agent up:"), RtbUp.START_TIMEOUT_MS,
-                    "'agent up' from the agent");
+            // watching = its capture source started (as for rtb up); the agent starts capture before its Kafka
+            // clients, so 'agent up' comes later
+            ChildProcess.Line watching = agent.awaitLine(l -> l.contains("capture source") && l.contains(" started"),
+                    RtbUp.START_TIMEOUT_MS, "'capture source ... started' from the agent");
             // the first command after start-up is the full sync the agent's start-up rescan asks for
             ChildProcess.Line ready = agent.awaitLine(l -> l.contains(" OK exit=0"), RtbUp.START_TIMEOUT_MS,
                     "the agent's first successful rsync (initial sync)");
