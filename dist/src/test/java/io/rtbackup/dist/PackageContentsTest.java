@@ -70,7 +70,7 @@ class PackageContentsTest {
     }
 
     @Test
-    void tarballRunsThroughAChainOfSymlinksWithItsOwnRuntime(@TempDir Path tmp) throws IOException {
+    void tarballRunsThroughAChainOfSymlinksWithItsOwnRuntime(@TempDir Path tmp) throws IOException, InterruptedException {
         Exec.ok(LIMIT, null, "tar", "-xzf", Dist.tarball().toString(), "-C", tmp.toString());
         Path home = tmp.resolve("rtbackup-" + Dist.version());
         assertThat(home.resolve("kmod/dkms.conf")).content().contains("PACKAGE_VERSION=\"" + Dist.debVersion() + "\"");
@@ -126,6 +126,25 @@ class PackageContentsTest {
         Exec shared = Exec.run(LIMIT, tmp, List.of(java, "-Xshare:on", "-XX:+UseSerialGC", option, "-cp", cp,
             "io.rtbackup.cli.Rtb", "--version"));
         assertThat(shared.exitCode()).as(shared.output()).isZero();
+
+        // a start without an archive makes it in the background and does not wait for it: the launcher reads this
+        // script's output, so a dump that kept the output open would hold the start until it ends (~10-40 s)
+        Path fresh = tmp.resolve("cds-fresh");
+        List<String> background = List.of("env", "RTB_CDS_DIR=" + fresh, home.resolve("cds-archive").toString(),
+            "agent", home.resolve("agent.classlist").toString(), java, cp, "-XX:+UseSerialGC");
+        long t0 = System.nanoTime();
+        Exec first = Exec.run(LIMIT, tmp, background);
+        long tookMs = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(first.exitCode()).as(first.output()).isZero();
+        assertThat(first.output()).as("no archive yet: no option").isBlank();
+        assertThat(tookMs).as("cds-archive returned while its dump ran in the background").isLessThan(3_000);
+        long deadline = System.nanoTime() + LIMIT.toNanos();
+        String later = "";
+        while (System.nanoTime() < deadline && later.isBlank()) {
+            Thread.sleep(500);
+            later = Exec.run(LIMIT, tmp, background).output().strip();
+        }
+        assertThat(later).as("the background dump made the archive").startsWith("-XX:SharedArchiveFile=" + fresh);
 
         String modules = Exec.ok(LIMIT, null, home.resolve("runtime/bin/java").toString(), "--list-modules");
         assertThat(modules).contains("java.base@", "jdk.unsupported@", "jdk.crypto.ec@").doesNotContain("jdk.compiler@");
