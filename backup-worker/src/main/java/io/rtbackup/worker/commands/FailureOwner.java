@@ -22,8 +22,8 @@ public enum FailureOwner {
 
     /**
      * The owner of a FAILED result. Exit code -1 means rsync did not run or was stopped by the agent (the command
-     * expired on the agent's clock, the root could not be opened, rsync could not start, the agent's command
-     * timeout killed it): the host's. Any other exit code not listed above is the local rsync's (usage, selecting
+     * expired or was not authenticated, the root could not be opened, rsync could not start, the agent's command
+     * timeout or its stall watch killed it): the host's. Any other exit code not listed above is the local rsync's (usage, selecting
      * source files, IPC, memory): the host's too.
      */
     public static FailureOwner of(SyncResult failed) {
