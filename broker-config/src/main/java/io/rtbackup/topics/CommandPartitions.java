@@ -1,8 +1,5 @@
 package io.rtbackup.topics;
 
-import java.nio.charset.StandardCharsets;
-import org.apache.kafka.common.utils.Utils;
-
 /**
  * The one rule of where a host's commands travel, and how many partitions the commands topic needs for a fleet.
  *
@@ -29,8 +26,7 @@ public final class CommandPartitions {
      * as Kafka's default partitioner for that key, so a producer that does not name the partition agrees.
      */
     public static int of(String hostId, int partitions) {
-        if (partitions < 1) throw new IllegalArgumentException("partitions must be >= 1, got " + partitions);
-        return Utils.toPositive(Utils.murmur2(hostId.getBytes(StandardCharsets.UTF_8))) % partitions;
+        return KeyedPartitions.of(hostId, partitions);
     }
 
     /**
@@ -38,10 +34,6 @@ public final class CommandPartitions {
      * {@code commands.partitions}) doubled until {@code partitions * HOSTS_PER_PARTITION >= hosts}.
      */
     public static int forFleet(long hosts, int floor) {
-        if (floor < 1) throw new IllegalArgumentException("floor must be >= 1, got " + floor);
-        long p = floor;
-        while (p * HOSTS_PER_PARTITION < hosts) p *= 2;
-        if (p > Integer.MAX_VALUE) throw new IllegalArgumentException("no partition count serves " + hosts + " hosts");
-        return (int) p;
+        return KeyedPartitions.doubledFor(hosts, HOSTS_PER_PARTITION, floor, "hosts");
     }
 }

@@ -1,8 +1,5 @@
 package io.rtbackup.topics;
 
-import java.nio.charset.StandardCharsets;
-import org.apache.kafka.common.utils.Utils;
-
 /**
  * The one rule of where a command's result travels, and how many partitions the results topic needs for the
  * workers that read it.
@@ -34,8 +31,7 @@ public final class ResultPartitions {
      * bytes, what Kafka's default partitioner does with the key {@code replyTo}.
      */
     public static int of(String workerId, int partitions) {
-        if (partitions < 1) throw new IllegalArgumentException("partitions must be >= 1, got " + partitions);
-        return Utils.toPositive(Utils.murmur2(workerId.getBytes(StandardCharsets.UTF_8))) % partitions;
+        return KeyedPartitions.of(workerId, partitions);
     }
 
     /**
@@ -43,10 +39,6 @@ public final class ResultPartitions {
      * {@code results.partitions}) doubled until {@code partitions * WORKERS_PER_PARTITION >= workers}.
      */
     public static int forWorkers(long workers, int floor) {
-        if (floor < 1) throw new IllegalArgumentException("floor must be >= 1, got " + floor);
-        long p = floor;
-        while (p * WORKERS_PER_PARTITION < workers) p *= 2;
-        if (p > Integer.MAX_VALUE) throw new IllegalArgumentException("no partition count serves " + workers + " workers");
-        return (int) p;
+        return KeyedPartitions.doubledFor(workers, WORKERS_PER_PARTITION, floor, "workers");
     }
 }
