@@ -158,7 +158,12 @@ final class RsyncPlanner {
 
     /**
      * What every basis pass carries: {@code --fuzzy} ({@code --fuzzy --fuzzy} with {@code copyDest}, so that the
-     * {@code --copy-dest} dirs are searched too), the root's excludes, and no {@code -H}.
+     * {@code --copy-dest} dirs are searched too), {@code --ignore-existing}, the root's excludes, and no {@code -H}.
+     *
+     * <p>{@code --ignore-existing}: a basis pass is for names the replica does not have yet. A name it has (a file
+     * renamed over an existing one, as editors save) is its own basis in the listed pass; sent by the basis pass
+     * too, it would be replaced twice in one run, and with kept versions the second backup would put the basis
+     * pass's new copy over the old content in the run's version dir ({@code KeptVersionsTest}).
      *
      * <p>Why never both: rsync 3.2.7 with {@code -H --fuzzy} deadlocks when listed files get hard-linked (or a
      * linked name vanishes) while the run goes: sender, generator and receiver all wait, passing keep-alives, so
@@ -174,7 +179,7 @@ final class RsyncPlanner {
             boolean copyDest) {
         RsyncArgs a = common(job, endpoint, stamp, false);
         a.addAll(job.excludes().filterArgs());
-        a.add("--fuzzy");
+        a.add("--ignore-existing", "--fuzzy");
         if (copyDest) a.add("--fuzzy");
         return a;
     }
