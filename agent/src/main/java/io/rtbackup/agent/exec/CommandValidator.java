@@ -207,8 +207,7 @@ public final class CommandValidator {
                     dest, remoteDir, new FullRoot(), excludes(cmd.getRootId())));
             }
         }
-        LinkScan links = scanLinks(root, listed);
-        Optional<String> split = links.split();
+        Optional<String> split = scanLinks(root, listed);
         if (split.isPresent()) {
             log.info("command {}: {}; syncing the whole root '{}'", cmd.getCommandId(), split.get(), cmd.getRootId());
             Optional<String> problem = rootProblem(root);
@@ -217,11 +216,7 @@ public final class CommandValidator {
                 dest, remoteDir, new FullRoot(), excludes(cmd.getRootId())));
         }
         return new Accepted(new ReplicationJob(cmd.getCommandId(), cmd.getHostId(), cmd.getRootId(), rootPath, dest,
-            remoteDir, new Paths(new ArrayList<>(listed.values()), links.any()), excludes(cmd.getRootId())));
-    }
-
-    /** What {@link #scanLinks} found: a link the run would split, and whether any listed file has links at all. */
-    private record LinkScan(Optional<String> split, boolean any) {
+            remoteDir, new Paths(new ArrayList<>(listed.values())), excludes(cmd.getRootId())));
     }
 
     /**
@@ -230,17 +225,17 @@ public final class CommandValidator {
      * would lose its link on the destination: the run writes a separate inode for the names it lists and leaves the
      * others alone. Only a run over the whole root (-H) sees every name, so such a batch becomes one.
      *
-     * <p>Also tells whether any listed file has links at all: such a run goes without --fuzzy (see RsyncPlanner).
+     * @return why the batch must become a whole-root run, if it must
      */
-    private static LinkScan scanLinks(byte[] root, Map<ByteBuffer, ListedPath> listed) {
+    private static Optional<String> scanLinks(byte[] root, Map<ByteBuffer, ListedPath> listed) {
+        // listed files alone: see addLinkedSiblings
+        if (listed.values().stream().noneMatch(lp -> lp.presence() == Presence.DIRECTORY)) return Optional.empty();
         Map<List<Long>, java.util.Set<ByteBuffer>> names = new java.util.HashMap<>();
         Map<List<Long>, Long> links = new java.util.HashMap<>();
-        boolean anyDirectory = false;
         try {
             for (ListedPath lp : listed.values()) {
                 byte[] rel = lp.rawPath();
                 if (lp.presence() == Presence.DIRECTORY) {
-                    anyDirectory = true;
                     ByteFs.walk(BytePaths.join(root, rel), (sub, st) -> {
                         if (st.isRegular() && st.nlink() > 1) {
                             List<Long> id = List.of(st.dev(), st.ino());
@@ -261,20 +256,18 @@ public final class CommandValidator {
             }
         } catch (java.io.IOException e) {
             // The tree changed under the walk; a whole-root run is correct whatever changed.
-            return new LinkScan(Optional.of("listed directories changed while checking them for hard links ("
-                + e.getMessage() + ")"), true);
+            return Optional.of("listed directories changed while checking them for hard links (" + e.getMessage()
+                + ")");
         }
-        boolean any = !names.isEmpty();
-        if (!anyDirectory) return new LinkScan(Optional.empty(), any); // listed files: see addLinkedSiblings
         for (var e : names.entrySet()) {
             long nlink = links.get(e.getKey());
             if (e.getValue().size() < nlink) {
-                return new LinkScan(Optional.of("'" + BytePaths.show(bytes(e.getValue().iterator().next()))
+                return Optional.of("'" + BytePaths.show(bytes(e.getValue().iterator().next()))
                     + "' below a listed directory has " + nlink + " links, only " + e.getValue().size()
-                    + " of them in this run"), true);
+                    + " of them in this run");
             }
         }
-        return new LinkScan(Optional.empty(), any);
+        return Optional.empty();
     }
 
     private static Optional<String> rootProblem(byte[] root) {

@@ -6,6 +6,7 @@ import io.rtbackup.agent.moves.RecentMoves;
 import io.rtbackup.fs.BytePaths;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -15,20 +16,22 @@ import java.util.Set;
 
 /**
  * Which renamed paths of a run can travel as a delta against the replica's copy under their old name, and where
- * that copy is. rsync only finds a basis in the file's own destination directory ({@code --fuzzy}), so a file moved
- * to another directory, or a renamed directory, would be sent in full. For the present paths of a run that this
- * agent saw renamed ({@link RecentMoves}), grouped by the directory they now live in, a {@link Relocation} says
- * which old directories hold their earlier copies:
+ * that copy is. A run's own passes find no basis under another name: they go with {@code -H} and so without
+ * {@code --fuzzy} (see {@link RsyncPlanner}), so every renamed file would be sent in full. For the present paths
+ * of a run that this agent saw renamed ({@link RecentMoves}):
  * <ul>
- *   <li>a renamed directory D (was O): all of D, with O as basis (each file finds its old copy under the same
- *   name below it);</li>
- *   <li>files moved into D from other directories O1..On: their names in D, with O1..On as bases (at most
- *   {@value #MAX_BASES}, rsync's limit); a file renamed as well as moved is matched there by {@code --fuzzy}.</li>
+ *   <li>a file renamed within its directory: listed in {@link Bases#inPlace()}, whose basis pass finds the old copy
+ *   beside it with {@code --fuzzy} (same size and mtime, or else a similar name);</li>
+ *   <li>a renamed directory D (was O): a {@link Relocation} of all of D, with O as basis (each file finds its old
+ *   copy under the same name below it);</li>
+ *   <li>files moved into D from other directories O1..On: a {@link Relocation} of their names in D, with O1..On
+ *   as bases (at most {@value #MAX_BASES}, rsync's limit); a file renamed as well as moved is matched there by
+ *   {@code --fuzzy --fuzzy}.</li>
  * </ul>
- * {@link RsyncPlanner} turns each into a basis pass ({@code --copy-dest}) that runs before the run's own passes, so
- * the old copies still exist when they serve as basis. The directory names go into rsync arguments, so only plain
- * names qualify ({@link #plain}); anything else is simply sent without a basis, which costs bandwidth, not
- * correctness. Pure: it reads neither the source nor the destination.
+ * {@link RsyncPlanner} turns them into basis passes that run before the run's own passes, so the old copies still
+ * exist when they serve as basis. A relocation's directory names go into rsync arguments, so only plain names
+ * qualify ({@link #plain}); anything else is simply sent without a basis, which costs bandwidth, not correctness.
+ * In-place renames go on stdin and need no such care. Pure: it reads neither the source nor the destination.
  */
 final class MoveBasis {
     /** rsync accepts at most 20 --copy-dest/--compare-dest/--link-dest directories. */
@@ -45,18 +48,33 @@ final class MoveBasis {
         }
     }
 
+    /**
+     * The basis passes a run wants: {@code relocations} (a directory's before the files moved into it), and
+     * {@code inPlace}, the root-relative paths of files renamed within their directory (none below a relocated
+     * directory, whose pass covers them).
+     */
+    record Bases(List<Relocation> relocations, List<byte[]> inPlace) {
+        static final Bases NONE = new Bases(List.of(), List.of());
+
+        Bases {
+            relocations = List.copyOf(relocations);
+            inPlace = List.copyOf(inPlace);
+        }
+    }
+
     private final RecentMoves moves;
 
     MoveBasis(RecentMoves moves) {
         this.moves = moves;
     }
 
-    /** The relocations of {@code job}'s renamed paths, a directory's before the files moved into it. */
-    List<Relocation> relocations(ReplicationJob job) {
-        if (!(job.selection() instanceof Paths paths)) return List.of();
+    /** The basis passes for {@code job}'s renamed paths. */
+    Bases bases(ReplicationJob job) {
+        if (!(job.selection() instanceof Paths paths)) return Bases.NONE;
         Map<String, Set<String>> wholeDirs = new LinkedHashMap<>();
         Map<String, Set<String>> fileBases = new LinkedHashMap<>();
         Map<String, List<byte[]>> fileNames = new LinkedHashMap<>();
+        List<byte[]> inPlace = new ArrayList<>();
         for (ListedPath l : paths.paths()) {
             if (l.presence() != Presence.REGULAR && l.presence() != Presence.DIRECTORY) continue;
             byte[] path = l.rawPath();
@@ -70,10 +88,13 @@ final class MoveBasis {
                 }
                 continue;
             }
+            if (Arrays.equals(BytePaths.parent(path), BytePaths.parent(from.get()))) {
+                inPlace.add(path);
+                continue;
+            }
             Optional<String> d = plain(BytePaths.parent(path));
             Optional<String> o = plain(BytePaths.parent(from.get()));
-            // same directory: --fuzzy finds the old name already
-            if (d.isEmpty() || o.isEmpty() || d.get().equals(o.get())) continue;
+            if (d.isEmpty() || o.isEmpty()) continue;
             fileBases.computeIfAbsent(d.get(), k -> new LinkedHashSet<>()).add(o.get());
             fileNames.computeIfAbsent(d.get(), k -> new ArrayList<>()).add(BytePaths.name(path));
         }
@@ -89,7 +110,12 @@ final class MoveBasis {
             if (under(e.getKey(), wholeDirs, true)) continue;
             out.add(new Relocation(e.getKey(), first(e.getValue()), Optional.of(fileNames.get(e.getKey()))));
         }
-        return out;
+        List<byte[]> stay = new ArrayList<>();
+        for (byte[] p : inPlace) {
+            Optional<String> d = plain(BytePaths.parent(p));
+            if (d.isEmpty() || !under(d.get(), wholeDirs, true)) stay.add(p);
+        }
+        return new Bases(out, stay);
     }
 
     /** Whether {@code dir} lies below (or, with {@code orSame}, is) a key of {@code dirs}. */

@@ -32,18 +32,10 @@ public record ReplicationJob(
     public record FullRoot() implements Selection {
     }
 
-    /**
-     * Listed root-relative paths (each replicated recursively; a missing one is deleted on the destination).
-     * {@code hardLinks}: a listed file, or one below a listed directory, had more than one link when validated.
-     */
-    public record Paths(List<ListedPath> paths, boolean hardLinks) implements Selection {
+    /** Listed root-relative paths (each replicated recursively; a missing one is deleted on the destination). */
+    public record Paths(List<ListedPath> paths) implements Selection {
         public Paths {
             paths = List.copyOf(paths);
-        }
-
-        /** Paths among which (or below which) no file has more than one link. */
-        public Paths(List<ListedPath> paths) {
-            this(paths, false);
         }
     }
 }

@@ -26,7 +26,7 @@ import java.util.Optional;
  * <ul>
  *   <li>{@code -a -H --numeric-ids} (+ {@code -A}/{@code -X} where the destination enables them): the full state
  *   of each file including hard links among the names of one run (the validator adds a listed file's other
- *   names in the same directory).</li>
+ *   names in the same directory). Basis passes go without {@code -H} (see below).</li>
  *   <li>Listed paths: {@code --files-from=- --from0} (implies {@code --relative}), {@code -r} (a listed directory
  *   is replicated with its contents: a renamed directory arrives whole), {@code --delete} (a listed directory's
  *   extraneous entries go; implied parent directories are not touched), {@code --force}.</li>
@@ -51,13 +51,15 @@ import java.util.Optional;
  *   whole-root runs go without it and delete partial files left behind. rsync adds
  *   exclude/protect rules for the directory name, so a source entry named exactly like it is not replicated;
  *   the name is chosen to make that unlikely.</li>
- *   <li>{@code --fuzzy} (listed runs without hard-linked files; see {@link #listArgs}): a new name
- *   (rename, save-via-temp-file) finds a similar file in the same destination directory as its delta basis. The
- *   deletion pass runs after the pass of present paths, so a renamed file's old copy is still there as a basis.</li>
+ *   <li>No run has both {@code -H} and {@code --fuzzy}: rsync 3.2.7 can deadlock with the two when a listed file
+ *   gets hard-linked while the run goes (see {@link #basisArgs}). The passes that carry the run's state go with
+ *   {@code -H} and never fuzz; only the basis passes fuzz, and they go without {@code -H}.</li>
  *   <li>{@code --info=del1}: one "deleting" line per deleted entry, which {@link RsyncResult#stats()} counts
  *   (rsync 3.2.7's {@code --stats} reports no deletions for a push to a daemon).</li>
- *   <li>Renamed paths ({@link MoveBasis}): a basis pass per new directory before the others, with
- *   {@code --copy-dest} at the old directories, puts them in place from the replica's old copies.</li>
+ *   <li>Renamed paths ({@link MoveBasis}): basis passes before the others put them in place from the replica's old
+ *   copies: one for the files renamed within their directory ({@code --fuzzy} finds the old copy beside the new
+ *   name), and one per new directory of moved files and renamed directories, with {@code --copy-dest} at the old
+ *   directories. The deletion pass runs after them, so the old copies are still there.</li>
  *   <li>{@code --mkpath}: the destination's {@code <prefix>/<host>/<root>} directories are created on first
  *   use.</li>
  *   <li>The root's excludes ({@link RsyncExcludes}, the same decisions as capture's {@link ExcludeMatcher}): every
@@ -98,18 +100,18 @@ final class RsyncPlanner {
 
     /**
      * The invocations for {@code job} against {@code endpoint}; {@code stamp}: the run's version dir, if kept;
-     * {@code moved}: the job's renamed paths that get a basis pass ahead of the others.
+     * {@code moved}: the job's renamed paths that get basis passes ahead of the others.
      */
     static List<Pass> plan(ReplicationJob job, RsyncEndpoint endpoint, Optional<VersionStamp> stamp,
-            List<MoveBasis.Relocation> moved) {
+            MoveBasis.Bases moved) {
         if (job.selection() instanceof FullRoot) {
-            RsyncArgs a = common(job, endpoint, stamp);
+            RsyncArgs a = common(job, endpoint, stamp, true);
             a.addAll(job.excludes().filterArgs());
             a.add("--delete");
             if (job.destination().excludeDelete() && !job.excludes().isEmpty()) a.add(RsyncExcludes.DELETE_EXCLUDED);
             // Deletions after the transfer: a directory's extraneous entries go once its new content is in place.
             a.add("--delete-delay");
-            // No --fuzzy: a whole-root run may meet hard-linked files that vanish under it (see listArgs).
+            // No --fuzzy: the run goes with -H (see basisArgs).
             // No --partial-dir: with the quick check an unchanged file is not transferred, so a partial file an
             // interrupted run left for it would never be used nor removed; without the option (which protects
             // the directory from --delete) the whole-root run deletes such leftovers as extraneous.
@@ -122,13 +124,18 @@ final class RsyncPlanner {
             if (excluded.excluded(p.rawPath())) continue;
             (p.presence() == Presence.MISSING ? missing : present).add(p.rawPath());
         }
-        boolean fuzzy = !((Paths) job.selection()).hardLinks();
         List<Pass> passes = new ArrayList<>();
-        for (MoveBasis.Relocation r : moved) {
-            basisPass(job, endpoint, stamp, fuzzy, r, excluded).ifPresent(passes::add);
+        List<byte[]> inPlace = moved.inPlace().stream().filter(p -> !excluded.excluded(p)).toList();
+        if (!inPlace.isEmpty()) {
+            RsyncArgs a = basisArgs(job, endpoint, stamp, false);
+            a.filesFromStdin();
+            passes.add(new Pass(build(a, job), new RsyncStdin.FileList(inPlace), true));
+        }
+        for (MoveBasis.Relocation r : moved.relocations()) {
+            basisPass(job, endpoint, stamp, r, excluded).ifPresent(passes::add);
         }
         if (!present.isEmpty()) {
-            passes.add(new Pass(listArgs(job, endpoint, stamp, fuzzy), new RsyncStdin.FileList(present)));
+            passes.add(new Pass(listArgs(job, endpoint, stamp), new RsyncStdin.FileList(present)));
         }
         if (!missing.isEmpty()) {
             passes.add(new Pass(deletionArgs(job, endpoint, stamp), new RsyncStdin.Selection(missing)));
@@ -136,19 +143,9 @@ final class RsyncPlanner {
         return List.copyOf(passes);
     }
 
-    /**
-     * rsync 3.5.0 with {@code -H --fuzzy} deadlocks when a hard-linked file vanishes or appears while it runs: the
-     * sender, generator and receiver all wait, and since they keep exchanging keepalives {@code --timeout} never
-     * fires (reproduced outside rtbackup: 4 of 6 runs hung while a script linked and removed files; none without
-     * --fuzzy, none without hard links changing). --fuzzy only saves wire bytes for a renamed file, so runs that may
-     * meet hard links (whole-root runs, and listed runs the validator saw multi-link files in) go without it. A file
-     * hard-linked after the validator looked still hangs a listed run (Debian's 3.2.7 too: once in 155 runs of a
-     * stress loop); the launcher's stall watch ends such a run after {@code timeout-s} ({@code RsyncStallWatch}),
-     * and the retry goes through.
-     */
-    private static List<String> listArgs(ReplicationJob job, RsyncEndpoint endpoint, Optional<VersionStamp> stamp,
-            boolean fuzzy) {
-        RsyncArgs a = common(job, endpoint, stamp);
+    /** The pass of present paths: with {@code -H}, so without {@code --fuzzy} (see {@link #basisArgs}). */
+    private static List<String> listArgs(ReplicationJob job, RsyncEndpoint endpoint, Optional<VersionStamp> stamp) {
+        RsyncArgs a = common(job, endpoint, stamp, true);
         a.addAll(job.excludes().filterArgs());
         a.add("-r");
         a.filesFromStdin();
@@ -156,14 +153,41 @@ final class RsyncPlanner {
         // Listed runs always transfer their files (--ignore-times), so a partial file left by an interrupted run
         // is used and removed by the next run of the same path.
         a.add("--partial-dir=" + PARTIAL_DIR);
-        if (fuzzy) a.add("--fuzzy");
         return build(a, job);
+    }
+
+    /**
+     * What every basis pass carries: {@code --fuzzy} ({@code --fuzzy --fuzzy} with {@code copyDest}, so that the
+     * {@code --copy-dest} dirs are searched too), {@code --ignore-existing}, the root's excludes, and no {@code -H}.
+     *
+     * <p>{@code --ignore-existing}: a basis pass is for names the replica does not have yet. A name it has (a file
+     * renamed over an existing one, as editors save) is its own basis in the listed pass; sent by the basis pass
+     * too, it would be replaced twice in one run, and with kept versions the second backup would put the basis
+     * pass's new copy over the old content in the run's version dir ({@code KeptVersionsTest}).
+     *
+     * <p>Why never both: rsync 3.2.7 with {@code -H --fuzzy} deadlocks when listed files get hard-linked (or a
+     * linked name vanishes) while the run goes: sender, generator and receiver all wait, passing keep-alives, so
+     * {@code --timeout} never fires ({@code HardLinkChurnTest}: 30 of 30 rounds of the old listed pass stalled; a
+     * shell stress loop against a daemon: 6 of 75 runs with {@code -H --fuzzy}, none of 75 with either alone).
+     * Without {@code -H} rsync's hard-link code is off (the sender does not even record device and inode), so a
+     * fuzzing pass has nothing to wait for. A basis pass only puts renamed files in place; the passes after it
+     * transfer the same paths with {@code -H} ({@code --ignore-times}: against the copy just placed, so checksums
+     * only) and link on the destination what is linked on the source, replacing the separate copies the basis pass
+     * wrote.
+     */
+    private static RsyncArgs basisArgs(ReplicationJob job, RsyncEndpoint endpoint, Optional<VersionStamp> stamp,
+            boolean copyDest) {
+        RsyncArgs a = common(job, endpoint, stamp, false);
+        a.addAll(job.excludes().filterArgs());
+        a.add("--ignore-existing", "--fuzzy");
+        if (copyDest) a.add("--fuzzy");
+        return a;
     }
 
     /**
      * A basis pass ({@link MoveBasis}): {@code <root>/<newDir>/} into the replica's {@code <newDir>/}, the whole
      * directory or the listed names in it, with {@code --copy-dest} at each old directory (absolute, see
-     * {@link RsyncEndpoint#directoryOption}) and, where the run fuzzes, {@code --fuzzy --fuzzy} (the second looks
+     * {@link RsyncEndpoint#directoryOption}) and {@code --fuzzy --fuzzy} ({@link #basisArgs}: the second looks
      * in the basis dirs too). With the quick check, a file whose old copy has the same size and mtime is copied
      * on the destination without any data on the wire; the listed pass after it then finds it in place. No
      * {@code --delete}: the listed pass and the deletion pass do that. Excludes: none when the directory or all
@@ -171,22 +195,20 @@ final class RsyncPlanner {
      * the class comment); else the excluded names are dropped and the rules go along.
      */
     private static Optional<Pass> basisPass(ReplicationJob job, RsyncEndpoint endpoint, Optional<VersionStamp> stamp,
-            boolean fuzzy, MoveBasis.Relocation r, ExcludeMatcher excluded) {
+            MoveBasis.Relocation r, ExcludeMatcher excluded) {
         byte[] newDir = r.newDir().getBytes(StandardCharsets.UTF_8);
         if (!r.newDir().isEmpty() && (job.excludes().anchored() || excluded.excluded(newDir))) return Optional.empty();
         Optional<List<byte[]>> names = r.names().map(list -> list.stream()
             .filter(n -> !excluded.excluded(newDir.length == 0 ? n : BytePaths.join(newDir, n)))
             .toList());
         if (names.isPresent() && names.get().isEmpty()) return Optional.empty();
-        RsyncArgs a = common(job, endpoint, stamp);
-        a.addAll(job.excludes().filterArgs());
+        RsyncArgs a = basisArgs(job, endpoint, stamp, true);
         a.add("-r");
         if (names.isPresent()) a.filesFromStdin();
         String base = job.remoteDir().isEmpty() ? "" : job.remoteDir() + "/";
         for (String old : r.oldDirs()) {
             a.add("--copy-dest=" + RsyncEndpoint.directoryOption(job.destination().target(), base + old));
         }
-        if (fuzzy) a.add("--fuzzy", "--fuzzy");
         String dir = r.newDir().isEmpty() ? "" : "/" + r.newDir();
         List<String> args = a.build(job.rootPath() + dir + "/",
             job.destination().target().argument(r.newDir().isEmpty() ? job.remoteDir() : base + r.newDir()));
@@ -201,7 +223,7 @@ final class RsyncPlanner {
      */
     private static List<String> deletionArgs(ReplicationJob job, RsyncEndpoint endpoint,
             Optional<VersionStamp> stamp) {
-        RsyncArgs a = common(job, endpoint, stamp);
+        RsyncArgs a = common(job, endpoint, stamp, true);
         // The root's excludes first: rsync uses the first matching rule, so an excluded entry below a selected
         // path stays protected.
         a.addAll(job.excludes().filterArgs());
@@ -210,8 +232,11 @@ final class RsyncPlanner {
         return build(a, job);
     }
 
-    private static RsyncArgs common(ReplicationJob job, RsyncEndpoint endpoint, Optional<VersionStamp> stamp) {
-        RsyncArgs a = RsyncArgs.to(endpoint).archive().add("-H");
+    /** {@code hardLinks}: with {@code -H}; never in a pass with {@code --fuzzy} (see {@link #basisArgs}). */
+    private static RsyncArgs common(ReplicationJob job, RsyncEndpoint endpoint, Optional<VersionStamp> stamp,
+            boolean hardLinks) {
+        RsyncArgs a = RsyncArgs.to(endpoint).archive();
+        if (hardLinks) a.add("-H");
         // Nanosecond time comparison. Besides the quick check, rsync uses it to decide whether a directory's
         // mtime needs re-setting after entries were created in it; at whole-second precision a directory created
         // within the second of its source's mtime keeps the creation time.

@@ -165,7 +165,7 @@ public final class RsyncRunner implements Replicator {
             return ReplicationReport.failedToRun("cannot read the password of destination '" + dest.name() + "': "
                 + e.getMessage(), Duration.ofNanos(System.nanoTime() - start));
         }
-        List<Pass> passes = RsyncPlanner.plan(job, endpoint, versionStamp(job), moveBasis.relocations(job));
+        List<Pass> passes = RsyncPlanner.plan(job, endpoint, versionStamp(job), moveBasis.bases(job));
         RsyncStats stats = RsyncStats.NONE;
         SyncOutcome outcome = SyncOutcome.OK;
         int exitCode = 0;
@@ -260,7 +260,7 @@ public final class RsyncRunner implements Replicator {
         return RsyncPlanner.plan(job, RsyncEndpoint.of(rsyncPath, job.destination()),
             job.destination().versions().keep()
                 ? Optional.of(VersionStamp.of(clock.instant(), job.commandId())) : Optional.empty(),
-            moveBasis.relocations(job));
+            moveBasis.bases(job));
     }
 
     /** One pass's end; {@code side} and {@code stuck} as in {@link ReplicationReport}. */

@@ -19,7 +19,8 @@ import java.util.stream.Stream;
  * timeout, and each successful write restarts its timeout; the receiving side never times out by itself. The same
  * holds for rsync's deadlocks: a listed run with {@code -H --fuzzy} whose files were hard-linked while it ran
  * (caught 1 in 155 runs of a stress loop against a local daemon) left sender, receiver and generator in
- * {@code pselect}, passing keep-alives ({@code MSG_DATA} of length 0) around every 5 s for as long as they were let.
+ * {@code pselect}, passing keep-alives ({@code MSG_DATA} of length 0) around every 5 s for as long as they were let
+ * (no run carries both options any more, see the agent's {@code RsyncPlanner}; the watch stays for the others).
  * Either way only the command timeout ended the run: 40 s in a test fleet, 30 min by default.
  *
  * <p>The rule: a run moves when its rsync processes (by {@code /proc/<pid>/comm}; ssh and wrappers that exec rsync

@@ -29,15 +29,20 @@ class MoveBasisTest {
     }
 
     @Test
-    void groupsByNewDirectoryAndLeavesSameDirectoryRenamesToFuzzy() {
+    void groupsByNewDirectoryAndListsSameDirectoryRenamesApart() {
         moved("a/x", "c/x", false);
         moved("b/y", "c/y2", false);
-        moved("c/old", "c/new", false);        // same directory: --fuzzy already finds it
+        moved("c/old", "c/new", false);        // same directory: the in-place pass's --fuzzy finds it
+        moved("top", "top2", false);           // same directory, the root
+        moved("s*/o\u00ff", "s*/n\u00ff", false); // on stdin: any name will do
         moved("photos", "albums", true);
         moved("q/z", "albums/sub/z", false);   // below a renamed directory: its pass covers it
-        List<MoveBasis.Relocation> r = basis.relocations(job(file("c/x"), file("c/y2"), file("c/new"),
-            new ListedPath(b("albums"), Presence.DIRECTORY), file("albums/sub/z"), file("c/unmoved"),
-            new ListedPath(b("a/x"), Presence.MISSING)));
+        moved("albums/sub/a", "albums/sub/b", false); // the same
+        MoveBasis.Bases bases = basis.bases(job(file("c/x"), file("c/y2"), file("c/new"), file("top2"),
+            file("s*/n\u00ff"), new ListedPath(b("albums"), Presence.DIRECTORY), file("albums/sub/z"),
+            file("albums/sub/b"), file("c/unmoved"), new ListedPath(b("a/x"), Presence.MISSING)));
+        assertThat(bases.inPlace()).containsExactly(b("c/new"), b("top2"), b("s*/n\u00ff"));
+        List<MoveBasis.Relocation> r = bases.relocations();
         assertThat(r).hasSize(2);
         assertThat(r.get(0).newDir()).isEqualTo("albums");
         assertThat(r.get(0).oldDirs()).containsExactly("photos");
@@ -53,8 +58,8 @@ class MoveBasisTest {
         moved("back\\slash/y", "d/y", false);
         moved("o\u00ff", "n", true);
         moved("ok/z", "fine dir/z", false);
-        List<MoveBasis.Relocation> r = basis.relocations(job(file("star*/x"), file("d/y"),
-            new ListedPath(b("n"), Presence.DIRECTORY), file("fine dir/z")));
+        List<MoveBasis.Relocation> r = basis.bases(job(file("star*/x"), file("d/y"),
+            new ListedPath(b("n"), Presence.DIRECTORY), file("fine dir/z"))).relocations();
         assertThat(r).hasSize(1);
         assertThat(r.get(0).newDir()).isEqualTo("fine dir");
         assertThat(r.get(0).oldDirs()).containsExactly("ok");

@@ -23,8 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Renamed paths travel as deltas against the replica's old copy (MoveBasis): a file moved to another directory,
- * a file moved and renamed, a renamed directory of many files - pushed to a real authenticated daemon, with the
- * rename known from capture (RecentMoves) as in the agent.
+ * a file moved and renamed, a renamed directory of many files, a file renamed within its directory (also one with
+ * a second name beside it) - pushed to a real authenticated daemon, with the rename known from capture
+ * (RecentMoves) as in the agent.
  */
 class RenameDeltaTest {
     private static final int MIB = 1 << 20;
@@ -55,6 +56,7 @@ class RenameDeltaTest {
         random(src.resolve("a/big.bin"), 8 * MIB, 1);
         random(src.resolve("a/other.bin"), 4 * MIB, 2);
         for (int i = 0; i < 200; i++) random(src.resolve("photos/img" + i + ".jpg"), 32 * 1024, 100 + i);
+        Files.createLink(src.resolve("photos/img0-too.jpg"), src.resolve("photos/img0.jpg"));
         long data = 8 * MIB + 4 * MIB + 200 * 32 * 1024;
         try (RsyncDaemon daemon = RsyncDaemon.builder(BytePaths.utf8(Files.createDirectories(tmp.resolve("daemon"))
                 .toString())).auth("rtb", "mv-pw").module("backup", BytePaths.utf8(module.toString())).start()) {
@@ -82,11 +84,55 @@ class RenameDeltaTest {
             TreeDiff.Result diff = TreeDiff.defaults().ignoringDirMtime().compare(BytePaths.utf8(src.toString()),
                 BytePaths.utf8(module.resolve("h/r").toString()));
             assertThat(diff.isEqual()).as("%s", diff).isTrue();
+            // the basis pass goes without -H; the listed pass after it links what is linked on the source
+            assertThat(Files.getAttribute(module.resolve("h/r/albums/img0.jpg"), "unix:ino"))
+                .isEqualTo(Files.getAttribute(module.resolve("h/r/albums/img0-too.jpg"), "unix:ino"));
             // the old copies serve as basis where they are: nothing but the replica appears beside it
             try (var beside = Files.list(module.resolve("h"))) {
                 assertThat(beside.map(q -> q.getFileName().toString())).as("nothing left beside the replica")
                     .containsExactly("r");
             }
+        }
+    }
+
+    @Test
+    void filesRenamedWithinTheirDirectoryTravelAsDeltasAndKeepTheirLinks() throws Exception {
+        Files.createDirectories(src.resolve("a"));
+        random(src.resolve("a/big.bin"), 8 * MIB, 1);
+        random(src.resolve("a/linked.bin"), 4 * MIB, 2);
+        Files.createLink(src.resolve("a/linked-too.bin"), src.resolve("a/linked.bin"));
+        random(src.resolve("root.bin"), 2 * MIB, 3);
+        long data = 8 * MIB + 4 * MIB + 2 * MIB;
+        try (RsyncDaemon daemon = RsyncDaemon.builder(BytePaths.utf8(Files.createDirectories(tmp.resolve("daemon"))
+                .toString())).auth("rtb", "mv-pw").module("backup", BytePaths.utf8(module.toString())).start()) {
+            Properties p = new Properties();
+            p.setProperty("destination.dc.url", daemon.url("backup"));
+            ExecConfig cfg = ExecConfig.from(p, Map.of("RSYNC_PASSWORD_DC", "mv-pw"));
+            CommandValidator validator = new CommandValidator("h", Map.of("r", BytePaths.utf8(src.toString())),
+                cfg.destinations());
+            RsyncRunner runner = new RsyncRunner(cfg.rsyncPath(), moves);
+            assertThat(runner.replicate(job(validator, Commands.full("h", "r", "dc"))).outcome())
+                .isEqualTo(SyncOutcome.OK);
+
+            renamed("a/big.bin", "a/big2.bin", false);
+            renamed("a/linked.bin", "a/linked2.bin", false); // its other name, a/linked-too.bin, goes along
+            renamed("root.bin", "root2.bin", false);         // in the root itself
+            ReplicationReport r = runner.replicate(job(validator, Commands.paths("h", "r", "dc", b("a/big2.bin"),
+                b("a/big.bin"), b("a/linked2.bin"), b("a/linked.bin"), b("root2.bin"), b("root.bin"))));
+
+            assertThat(r.outcome()).as("%s", r).isEqualTo(SyncOutcome.OK);
+            System.out.printf("renames within their directories of %d bytes: %d bytes sent (%.3f %%), literal %d%n",
+                data, r.stats().bytesSent(), 100.0 * r.stats().bytesSent() / data, r.stats().literalBytes());
+            assertThat(r.stats().literalBytes()).as("literal data").isLessThan(data / 100);
+            assertThat(r.stats().bytesSent()).as("bytes on the wire").isLessThanOrEqualTo((long) (data * 0.02));
+            TreeDiff.Result diff = TreeDiff.defaults().ignoringDirMtime().compare(BytePaths.utf8(src.toString()),
+                BytePaths.utf8(module.resolve("h/r").toString()));
+            assertThat(diff.isEqual()).as("%s", diff).isTrue();
+            // the basis pass goes without -H; the listed pass after it links what is linked on the source
+            Path rep = module.resolve("h/r/a");
+            assertThat(Files.getAttribute(rep.resolve("linked2.bin"), "unix:ino"))
+                .isEqualTo(Files.getAttribute(rep.resolve("linked-too.bin"), "unix:ino"));
+            assertThat(Files.getAttribute(rep.resolve("linked2.bin"), "unix:nlink")).isEqualTo(2);
         }
     }
 

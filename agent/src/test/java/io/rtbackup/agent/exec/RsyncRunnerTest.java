@@ -5,8 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.rtbackup.agent.config.ExecConfig;
+import io.rtbackup.agent.event.CapturedEvent;
+import io.rtbackup.agent.moves.RecentMoves;
 import io.rtbackup.fs.ByteFs;
 import io.rtbackup.fs.BytePaths;
+import io.rtbackup.schema.CaptureSource;
+import io.rtbackup.schema.FileOp;
 import io.rtbackup.schema.SyncCommand;
 import io.rtbackup.schema.SyncOutcome;
 import io.rtbackup.testkit.RsyncDaemon;
@@ -279,6 +283,11 @@ class RsyncRunnerTest {
         write(b("big.old"), big);
         sync("remote", b("big.old"));
         ByteFs.rename(at(b("big.old")), at(b("big.new")));
+        // as the agent knows it from capture (MoveBasis): the listed pass itself has no --fuzzy
+        RecentMoves moves = RecentMoves.standard();
+        moves.observe(new CapturedEvent(ROOT, b("big.new"), FileOp.MOVE_TO, false, b("big.old"),
+            CaptureSource.FANOTIFY, 0, -1));
+        runner = new RsyncRunner(config.rsyncPath(), moves);
 
         ReplicationReport r = sync("remote", b("big.old"), b("big.new"));
         assertThat(r.stats().literalBytes()).as("literal data of a renamed 4 MiB file").isLessThan(64 * 1024);
@@ -422,19 +431,35 @@ class RsyncRunnerTest {
     }
 
     @Test
-    void runsThatMayMeetHardLinksGoWithoutFuzzy() throws IOException {
-        // rsync 3.5.0 -H --fuzzy deadlocks when a hard-linked file vanishes mid-run; see RsyncPlanner.listArgs
+    void noRunCarriesBothHardLinksAndFuzzy() throws IOException {
+        // rsync 3.2.7 -H --fuzzy can deadlock when a listed file gets hard-linked mid-run; see RsyncPlanner.basisArgs
         write("plain", "p");
         write("linked", "l");
+        write("d/new", "renamed in its directory");
+        write("e/moved", "moved from d");
         ByteFs.link(BytePaths.join(src, b("linked")), BytePaths.join(src, b("linked-too")));
+        RecentMoves moves = RecentMoves.standard();
+        moves.observe(new CapturedEvent(ROOT, b("d/new"), FileOp.MOVE_TO, false, b("d/old"), CaptureSource.FANOTIFY,
+            0, -1));
+        moves.observe(new CapturedEvent(ROOT, b("e/moved"), FileOp.MOVE_TO, false, b("d/moved"),
+            CaptureSource.FANOTIFY, 0, -1));
+        RsyncRunner withMoves = new RsyncRunner(config.rsyncPath(), moves);
         var plain = ((ValidationResult.Accepted) validator.validate(Commands.paths(HOST, ROOT, "remote", b("plain"))))
             .job();
         var linked = ((ValidationResult.Accepted) validator.validate(Commands.paths(HOST, ROOT, "remote", b("linked"))))
             .job();
+        var renamed = ((ValidationResult.Accepted) validator.validate(Commands.paths(HOST, ROOT, "remote", b("d/new"),
+            b("d/old"), b("e/moved"), b("d/moved"), b("linked")))).job();
         var full = ((ValidationResult.Accepted) validator.validate(Commands.full(HOST, ROOT, "remote"))).job();
-        assertThat(runner.plan(plain)).allSatisfy(p -> assertThat(p.args()).contains("--fuzzy"));
-        assertThat(runner.plan(linked)).allSatisfy(p -> assertThat(p.args()).doesNotContain("--fuzzy"));
-        assertThat(runner.plan(full)).allSatisfy(p -> assertThat(p.args()).doesNotContain("--fuzzy"));
+        List<RsyncPlanner.Pass> all = new ArrayList<>();
+        for (var job : List.of(plain, linked, renamed, full)) all.addAll(withMoves.plan(job));
+        List<RsyncPlanner.Pass> renames = withMoves.plan(renamed);
+        assertThat(renames).filteredOn(RsyncPlanner.Pass::basis).hasSize(2);
+        // the passes that carry the run's state keep -H; only basis passes fuzz, and they go without it
+        assertThat(all).filteredOn(p -> !p.basis()).allSatisfy(p -> assertThat(p.args()).contains("-H")
+            .doesNotContain("--fuzzy"));
+        assertThat(all).filteredOn(RsyncPlanner.Pass::basis).isNotEmpty().allSatisfy(p -> assertThat(p.args())
+            .contains("--fuzzy").doesNotContain("-H"));
         // a whole-root run deletes partial files interrupted runs left (it would never use them: quick check)
         assertThat(runner.plan(full)).allSatisfy(p -> assertThat(p.args()).noneMatch(a -> a.startsWith("--partial")));
         assertThat(runner.plan(plain)).allSatisfy(p -> assertThat(p.args())

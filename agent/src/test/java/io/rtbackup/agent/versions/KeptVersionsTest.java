@@ -5,13 +5,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.rtbackup.agent.config.ExecConfig;
 import io.rtbackup.agent.config.ExecConfig.Destination;
+import io.rtbackup.agent.event.CapturedEvent;
 import io.rtbackup.agent.exec.CommandValidator;
 import io.rtbackup.agent.exec.ReplicationReport;
 import io.rtbackup.agent.exec.RsyncRunner;
 import io.rtbackup.agent.exec.ValidationResult;
+import io.rtbackup.agent.moves.RecentMoves;
 import io.rtbackup.fs.ByteFs;
 import io.rtbackup.fs.BytePaths;
 import io.rtbackup.fs.WalkEntry;
+import io.rtbackup.schema.CaptureSource;
+import io.rtbackup.schema.FileOp;
 import io.rtbackup.schema.SyncCommand;
 import io.rtbackup.schema.SyncOutcome;
 import io.rtbackup.testkit.HostileNames;
@@ -74,6 +78,8 @@ class KeptVersionsTest {
         final Destination dest;
         final CommandValidator validator;
         final RsyncRunner runner;
+        /** Renames the runner knows of, as the agent knows them from capture. */
+        final RecentMoves moves = RecentMoves.standard();
         /** The destination's top: the module's prefix dir on the daemon's disk, or the local directory. */
         final Path top;
 
@@ -93,7 +99,7 @@ class KeptVersionsTest {
             config = ExecConfig.from(p, env(kind));
             dest = config.destinations().get("d");
             validator = new CommandValidator(HOST, Map.of(ROOT, src), config.destinations());
-            runner = new RsyncRunner(config.rsyncPath(), Clock.systemUTC());
+            runner = new RsyncRunner(config.rsyncPath(), Clock.systemUTC(), moves);
         }
 
         VersionStore store() {
@@ -222,6 +228,29 @@ class KeptVersionsTest {
         byte[] again = restoreDir("at0");
         assertThatThrownBy(() -> f.restorer().restore(rel, t3, again)).hasMessageContaining("already exists");
         assertThat(ByteFs.readAll(BytePaths.join(again, rel))).isEqualTo(b("first version\n"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"remote", "local"})
+    void aFileSavedOverItsOldNameKeepsTheOldVersion(String kind) throws Exception {
+        // An editor's save: a temp file renamed over the old name. The rename is known, so the run gets a basis
+        // pass (RsyncPlanner); it must leave an existing name to the listed pass, or the version dir would get the
+        // basis pass's new copy over the old content it had just saved there.
+        Fixture f = new Fixture(kind);
+        f.write("doc.txt", "old content\n");
+        Instant t1 = f.sync(b("doc.txt"));
+        f.write("doc.txt.tmp", "new and longer content\n");
+        ByteFs.rename(f.at("doc.txt.tmp"), f.at("doc.txt"));
+        f.moves.observe(new CapturedEvent(ROOT, b("doc.txt"), FileOp.MOVE_TO, false, b("doc.txt.tmp"),
+            CaptureSource.FANOTIFY, 0, -1));
+        Instant t2 = f.sync(b("doc.txt"), b("doc.txt.tmp"));
+
+        byte[] at1 = restoreDir("at1");
+        f.restorer().restore(b("doc.txt"), t1, at1);
+        assertThat(ByteFs.readAll(BytePaths.join(at1, b("doc.txt")))).isEqualTo(b("old content\n"));
+        byte[] at2 = restoreDir("at2");
+        f.restorer().restore(b("doc.txt"), t2, at2);
+        assertThat(ByteFs.readAll(BytePaths.join(at2, b("doc.txt")))).isEqualTo(b("new and longer content\n"));
     }
 
     @ParameterizedTest
