@@ -272,10 +272,12 @@ final class UpCommand implements Callable<Integer> {
 
     /**
      * The embedded broker's settings: free ports, the log under {@code logDir}, and a short broker session. After a
-     * SIGKILL the restarted controller still holds the dead broker's registration and refuses the new incarnation's
-     * until that registration's session expires ({@code broker.session.timeout.ms}, 9 s by default: measured as 9.7 s
-     * of the restart). Broker and controller share this process, so a dead broker means a dead controller too and
-     * a long session guards against nothing here; 2 s (heartbeats every 0.5 s) still rides out a JVM stalled for 1.5 s.
+     * SIGKILL the restarted controller still holds the dead broker's registration and would refuse the new
+     * incarnation's until that registration's session expires ({@code broker.session.timeout.ms}, 9 s by default:
+     * measured as 9.7 s of the restart); the embedded broker takes that registration off before its broker registers
+     * ({@code PreviousIncarnation}), and the short session is what is left to wait if that fails. Broker and
+     * controller share this process, so a dead broker means a dead controller too and a long session guards against
+     * nothing here; 2 s (heartbeats every 0.5 s) still rides out a JVM stalled for 1.5 s.
      */
     static BrokerSettings brokerSettings(Path logDir) {
         BrokerSettings free = BrokerSettings.onFreePorts(logDir);

@@ -27,9 +27,10 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>The broker starts on a thread of its own from the first moment. After a SIGKILL its start takes seconds: the
- *   controller keeps the dead incarnation's registration until its broker session expires, and the new broker's
- *   registration is refused until then ({@link UpCommand#brokerSettings}). The agent and the worker are built
- *   meanwhile, once the controller listens ({@link #awaitController}; their Kafka clients connect lazily).</li>
+ *   controller starts, loads the metadata log and takes the dead incarnation's registration off before the broker
+ *   registers ({@code EmbeddedKafkaBroker}); then the broker catches up and loads its logs. The agent and the worker
+ *   are built meanwhile, once the controller listens ({@link #awaitController}; their Kafka clients connect
+ *   lazily).</li>
  *   <li>A state dir whose broker already holds every topic (each has its partition directory in the log dir: a
  *   restart) starts the worker and the agent at once as well: their clients connect as soon as the broker listens,
  *   the worker's results listener and the agent's command consumer are placed by then, and the agent's capture and
@@ -108,7 +109,7 @@ final class UpStartup {
     /**
      * Waits until the controller listens (or the broker's start ended, or a minute passed). Building and starting
      * the parts before that only takes CPU from the broker's own start (measured on 2 loaded cores: the controller
-     * came up a second later); after it, the broker mostly waits (for the dead incarnation's session, see the class
+     * came up a second later); after it, the broker mostly waits (for the controller to become active, see the class
      * comment), and the parts' class loading and start fill that wait.
      */
     private static void awaitController(BrokerSettings settings, CompletableFuture<?> broker)
