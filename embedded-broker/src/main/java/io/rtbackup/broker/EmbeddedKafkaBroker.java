@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A start on a log dir whose previous broker did not stop cleanly (killed, crashed) starts the controller first
  * and takes the dead incarnation's broker registration off it before the broker registers
- * ({@link PreviousIncarnation}): the new broker does not wait for the dead one's session to expire.
+ * ({@link PreviousIncarnation}): the new broker does not wait for the dead one's session to expire. A log dir in use
+ * by a running broker is refused before anything starts ({@link LogDirLock}).
  *
  * <p>With {@link BrokerSecurity} the super user's SCRAM credential is written when the log dir is formatted (a
  * SASL_SSL broker has no other way in), and the other users are set once the broker is up ({@link ScramUsers}).
@@ -42,18 +43,23 @@ public final class EmbeddedKafkaBroker implements KafkaBroker {
 
     private final BrokerSettings settings;
     private final KraftNode node;
+    private final LogDirLock lock;
     private volatile boolean closed;
 
-    private EmbeddedKafkaBroker(BrokerSettings settings, KraftNode node) {
+    private EmbeddedKafkaBroker(BrokerSettings settings, KraftNode node, LogDirLock lock) {
         this.settings = settings;
         this.node = node;
+        this.lock = lock;
     }
 
     /** Formats the log dir on first use (never again: the cluster id must stay) and starts the server. */
     public static EmbeddedKafkaBroker start(BrokerSettings settings) {
         Path logDir = settings.logDir().toAbsolutePath();
+        LogDirLock lock = null;
+        EmbeddedKafkaBroker broker = null;
         try {
             OwnerOnly.createDirectories(logDir); // 0700 where created: the log holds every event and credential
+            lock = LogDirLock.acquire(logDir); // before the controller touches the metadata log
             Properties props = settings.toProperties();
             KafkaConfig config = KafkaConfig.fromProps(props, false);
             boolean formatted = formatOnce(config, logDir, settings.security().map(BrokerSecurity::adminScramArgument));
@@ -61,7 +67,7 @@ public final class EmbeddedKafkaBroker implements KafkaBroker {
             boolean crashed = !formatted
                 && !Files.exists(logDir.resolve(CleanShutdownFileHandler.CLEAN_SHUTDOWN_FILE_NAME));
             KraftNode node = KraftNode.create(config, Time.SYSTEM);
-            EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(settings, node);
+            broker = new EmbeddedKafkaBroker(settings, node, lock);
             try {
                 node.startController();
                 if (crashed) PreviousIncarnation.release(node.controller(), config.nodeId(), CONTROLLER_ACTIVE_TIMEOUT);
@@ -76,6 +82,13 @@ public final class EmbeddedKafkaBroker implements KafkaBroker {
                 settings.security().isPresent() ? "SASL_SSL" : "PLAINTEXT", logDir);
             return broker;
         } catch (Exception | LinkageError e) {
+            if (broker == null && lock != null) {
+                try {
+                    lock.close();
+                } catch (IOException x) {
+                    e.addSuppressed(x);
+                }
+            }
             throw new BrokerStartException("Kafka broker failed to start on " + settings.listenHost() + ":" + settings.port()
                 + " (controller port " + settings.controllerPort() + ") with log dir " + logDir + ": " + e
                 + ". Check that the ports are free and the log dir is writable and belongs to this broker.", e);
@@ -137,6 +150,11 @@ public final class EmbeddedKafkaBroker implements KafkaBroker {
         if (closed) return;
         closed = true;
         node.shutdown();
+        try {
+            lock.close();
+        } catch (IOException e) { // the OS drops the lock when the process ends at the latest
+            log.warn("could not release {} in {}: {}", LogDirLock.FILE_NAME, settings.logDir(), e.toString());
+        }
         log.info("Kafka broker at {} stopped", settings.bootstrapServers());
     }
 
