@@ -20,9 +20,10 @@ import org.slf4j.LoggerFactory;
  * broker and refuses the new incarnation's registration ({@code DuplicateBrokerRegistrationException}) until that
  * registration's session ({@code broker.session.timeout.ms}) expires: seconds of every restart after a crash.
  *
- * <p>Why this is safe: in a combined single node, a registration the controller holds before this node's broker has
- * started is a previous incarnation of that broker, dead with the previous process ({@link KraftNode} starts the
- * broker only after {@link #release} returned, so it cannot be the new one). Unregistering it does to the partitions
+ * <p>Why this is safe: in a combined single node (the only shape {@link KraftNode} runs), a registration the
+ * controller holds before this node's broker has started is a previous incarnation of that broker, dead with the
+ * previous process: {@link KraftNode} starts the broker only after {@link #release} returned, so it cannot be the new
+ * one, and no other process runs a broker on this log dir meanwhile ({@link LogDirLock} is held). Unregistering it does to the partitions
  * what fencing it at the session's end does: the broker leaves every ISR (Kafka's
  * {@code ReplicationControlManager.handleBrokerUnregistered} and {@code handleBrokerFenced} run the same leader and
  * ISR change, which on an ELR cluster keeps it as the last known leader); the replica assignments and the log on
