@@ -113,6 +113,8 @@ final class UpStartup {
         Parts parts;
         try {
             awaitController(settings, broker);
+            // a broker that could not start (its log dir in use by a running rtb up, say): nothing else starts
+            if (broker.isCompletedExceptionally()) join(broker);
             parts = build.get();
         } catch (Exception | Error e) {
             launch.closeBroker();
