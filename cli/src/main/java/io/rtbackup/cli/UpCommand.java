@@ -165,8 +165,21 @@ final class UpCommand implements Callable<Integer> {
         // Our own state (the broker's log: every path that changed): 0700, a wider existing one is narrowed.
         OwnerOnly.privateDirectory(stateDir).ifPresent(w -> System.err.println("rtb up: warning: " + w));
         BrokerSettings brokerSettings = brokerSettings(stateDir.resolve("kafka"));
-        String bootstrap = brokerSettings.bootstrapServers();
         Topics topics = Topics.defaults();
+        // the options are checked: the broker starts now, beside the rest of the set-up (UpStartup#launch)
+        UpStartup.Launch launch = UpStartup.launch(brokerSettings, topics);
+        try {
+            return run(out, roots, excludeSetting, destinations, brokerSettings, topics, launch);
+        } catch (Exception | Error e) {
+            launch.abandon(); // a no-op once handed to UpStartup#start, which closes what it started
+            throw e;
+        }
+    }
+
+    /** The set-up after the broker's launch (settings, keys, metrics endpoint, the parts), then the run till stopped. */
+    private int run(PrintStream out, Map<String, Path> roots, String excludeSetting, Map<String, String> destinations,
+                    BrokerSettings brokerSettings, Topics topics, UpStartup.Launch launch) throws Exception {
+        String bootstrap = brokerSettings.bootstrapServers();
 
         Properties agentProps = new Properties();
         if (hostId != null) agentProps.setProperty("host.id", hostId);
@@ -219,7 +232,7 @@ final class UpCommand implements Callable<Integer> {
         FatalErrorHandler fatal = ExitingFatalErrorHandler.forThisJvm("rtb up " + host, Rtb.FATAL_EXIT_GRACE);
         UpStartup.Started started;
         try {
-            started = UpStartup.start(brokerSettings, topics, () -> new UpStartup.Parts(
+            started = UpStartup.start(launch, () -> new UpStartup.Parts(
                 new Worker(workerConfig, topics, bootstrap, registry, report -> {
                     if (!initial.onReport(report)) out.println(line(report));
                 }, fatal),
@@ -272,10 +285,12 @@ final class UpCommand implements Callable<Integer> {
 
     /**
      * The embedded broker's settings: free ports, the log under {@code logDir}, and a short broker session. After a
-     * SIGKILL the restarted controller still holds the dead broker's registration and refuses the new incarnation's
-     * until that registration's session expires ({@code broker.session.timeout.ms}, 9 s by default: measured as 9.7 s
-     * of the restart). Broker and controller share this process, so a dead broker means a dead controller too and
-     * a long session guards against nothing here; 2 s (heartbeats every 0.5 s) still rides out a JVM stalled for 1.5 s.
+     * SIGKILL the restarted controller still holds the dead broker's registration and would refuse the new
+     * incarnation's until that registration's session expires ({@code broker.session.timeout.ms}, 9 s by default:
+     * measured as 9.7 s of the restart); the embedded broker takes that registration off before its broker registers
+     * ({@code PreviousIncarnation}), and the short session is what is left to wait if that fails. Broker and
+     * controller share this process, so a dead broker means a dead controller too and a long session guards against
+     * nothing here; 2 s (heartbeats every 0.5 s) still rides out a JVM stalled for 1.5 s.
      */
     static BrokerSettings brokerSettings(Path logDir) {
         BrokerSettings free = BrokerSettings.onFreePorts(logDir);

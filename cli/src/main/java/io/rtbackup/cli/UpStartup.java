@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,10 +27,12 @@ import org.slf4j.LoggerFactory;
  * failure).
  *
  * <ul>
- *   <li>The broker starts on a thread of its own from the first moment. After a SIGKILL its start takes seconds: the
- *   controller keeps the dead incarnation's registration until its broker session expires, and the new broker's
- *   registration is refused until then ({@link UpCommand#brokerSettings}). The agent and the worker are built
- *   meanwhile, once the controller listens ({@link #awaitController}; their Kafka clients connect lazily).</li>
+ *   <li>The broker starts on a thread of its own as soon as the command's options are checked ({@link #launch}), beside
+ *   the command's remaining set-up. After a SIGKILL its start takes seconds: the
+ *   controller starts, loads the metadata log and takes the dead incarnation's registration off before the broker
+ *   registers ({@code EmbeddedKafkaBroker}); then the broker catches up and loads its logs. The agent and the worker
+ *   are built meanwhile, once the controller listens ({@link #awaitController}; their Kafka clients connect
+ *   lazily).</li>
  *   <li>A state dir whose broker already holds every topic (each has its partition directory in the log dir: a
  *   restart) starts the worker and the agent at once as well: their clients connect as soon as the broker listens,
  *   the worker's results listener and the agent's command consumer are placed by then, and the agent's capture and
@@ -51,23 +54,70 @@ final class UpStartup {
     record Started(EmbeddedKafkaBroker broker, Worker worker, Agent agent) {
     }
 
+    /**
+     * A broker start under way ({@link #launch}), handed to {@link #start} or, when the command fails before that,
+     * {@link #abandon}ed. {@code restart}: the log dir held every topic before the broker started.
+     */
+    static final class Launch {
+        private final BrokerSettings settings;
+        private final Topics topics;
+        private final boolean restart;
+        private final CompletableFuture<EmbeddedKafkaBroker> broker;
+        private final AtomicBoolean handedOver = new AtomicBoolean();
+
+        private Launch(BrokerSettings settings, Topics topics, boolean restart,
+                       CompletableFuture<EmbeddedKafkaBroker> broker) {
+            this.settings = settings;
+            this.topics = topics;
+            this.restart = restart;
+            this.broker = broker;
+        }
+
+        /**
+         * Closes the broker once its start ended (not waited for: the process is ending with a failure); a no-op
+         * once handed to {@link #start}, which closes what it started itself.
+         */
+        void abandon() {
+            if (!handedOver.get()) closeBroker();
+        }
+
+        private void closeBroker() {
+            broker.thenAccept(EmbeddedKafkaBroker::close);
+        }
+    }
+
     private UpStartup() {
     }
 
     /**
-     * Starts the broker with {@code settings}, builds the parts with {@code build} while it starts, and starts them.
+     * Begins the broker's start with {@code settings} on a thread of its own, as early as the command knows its
+     * state dir: the caller's remaining set-up (its settings, keys and metrics endpoint: about 0.6 s of one core, most
+     * of it class loading) then runs beside the broker's own set-up instead of before it.
+     */
+    static Launch launch(BrokerSettings settings, Topics topics) {
+        boolean restart = holdsTopics(settings.logDir(), topics);
+        return new Launch(settings, topics, restart, async("rtb-up-broker", () -> EmbeddedKafkaBroker.start(settings)));
+    }
+
+    /**
+     * Builds the parts with {@code build} while the launched broker starts, and starts them.
      *
      * @throws Exception the first failure (the broker's start, a part's start), after closing what was started
      */
-    static Started start(BrokerSettings settings, Topics topics, Supplier<Parts> build) throws Exception {
-        boolean restart = holdsTopics(settings.logDir(), topics);
-        CompletableFuture<EmbeddedKafkaBroker> broker = async("rtb-up-broker", () -> EmbeddedKafkaBroker.start(settings));
+    static Started start(Launch launch, Supplier<Parts> build) throws Exception {
+        if (!launch.handedOver.compareAndSet(false, true)) throw new IllegalStateException("launch handed over twice");
+        BrokerSettings settings = launch.settings;
+        Topics topics = launch.topics;
+        boolean restart = launch.restart;
+        CompletableFuture<EmbeddedKafkaBroker> broker = launch.broker;
         Parts parts;
         try {
             awaitController(settings, broker);
+            // a broker that could not start (its log dir in use by a running rtb up, say): nothing else starts
+            if (broker.isCompletedExceptionally()) join(broker);
             parts = build.get();
         } catch (Exception | Error e) {
-            broker.thenAccept(EmbeddedKafkaBroker::close);
+            launch.closeBroker();
             throw e;
         }
         try {
@@ -100,7 +150,7 @@ final class UpStartup {
                 parts.worker().close();
                 return null;
             });
-            broker.thenAccept(EmbeddedKafkaBroker::close);
+            launch.closeBroker();
             throw e;
         }
     }
@@ -108,7 +158,7 @@ final class UpStartup {
     /**
      * Waits until the controller listens (or the broker's start ended, or a minute passed). Building and starting
      * the parts before that only takes CPU from the broker's own start (measured on 2 loaded cores: the controller
-     * came up a second later); after it, the broker mostly waits (for the dead incarnation's session, see the class
+     * came up a second later); after it, the broker mostly waits (for the controller to become active, see the class
      * comment), and the parts' class loading and start fill that wait.
      */
     private static void awaitController(BrokerSettings settings, CompletableFuture<?> broker)
