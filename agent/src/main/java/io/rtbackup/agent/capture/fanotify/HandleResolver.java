@@ -58,6 +58,42 @@ final class HandleResolver {
         return out;
     }
 
+    /**
+     * The path of a file from its own id record (no name): a name the file has now, or null when the file is gone
+     * (its last name removed), lies on a filesystem no root is on, or is a directory. Never cached: a file's
+     * names change without directory events telling this cache. When the file lives on but no path that leads to
+     * it can be read (a dentry the kernel has not connected to its directory), {@code lost} is told, which rescans.
+     */
+    byte[] resolveFile(FanotifyRecord.Fid fid) {
+        FanotifyRecord.FileHandle fh = fid.handle();
+        Integer mountFd = mountFds.get(fh.fsid());
+        if (mountFd == null) return null;
+        byte[] bytes = fh.bytes();
+        handle.setInt(0, bytes.length);
+        handle.setInt(4, fh.handleType());
+        handle.write(8, bytes, 0, bytes.length);
+        int fd = C.open_by_handle_at(mountFd, handle, FanotifyLib.O_PATH | FanotifyLib.O_CLOEXEC);
+        if (fd < 0) return null; // ESTALE: its last name is gone, and its removal was reported by name
+        try {
+            if (!stat.fstat(fd) || stat.nlink() == 0) return null;
+            if ((stat.mode() & FanotifyLib.S_IFMT) == FanotifyLib.S_IFDIR) return null;
+            long ino = stat.ino();
+            long n = C.readlink(("/proc/self/fd/" + fd + "\0").getBytes(StandardCharsets.US_ASCII), link,
+                    link.length);
+            byte[] path = n > 0 && n < link.length ? Arrays.copyOf(link, (int) n) : null;
+            // The path must lead to this very file: a disconnected dentry reads as a path that does not.
+            if (path == null || path[0] != '/' || !stat.lstat(FanotifyLib.cstr(path)) || stat.ino() != ino) {
+                log.warn("a changed file with other names could not be placed (no path leads to it); requesting "
+                        + "a rescan");
+                lost.run();
+                return null;
+            }
+            return path;
+        } finally {
+            C.close(fd);
+        }
+    }
+
     /** Forgets {@code path} and every directory below it (renamed or removed). */
     void invalidate(byte[] path) {
         cache.invalidate(path);
