@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * fanotify with a filesystem mark per root's filesystem and directory-fid + name reporting: start-up costs one
  * mark per filesystem whatever the tree size. A filesystem mark reports the whole disk, so events are resolved
  * ({@link HandleResolver}: directory handle -> path, cached) and kept only when they fall under a
- * root. The kernel queue is bounded; when it overflows the kernel says so and this source reports an
+ * root. The file's own id comes along too: a link count change (link, unlink, rename over a name) is reported
+ * with nothing else, and a multi-link file that lost or gained a name is reported under a name it keeps. The kernel queue is bounded; when it overflows the kernel says so and this source reports an
  * {@link RawChange.Overflow}. The bytes read are decoded by {@link FanotifyRecordDecoder}; an event it calls
  * malformed is reported as an overflow too (a rescan covers whatever it was), and so is a read whose processing
  * failed; a change the sink rejects becomes a rescan of its directory ({@link LossReportingSink}).

@@ -73,7 +73,14 @@ final class HandleResolver {
         handle.setInt(4, fh.handleType());
         handle.write(8, bytes, 0, bytes.length);
         int fd = C.open_by_handle_at(mountFd, handle, FanotifyLib.O_PATH | FanotifyLib.O_CLOEXEC);
-        if (fd < 0) return null; // ESTALE: its last name is gone, and its removal was reported by name
+        if (fd < 0) {
+            int errno = Native.getLastError();
+            if (errno == FanotifyLib.ESTALE) return null; // its last name is gone, and that removal was reported
+            log.warn("open_by_handle_at of a file that lost or gained a name failed with errno {}; requesting a "
+                    + "rescan", errno);
+            lost.run();
+            return null;
+        }
         try {
             if (!stat.fstat(fd) || stat.nlink() == 0) return null;
             if ((stat.mode() & FanotifyLib.S_IFMT) == FanotifyLib.S_IFDIR) return null;
