@@ -58,16 +58,42 @@ final class HandleResolver {
         return out;
     }
 
+    /** Tries of {@link #resolveFile} before it gives up and requests a rescan, with a doubling pause from 1 ms. */
+    static final int FILE_TRIES = 5;
+
+    /** What one try of {@link #resolveFile} found. */
+    private enum Found { PATH, GONE, RETRY }
+
     /**
      * The path of a file from its own id record (no name): a name the file has now, or null when the file is gone
-     * (its last name removed), lies on a filesystem no root is on, or is a directory. Never cached: a file's
-     * names change without directory events telling this cache. When the file lives on but no path that leads to
-     * it can be read (a dentry the kernel has not connected to its directory), {@code lost} is told, which rescans.
+     * (its last name removed), lies on a filesystem no root is on, or is a directory. Never cached: a file's names
+     * change without directory events telling this cache. Two answers are passing states, tried again a few times:
+     * ENOMEM (seen twice per ClusterFailoverTest run; by reading, ext4's iget finding the inode mid-teardown, so
+     * the file is gone and a later try says ESTALE), and a
+     * path that does not lead to the file (renamed or unlinked between readlink and lstat). When they persist,
+     * {@code lost} is told, which rescans.
      */
     byte[] resolveFile(FanotifyRecord.Fid fid) {
         FanotifyRecord.FileHandle fh = fid.handle();
         Integer mountFd = mountFds.get(fh.fsid());
         if (mountFd == null) return null;
+        String why = null;
+        for (int attempt = 0; attempt < FILE_TRIES; attempt++) {
+            if (attempt > 0) pause(1L << (attempt - 1));
+            byte[][] path = new byte[1][];
+            int[] errno = new int[1];
+            Found f = tryResolveFile(mountFd, fh, path, errno);
+            if (f == Found.PATH) return path[0];
+            if (f == Found.GONE) return null;
+            why = errno[0] != 0 ? "open_by_handle_at failed with errno " + errno[0] : "no path leads to it";
+        }
+        log.warn("a file that lost or gained a name could not be placed after {} tries ({}); requesting a rescan",
+                FILE_TRIES, why);
+        lost.run();
+        return null;
+    }
+
+    private Found tryResolveFile(int mountFd, FanotifyRecord.FileHandle fh, byte[][] out, int[] errnoOut) {
         byte[] bytes = fh.bytes();
         handle.setInt(0, bytes.length);
         handle.setInt(4, fh.handleType());
@@ -75,29 +101,33 @@ final class HandleResolver {
         int fd = C.open_by_handle_at(mountFd, handle, FanotifyLib.O_PATH | FanotifyLib.O_CLOEXEC);
         if (fd < 0) {
             int errno = Native.getLastError();
-            if (errno == FanotifyLib.ESTALE) return null; // its last name is gone, and that removal was reported
-            log.warn("open_by_handle_at of a file that lost or gained a name failed with errno {}; requesting a "
-                    + "rescan", errno);
-            lost.run();
-            return null;
+            if (errno == FanotifyLib.ESTALE) return Found.GONE; // its last name is gone, and that removal was reported
+            errnoOut[0] = errno;
+            return Found.RETRY;
         }
         try {
-            if (!stat.fstat(fd) || stat.nlink() == 0) return null;
-            if ((stat.mode() & FanotifyLib.S_IFMT) == FanotifyLib.S_IFDIR) return null;
+            if (!stat.fstat(fd) || stat.nlink() == 0) return Found.GONE;
+            if ((stat.mode() & FanotifyLib.S_IFMT) == FanotifyLib.S_IFDIR) return Found.GONE;
             long ino = stat.ino();
             long n = C.readlink(("/proc/self/fd/" + fd + "\0").getBytes(StandardCharsets.US_ASCII), link,
                     link.length);
             byte[] path = n > 0 && n < link.length ? Arrays.copyOf(link, (int) n) : null;
-            // The path must lead to this very file: a disconnected dentry reads as a path that does not.
+            // The path must lead to this very file (not so: a name removed meanwhile reads as "... (deleted)").
             if (path == null || path[0] != '/' || !stat.lstat(FanotifyLib.cstr(path)) || stat.ino() != ino) {
-                log.warn("a changed file with other names could not be placed (no path leads to it); requesting "
-                        + "a rescan");
-                lost.run();
-                return null;
+                return Found.RETRY;
             }
-            return path;
+            out[0] = path;
+            return Found.PATH;
         } finally {
             C.close(fd);
+        }
+    }
+
+    private static void pause(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
