@@ -398,7 +398,7 @@ public final class FanotifySource implements CaptureSource {
          * name removed) needs nothing: that removal was reported by name.
          */
         private void fileLostOrGainedAName(FanotifyRecord.Fid self, long now) {
-            byte[] kept = resolver.resolveFile(self);
+            byte[] kept = resolver.resolveFile(self, FanotifySource.this::underRoot);
             if (kept != null && underRoot(kept)) {
                 deliver(new RawChange.PathChange(FileOp.ATTRIB, kept, false, now, NO_INODE));
             }
