@@ -87,4 +87,14 @@ final class BatchReports {
     private static List<String> sample(Batch b) {
         return b.paths().stream().limit(SAMPLE_PATHS).map(PathKey::show).toList();
     }
+
+    /** Every path of {@code b} for a debug line, rendered only when the line is logged. */
+    static Object allPaths(Batch b) {
+        return new Object() {
+            @Override
+            public String toString() {
+                return b.fullSync() ? "whole root" : b.paths().stream().map(PathKey::show).toList().toString();
+            }
+        };
+    }
 }

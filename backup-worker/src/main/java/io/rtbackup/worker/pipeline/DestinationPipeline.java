@@ -275,6 +275,8 @@ public final class DestinationPipeline implements Runnable {
         // Changes to the same paths that queued up behind this sync but were captured before it started are in
         // the replica already (a backlog read while the sync ran): no second rsync for them.
         List<EventRef> covered = coalescer.dropCovered(b.key(), b.fullSync() ? null : b.paths(), at);
+        log.debug("destination {}: command {} OK from capture position {}: {} {}, {} queued event(s) covered", name,
+            a.commandId(), at, b.key(), BatchReports.allPaths(b), covered.size());
         for (EventRef ref : covered) offsets.done(ref);
         metrics.eventsAlreadyReplicated.labelValues(name).inc(covered.size());
         reports.synced(a, b, r);
@@ -351,7 +353,8 @@ public final class DestinationPipeline implements Runnable {
             config.workerId(), System.currentTimeMillis());
         ledger.sent(next, cmd);
         metrics.commandsIssued.labelValues(name, batch.fullSync() ? "full" : "paths").inc();
-        log.debug("destination {}: issuing command {} for {} (attempt {})", name, id, batch, next.attempt());
+        log.debug("destination {}: issuing command {} for {} (attempt {}): {}", name, id, batch, next.attempt(),
+            BatchReports.allPaths(batch));
         commands.send(cmd, e -> inbox.add(new Signal.SendFailed(id, e)));
     }
 

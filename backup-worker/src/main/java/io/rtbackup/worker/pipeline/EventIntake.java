@@ -19,6 +19,8 @@ import io.rtbackup.worker.signing.RecordAuthenticity;
 import java.nio.ByteBuffer;
 import java.util.Optional;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Takes one consumed event record of a destination and either hands it to the coalescer or settles it at once, in
@@ -38,6 +40,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * <p>Single-threaded (the pipeline thread).
  */
 final class EventIntake {
+    private static final Logger log = LoggerFactory.getLogger(EventIntake.class);
     private final String destination;
     private final DestinationRoutes routes;
     private final OffsetControl offsets;
@@ -102,6 +105,8 @@ final class EventIntake {
         CapturePosition position = CapturePosition.of(ev);
         boolean rootWide = ev.getOp() == FileOp.OVERFLOW || path.length == 0;
         if (replicated.covers(key, rootWide ? null : PathKey.of(path), position)) {
+            log.debug("destination {}: {} event at {}-{} for {} '{}' (capture position {}) already replicated by an "
+                + "OK sync", destination, ev.getOp(), p, o, key, PathKey.printable(path), position);
             offsets.done(p, o);
             metrics.eventsAlreadyReplicated.labelValues(destination).inc();
             return;

@@ -43,6 +43,8 @@ public final class FanotifyLib {
     static final int FAN_REPORT_DIR_FID = 0x400;
     static final int FAN_REPORT_NAME = 0x800;
     static final int FAN_REPORT_DFID_NAME = FAN_REPORT_DIR_FID | FAN_REPORT_NAME;
+    /** The file's own id as well: the only record of an event the kernel has no name for (a link count change). */
+    static final int FAN_REPORT_FID = 0x200;
 
     // event bits
     static final long FAN_MODIFY = 0x2;

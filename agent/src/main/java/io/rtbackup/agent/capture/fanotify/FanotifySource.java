@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * fanotify with a filesystem mark per root's filesystem and directory-fid + name reporting: start-up costs one
  * mark per filesystem whatever the tree size. A filesystem mark reports the whole disk, so events are resolved
  * ({@link HandleResolver}: directory handle -> path, cached) and kept only when they fall under a
- * root. The kernel queue is bounded; when it overflows the kernel says so and this source reports an
+ * root. The file's own id comes along too: a link count change (link, unlink, rename over a name) is reported
+ * with nothing else, and a multi-link file that lost or gained a name is reported under a name it keeps. The kernel queue is bounded; when it overflows the kernel says so and this source reports an
  * {@link RawChange.Overflow}. The bytes read are decoded by {@link FanotifyRecordDecoder}; an event it calls
  * malformed is reported as an overflow too (a rescan covers whatever it was), and so is a read whose processing
  * failed; a change the sink rejects becomes a rescan of its directory ({@link LossReportingSink}).
@@ -94,7 +95,7 @@ public final class FanotifySource implements CaptureSource {
     public synchronized void start(List<WatchedRoot> watched, ChangeSink sink) throws CaptureUnavailableException {
         if (running) throw new IllegalStateException("fanotify source already started");
         int fd = C.fanotify_init(FanotifyLib.FAN_CLASS_NOTIF | FanotifyLib.FAN_CLOEXEC | FanotifyLib.FAN_NONBLOCK
-                | FanotifyLib.FAN_REPORT_DFID_NAME,
+                | FanotifyLib.FAN_REPORT_DFID_NAME | FanotifyLib.FAN_REPORT_FID,
                 FanotifyLib.O_RDONLY | FanotifyLib.O_LARGEFILE | FanotifyLib.O_CLOEXEC);
         if (fd < 0) {
             int errno = Native.getLastError();
@@ -327,9 +328,13 @@ public final class FanotifySource implements CaptureSource {
             byte[] oldPath = null;
             byte[] newPath = null;
             boolean unresolvable = false;
+            FanotifyRecord.Fid self = null;
             for (FanotifyRecord.Info info : event.infos()) {
-                // FID and DFID records name no entry (e.g. the attrib that accompanies an unlink): not used
-                if (!(info instanceof FanotifyRecord.Fid fid) || !fid.type().named()) continue;
+                if (!(info instanceof FanotifyRecord.Fid fid)) continue;
+                // The file's own id: used only when no record names an entry (see fileLostOrGainedAName)
+                if (fid.type() == FanotifyRecord.FidType.FID) self = fid;
+                // DFID records name no entry: not used
+                if (!fid.type().named()) continue;
                 byte[] p = resolver.resolve(fid);
                 if (p == null) {
                     unresolvable = true;
@@ -360,8 +365,12 @@ public final class FanotifySource implements CaptureSource {
                 return;
             }
             if (path == null) {
-                // no name record: the attrib that accompanies an unlink carries only the file id; or the
-                // directory is already deleted, and its own removal event covers what happened inside
+                if (!unresolvable && !dir && self != null && (mask & FanotifyLib.FAN_ATTRIB) != 0) {
+                    fileLostOrGainedAName(self, now);
+                    return;
+                }
+                // no name record: the directory is already deleted, and its own removal event covers what
+                // happened inside
                 if (unresolvable) unresolved.incrementAndGet();
                 return;
             }
@@ -389,6 +398,21 @@ public final class FanotifySource implements CaptureSource {
             }
             if ((mask & FanotifyLib.FAN_DELETE) != 0) {
                 deliver(new RawChange.PathChange(dir ? FileOp.RMDIR : FileOp.DELETE, path, dir, now, NO_INODE));
+            }
+        }
+
+        /**
+         * The attrib without a name that comes with a link count change (link, unlink, rename over a name): the
+         * file has other names. A change written through a name that is then removed was reported under that name
+         * only, and the removed name's sync finds nothing to send, so the names the file keeps would stay stale in
+         * the replica (issue 15). Reported as an attrib of a name the file has now, whose sync reaches every name
+         * (the agent's validator widens a run to all of a multi-link file's names). A file that is gone (its last
+         * name removed) needs nothing: that removal was reported by name.
+         */
+        private void fileLostOrGainedAName(FanotifyRecord.Fid self, long now) {
+            byte[] kept = resolver.resolveFile(self, FanotifySource.this::underRoot);
+            if (kept != null && underRoot(kept)) {
+                deliver(new RawChange.PathChange(FileOp.ATTRIB, kept, false, now, NO_INODE));
             }
         }
 

@@ -5,9 +5,11 @@ import static io.rtbackup.agent.capture.fanotify.FanotifyLib.C;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import io.rtbackup.agent.capture.BytesKey;
+import io.rtbackup.fs.BytePaths;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +58,88 @@ final class HandleResolver {
         if (!slash) out[dir.length] = '/';
         System.arraycopy(name, 0, out, out.length - name.length, name.length);
         return out;
+    }
+
+    /** Tries of {@link #resolveFile} before it gives up and requests a rescan, with a doubling pause from 1 ms. */
+    static final int FILE_TRIES = 5;
+
+    /** What one try of {@link #resolveFile} found. */
+    private enum Found { PATH, GONE, RETRY }
+
+    /**
+     * The path of a file from its own id record (no name): a name the file has now, or null when the file is gone
+     * (its last name removed), lies on a filesystem no root is on, or is a directory. Never cached: a file's names
+     * change without directory events telling this cache. Two answers are passing states, tried again a few times:
+     * ENOMEM (seen twice per ClusterFailoverTest run; by reading, ext4's iget finding the inode mid-teardown, so
+     * the file is gone and a later try says ESTALE), and a path that does not lead to the file (a name removed
+     * meanwhile reads as "... (deleted)" while something still holds it). When they persist, {@code lost} is told,
+     * which rescans, unless the last path read lies outside every root ({@code ours} says no): that name was not
+     * ours, and a file whose names cross a root's boundary is not replicated through its outside names anyway (their
+     * writes are not reported either), so such a rescan, which other activity on the disk would trigger, buys nothing.
+     */
+    byte[] resolveFile(FanotifyRecord.Fid fid, Predicate<byte[]> ours) {
+        FanotifyRecord.FileHandle fh = fid.handle();
+        Integer mountFd = mountFds.get(fh.fsid());
+        if (mountFd == null) return null;
+        String why = null;
+        byte[][] path = new byte[1][];
+        for (int attempt = 0; attempt < FILE_TRIES; attempt++) {
+            if (attempt > 0) pause(1L << (attempt - 1));
+            path[0] = null;
+            int[] errno = new int[1];
+            Found f = tryResolveFile(mountFd, fh, path, errno);
+            if (f == Found.PATH) return path[0];
+            if (f == Found.GONE) return null;
+            why = errno[0] != 0 ? "open_by_handle_at failed with errno " + errno[0] : "no path leads to it";
+        }
+        if (path[0] != null && !ours.test(withoutDeletedSuffix(path[0]))) return null;
+        log.warn("a file that lost or gained a name could not be placed after {} tries ({}, last path read: {}); "
+                + "requesting a rescan", FILE_TRIES, why, path[0] == null ? "none" : BytePaths.show(path[0]));
+        lost.run();
+        return null;
+    }
+
+    private static byte[] withoutDeletedSuffix(byte[] path) {
+        byte[] suffix = " (deleted)".getBytes(StandardCharsets.US_ASCII);
+        int n = path.length - suffix.length;
+        return n > 0 && Arrays.equals(path, n, path.length, suffix, 0, suffix.length) ? Arrays.copyOf(path, n) : path;
+    }
+
+    private Found tryResolveFile(int mountFd, FanotifyRecord.FileHandle fh, byte[][] out, int[] errnoOut) {
+        byte[] bytes = fh.bytes();
+        handle.setInt(0, bytes.length);
+        handle.setInt(4, fh.handleType());
+        handle.write(8, bytes, 0, bytes.length);
+        int fd = C.open_by_handle_at(mountFd, handle, FanotifyLib.O_PATH | FanotifyLib.O_CLOEXEC);
+        if (fd < 0) {
+            int errno = Native.getLastError();
+            if (errno == FanotifyLib.ESTALE) return Found.GONE; // its last name is gone, and that removal was reported
+            errnoOut[0] = errno;
+            return Found.RETRY;
+        }
+        try {
+            if (!stat.fstat(fd) || stat.nlink() == 0) return Found.GONE;
+            if ((stat.mode() & FanotifyLib.S_IFMT) == FanotifyLib.S_IFDIR) return Found.GONE;
+            long ino = stat.ino();
+            long n = C.readlink(("/proc/self/fd/" + fd + "\0").getBytes(StandardCharsets.US_ASCII), link,
+                    link.length);
+            byte[] path = n > 0 && n < link.length ? Arrays.copyOf(link, (int) n) : null;
+            // The path must lead to this very file (not so: a name removed meanwhile reads as "... (deleted)").
+            if (path == null || path[0] != '/') return Found.RETRY;
+            out[0] = path;
+            if (!stat.lstat(FanotifyLib.cstr(path)) || stat.ino() != ino) return Found.RETRY;
+            return Found.PATH;
+        } finally {
+            C.close(fd);
+        }
+    }
+
+    private static void pause(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Forgets {@code path} and every directory below it (renamed or removed). */

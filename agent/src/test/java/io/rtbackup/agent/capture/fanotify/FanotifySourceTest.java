@@ -52,6 +52,55 @@ class FanotifySourceTest {
         }
     }
 
+    /**
+     * Issue 15: a file written through one of its two names, then that name removed. The write's event names the
+     * removed path, whose command finds nothing to send; the other name holds the new content. The kernel reports
+     * the link count change only with the file's own id (no directory, no name): it must become a change of a
+     * name the file still has, or the replica of that name keeps the old content for good.
+     */
+    @Test
+    void aFileWrittenThroughANameThatIsThenRemovedIsReportedUnderTheNameItKeeps() throws Exception {
+        try (TempDirs tmp = TempDirs.create("rtb-fan-link")) {
+            byte[] root = tmp.newDir("root");
+            ByteFs.mkdir(BytePaths.join(root, b("x")));
+            ByteFs.mkdir(BytePaths.join(root, b("y")));
+            byte[] kept = BytePaths.join(root, b("x/kept"));
+            byte[] other = BytePaths.join(root, b("y/other"));
+            ByteFs.write(kept, b("old content"));
+            ByteFs.link(kept, other);
+            try (CaptureScenario s = new CaptureScenario(root, FanotifySource::new, Duration.ofSeconds(10))) {
+                int m = s.mark();
+                ByteFs.writeAt(other, 0, b("new"));
+                ByteFs.delete(other);
+                s.await(m, "removal of the written name", at(b("y/other"), FileOp.DELETE));
+                s.await(m, "a change of the name the written file keeps", at(b("x/kept"), FileOp.ATTRIB,
+                        FileOp.MODIFY, FileOp.CLOSE_WRITE));
+            }
+        }
+    }
+
+    /** As above, with the written name replaced by a rename over it: the file loses that name just the same. */
+    @Test
+    void aFileWrittenThroughANameThatIsThenRenamedOverIsReportedUnderTheNameItKeeps() throws Exception {
+        try (TempDirs tmp = TempDirs.create("rtb-fan-over")) {
+            byte[] root = tmp.newDir("root");
+            ByteFs.mkdir(BytePaths.join(root, b("x")));
+            ByteFs.mkdir(BytePaths.join(root, b("y")));
+            byte[] kept = BytePaths.join(root, b("x/kept"));
+            byte[] other = BytePaths.join(root, b("y/other"));
+            ByteFs.write(kept, b("old content"));
+            ByteFs.link(kept, other);
+            ByteFs.write(BytePaths.join(root, b("y/newer")), b("another file"));
+            try (CaptureScenario s = new CaptureScenario(root, FanotifySource::new, Duration.ofSeconds(10))) {
+                int m = s.mark();
+                ByteFs.writeAt(other, 0, b("new"));
+                ByteFs.rename(BytePaths.join(root, b("y/newer")), other);
+                s.await(m, "a change of the name the written file keeps", at(b("x/kept"), FileOp.ATTRIB,
+                        FileOp.MODIFY, FileOp.CLOSE_WRITE));
+            }
+        }
+    }
+
     @Test
     void aStalledReaderOverflowsTheKernelQueueAndGetsARescan() throws Exception {
         // no read-ahead: the thread that reads the kernel queue is the one stalled in delivery
