@@ -209,6 +209,15 @@ public final class Agent implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Whether the executor reads its command partition, waiting up to {@code timeout}. On a host's very first start
+     * reading begins at the partition's end, so a command written before this returns true may never be run (its
+     * worker issues it again when it times out).
+     */
+    public boolean awaitCommandsRead(Duration timeout) throws InterruptedException {
+        return executorReady(timeout);
+    }
+
     /** The publisher's gate: open once the services are built and the executor reads its command partition. */
     private boolean executorReady(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();

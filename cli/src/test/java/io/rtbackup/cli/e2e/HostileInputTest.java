@@ -65,6 +65,7 @@ class HostileInputTest {
         try (Fleet fleet = new Fleet(broker);
              KafkaProducer<byte[], byte[]> producer = producer(broker)) {
             fleet.withCommandTimeout(Duration.ofSeconds(40)).startWorker().startAgent();
+            assertThat(fleet.agent.awaitCommandsRead(Duration.ofSeconds(60))).as("agent reads its commands").isTrue();
             LostSummary.SCENARIOS.incrementAndGet();
             Workload w = new Workload(fleet.source, 201);
             w.run(60, 20);
@@ -185,6 +186,8 @@ class HostileInputTest {
             Path precious = Path.of(new String(victim, StandardCharsets.UTF_8), "precious");
             Files.writeString(precious, "not yours");
             fleet.startWorker().startAgent();
+            // a host's first start reads its commands from the partition's end: the forged one must come after
+            assertThat(fleet.agent.awaitCommandsRead(Duration.ofSeconds(60))).as("agent reads its commands").isTrue();
             LostSummary.SCENARIOS.incrementAndGet();
 
             // a whole-root run (rsync --delete) of this host's root, pointed at the victim's tree
