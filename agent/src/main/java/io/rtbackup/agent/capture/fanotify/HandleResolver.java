@@ -106,24 +106,17 @@ final class HandleResolver {
     }
 
     private Found tryResolveFile(int mountFd, FanotifyRecord.FileHandle fh, byte[][] out, int[] errnoOut) {
-        byte[] bytes = fh.bytes();
-        handle.setInt(0, bytes.length);
-        handle.setInt(4, fh.handleType());
-        handle.write(8, bytes, 0, bytes.length);
-        int fd = C.open_by_handle_at(mountFd, handle, FanotifyLib.O_PATH | FanotifyLib.O_CLOEXEC);
+        int fd = open(mountFd, fh);
         if (fd < 0) {
-            int errno = Native.getLastError();
-            if (errno == FanotifyLib.ESTALE) return Found.GONE; // its last name is gone, and that removal was reported
-            errnoOut[0] = errno;
+            if (-fd == FanotifyLib.ESTALE) return Found.GONE; // its last name is gone, and that removal was reported
+            errnoOut[0] = -fd;
             return Found.RETRY;
         }
         try {
             if (!stat.fstat(fd) || stat.nlink() == 0) return Found.GONE;
             if ((stat.mode() & FanotifyLib.S_IFMT) == FanotifyLib.S_IFDIR) return Found.GONE;
             long ino = stat.ino();
-            long n = C.readlink(("/proc/self/fd/" + fd + "\0").getBytes(StandardCharsets.US_ASCII), link,
-                    link.length);
-            byte[] path = n > 0 && n < link.length ? Arrays.copyOf(link, (int) n) : null;
+            byte[] path = pathOf(fd);
             // The path must lead to this very file (not so: a name removed meanwhile reads as "... (deleted)").
             if (path == null || path[0] != '/') return Found.RETRY;
             out[0] = path;
@@ -155,32 +148,41 @@ final class HandleResolver {
     private byte[] openByHandle(FanotifyRecord.FileHandle fh) {
         Integer mountFd = mountFds.get(fh.fsid());
         if (mountFd == null) return null; // another filesystem than any root's: not ours
-        byte[] bytes = fh.bytes();
-        // struct file_handle: handle_bytes, handle_type, then the bytes (host order, as JNA writes)
-        handle.setInt(0, bytes.length);
-        handle.setInt(4, fh.handleType());
-        handle.write(8, bytes, 0, bytes.length);
-        int dfd = C.open_by_handle_at(mountFd, handle, FanotifyLib.O_PATH | FanotifyLib.O_CLOEXEC);
+        int dfd = open(mountFd, fh);
         if (dfd < 0) {
-            int errno = Native.getLastError();
-            if (errno != FanotifyLib.ESTALE) {
-                log.warn("open_by_handle_at failed with errno {}; an event could not be placed", errno);
+            if (-dfd != FanotifyLib.ESTALE) {
+                log.warn("open_by_handle_at failed with errno {}; an event could not be placed", -dfd);
             }
             return null;
         }
         try {
             if (stat.fstat(dfd) && stat.nlink() == 0) return null; // removed while we held its handle
-            long n = C.readlink(("/proc/self/fd/" + dfd + "\0").getBytes(StandardCharsets.US_ASCII), link,
-                    link.length);
-            if (n <= 0 || n >= link.length) {
+            byte[] path = pathOf(dfd);
+            if (path == null) {
                 log.warn("readlink of a directory handle failed (errno {}); requesting a rescan",
                         Native.getLastError());
                 lost.run();
-                return null;
             }
-            return Arrays.copyOf(link, (int) n);
+            return path;
         } finally {
             C.close(dfd);
         }
+    }
+
+    /** {@code open_by_handle_at} of {@code fh} on {@code mountFd}, {@code O_PATH}: the fd, or minus the errno. */
+    private int open(int mountFd, FanotifyRecord.FileHandle fh) {
+        byte[] bytes = fh.bytes();
+        // struct file_handle: handle_bytes, handle_type, then the bytes (host order, as JNA writes)
+        handle.setInt(0, bytes.length);
+        handle.setInt(4, fh.handleType());
+        handle.write(8, bytes, 0, bytes.length);
+        int fd = C.open_by_handle_at(mountFd, handle, FanotifyLib.O_PATH | FanotifyLib.O_CLOEXEC);
+        return fd >= 0 ? fd : -Native.getLastError();
+    }
+
+    /** The path the kernel shows for {@code fd} ({@code /proc/self/fd}), or null when it cannot be read whole. */
+    private byte[] pathOf(int fd) {
+        long n = C.readlink(("/proc/self/fd/" + fd + "\0").getBytes(StandardCharsets.US_ASCII), link, link.length);
+        return n > 0 && n < link.length ? Arrays.copyOf(link, (int) n) : null;
     }
 }
