@@ -90,9 +90,10 @@ final class HandleResolver {
             Found f = tryResolveFile(mountFd, fh, path, errno);
             if (f == Found.PATH) return path[0];
             if (f == Found.GONE) return null;
+            // not ours (see above): decided now, without the pauses, which would hold capture for other processes
+            if (path[0] != null && !ours.test(withoutDeletedSuffix(path[0]))) return null;
             why = errno[0] != 0 ? "open_by_handle_at failed with errno " + errno[0] : "no path leads to it";
         }
-        if (path[0] != null && !ours.test(withoutDeletedSuffix(path[0]))) return null;
         log.warn("a file that lost or gained a name could not be placed after {} tries ({}, last path read: {}); "
                 + "requesting a rescan", FILE_TRIES, why, path[0] == null ? "none" : BytePaths.show(path[0]));
         lost.run();
