@@ -1,6 +1,8 @@
 package io.rtbackup.agent.exec;
 
 import io.rtbackup.agent.rsync.RsyncStats;
+import io.rtbackup.agent.transport.ProducerFailure;
+import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.schema.AvroCodec;
 import io.rtbackup.schema.CapturePosition;
 import io.rtbackup.schema.StuckPath;
@@ -21,7 +23,9 @@ import org.slf4j.LoggerFactory;
  * Publishes the {@link SyncResult} that answers a command, keyed by its {@code replyTo} and signed with this host's
  * key, and logs and counts it. {@code done} runs once the record is out of the executor's hands: acknowledged,
  * refused by Kafka (the worker retries a command whose result never arrives), or not taken by the producer (then
- * with {@code handed} false). Thread-safe (the pools' threads).
+ * with {@code handed} false). A failure no later result gets past ({@link ProducerFailure}) goes to the
+ * {@link FatalErrorHandler}: without it every command would be answered by nothing, forever. Thread-safe (the
+ * pools' threads).
  */
 final class ResultPublisher {
     private static final Logger log = LoggerFactory.getLogger(ResultPublisher.class);
@@ -38,11 +42,17 @@ final class ResultPublisher {
     private final ExecMetrics metrics;
     private final Clock clock;
     private final BiConsumer<String, byte[][]> answered;
+    private final FatalErrorHandler fatal;
     private final AvroCodec<SyncResult> codec = AvroCodec.syncResults();
 
-    /** @param answered told of every result handed to the producer (command id, {key, value}) */
+    /**
+     * @param answered told of every result handed to the producer (command id, {key, value})
+     * @param fatal    told of a send failure the producer does not get over
+     */
     ResultPublisher(String hostId, String topic, Producer<byte[], byte[]> producer, RecordSigner signer,
-                    ExecMetrics metrics, Clock clock, BiConsumer<String, byte[][]> answered) {
+                    ExecMetrics metrics, Clock clock, BiConsumer<String, byte[][]> answered,
+                    FatalErrorHandler fatal) {
+        this.fatal = fatal;
         this.hostId = hostId;
         this.topic = topic;
         this.producer = producer;
@@ -102,6 +112,7 @@ final class ResultPublisher {
         try {
             producer.send(new ProducerRecord<>(topic, null, key, value, signer.sign(topic, key, value)), (md, ex) -> {
                 if (ex != null) {
+                    fatalIfBroken(ex);
                     // The worker retries a command whose result never arrives; do not hold the position back.
                     log.warn("command {} host={} destination={}: result not published to {}: {}", cmd.getCommandId(),
                         hostId, cmd.getDestination(), topic, ex.toString());
@@ -110,9 +121,16 @@ final class ResultPublisher {
             });
             if (remember) answered.accept(cmd.getCommandId(), new byte[][] {key, value});
         } catch (RuntimeException e) {
+            fatalIfBroken(e);
             log.warn("command {} host={} destination={}: cannot publish result: {}", cmd.getCommandId(), hostId,
                 cmd.getDestination(), e.toString());
             done.run(false);
+        }
+    }
+
+    private void fatalIfBroken(Exception e) {
+        if (ProducerFailure.isFatal(e)) {
+            fatal.fatal("result publisher of host " + hostId, new IllegalStateException(ProducerFailure.advice(e), e));
         }
     }
 }

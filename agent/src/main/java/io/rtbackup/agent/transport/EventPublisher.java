@@ -60,6 +60,8 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     private final String hostId;
     private final String topic;
     private final Supplier<Producer<byte[], byte[]>> producerFactory;
+    /** False for the agent's {@link SharedProducer}, which its owner closes. */
+    private final boolean closesProducer;
     /** Made by the sender thread before its first send, so building it (class loading, mostly) never delays capture. */
     private volatile Producer<byte[], byte[]> producer;
     private final AvroCodec<FileEvent> codec = AvroCodec.fileEvents();
@@ -104,33 +106,24 @@ public final class EventPublisher implements EventSink, AutoCloseable {
         this(hostId, topics, producer, bufferEvents, registry, PublishListener.NONE, fatal);
     }
 
+    /** An unsigned publisher without a capture order (tests and benchmarks), closing {@code producer}. */
     public EventPublisher(String hostId, Topics topics, Producer<byte[], byte[]> producer, int bufferEvents,
             PrometheusRegistry registry, PublishListener listener, FatalErrorHandler fatal) {
-        this(hostId, topics, producer, bufferEvents, registry, listener, fatal, CaptureSequence.unknown());
-    }
-
-    /** @param sequence numbers each event as it is sent; the executor reads it when a sync starts */
-    public EventPublisher(String hostId, Topics topics, Producer<byte[], byte[]> producer, int bufferEvents,
-            PrometheusRegistry registry, PublishListener listener, FatalErrorHandler fatal, CaptureSequence sequence) {
-        this(hostId, topics, producer, bufferEvents, registry, listener, fatal, sequence, RecordSigner.NONE);
-    }
-
-    /** @param signer signs every event with this host's key (workers accept only events their host signed) */
-    public EventPublisher(String hostId, Topics topics, Producer<byte[], byte[]> producer, int bufferEvents,
-            PrometheusRegistry registry, PublishListener listener, FatalErrorHandler fatal, CaptureSequence sequence,
-            RecordSigner signer) {
-        this(hostId, topics, () -> producer, bufferEvents, registry, listener, fatal, sequence, signer);
+        this(hostId, topics, () -> producer, true, bufferEvents, registry, listener, fatal, CaptureSequence.unknown(),
+                RecordSigner.NONE);
         this.producer = producer; // closed by close() even when never started
     }
 
     /**
      * @param producer makes the producer (configured with {@link #producerProperties}) on the sender thread when it
-     *     starts; a failure there goes to {@code fatal}
+     *     starts, or hands over the agent's {@link SharedProducer}; a failure there goes to {@code fatal}
+     * @param closesProducer whether {@link #close} closes it (false for a shared producer: its owner does)
      * @param signer signs every event with this host's key (workers accept only events their host signed)
      */
-    public EventPublisher(String hostId, Topics topics, Supplier<Producer<byte[], byte[]>> producer, int bufferEvents,
-            PrometheusRegistry registry, PublishListener listener, FatalErrorHandler fatal, CaptureSequence sequence,
-            RecordSigner signer) {
+    public EventPublisher(String hostId, Topics topics, Supplier<Producer<byte[], byte[]>> producer,
+            boolean closesProducer, int bufferEvents, PrometheusRegistry registry, PublishListener listener,
+            FatalErrorHandler fatal, CaptureSequence sequence, RecordSigner signer) {
+        this.closesProducer = closesProducer;
         this.signer = signer;
         this.listener = listener;
         this.fatal = fatal;
@@ -162,7 +155,10 @@ public final class EventPublisher implements EventSink, AutoCloseable {
                 .register(registry);
     }
 
-    /** Producer settings for event publishing; {@code kafka} (TLS, SASL, bootstrap...) is applied on top. */
+    /**
+     * Producer settings for event publishing, and for everything else the agent publishes through its
+     * {@link SharedProducer}; {@code kafka} (TLS, SASL, bootstrap...) is applied on top.
+     */
     public static Properties producerProperties(Map<String, String> kafka, String hostId) {
         Properties p = new Properties();
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
@@ -248,15 +244,16 @@ public final class EventPublisher implements EventSink, AutoCloseable {
             try {
                 if (held == null) sendRescans();
                 CapturedEvent ev = held != null ? held : queue.poll(20, TimeUnit.MILLISECONDS);
-                held = null;
                 if (ev == null) continue;
-                if (!trySend(ev, false)) {
+                held = ev; // until the producer took it: a failure below marks its root as lost
+                if (trySend(ev, false)) {
+                    held = null;
+                } else {
                     if (!running) {
                         markLost(ev.rootId(), ev.source(), "the agent is stopping and Kafka is unreachable");
                         drainToLost("the agent is stopping and Kafka is unreachable");
                         return;
                     }
-                    held = ev;
                     Thread.sleep(retryBackoff.toMillis());
                 }
             } catch (InterruptedException e) {
@@ -363,6 +360,10 @@ public final class EventPublisher implements EventSink, AutoCloseable {
                 } else {
                     publishErrors.inc();
                     if (rescanAfterLoss) rescanInFlight.remove(ev.rootId());
+                    if (ProducerFailure.isFatal(err)) {
+                        fatal.fatal("event publisher of host " + hostId, new IllegalStateException(
+                                ProducerFailure.advice(err), err));
+                    }
                     logError("Kafka did not acknowledge an event of root " + ev.rootId(), err);
                     markLost(ev.rootId(), ev.source(), err.getClass().getSimpleName() + ": " + err.getMessage());
                 }
@@ -377,6 +378,8 @@ public final class EventPublisher implements EventSink, AutoCloseable {
         syncError = null;
         if (e == null) return true;
         publishErrors.inc();
+        // no rescan gets past these: sendLoop hands it to fatal and the process ends
+        if (ProducerFailure.isFatal(e)) throw new IllegalStateException(ProducerFailure.advice(e), e);
         logError("Kafka refused an event of root " + ev.rootId() + " (is the broker reachable?)", e);
         if (e instanceof RetriableException) return false; // keep it and try again
         markLost(ev.rootId(), ev.source(), e.getClass().getSimpleName() + ": " + e.getMessage());
@@ -424,7 +427,10 @@ public final class EventPublisher implements EventSink, AutoCloseable {
         return false;
     }
 
-    /** Stops taking events, sends what is buffered (bounded by {@code timeout}), closes the producer. */
+    /**
+     * Stops taking events, hands what is buffered to the producer (bounded by {@code timeout}) and closes it when
+     * it is its own; a shared producer sends it when its owner closes it.
+     */
     public void close(Duration timeout) {
         accepting = false;
         Thread t;
@@ -442,7 +448,7 @@ public final class EventPublisher implements EventSink, AutoCloseable {
             }
         }
         Producer<byte[], byte[]> p = producer;
-        if (p != null) p.close(timeout);
+        if (p != null && closesProducer) p.close(timeout);
         if (!lost.isEmpty()) {
             log.warn("host {}: stopping with roots {} still owing a RESCAN; the start-up rescan covers them",
                     hostId, lost.keySet());
