@@ -53,11 +53,12 @@ class SharedProducerTest {
         assertThat(ProducerFailure.isFatal(new TopicAuthorizationException("events"))).isTrue();
         assertThat(ProducerFailure.isFatal(new ClusterAuthorizationException("idempotent write"))).isTrue();
         assertThat(ProducerFailure.isFatal(new SaslAuthenticationException("bad password"))).isTrue();
-        assertThat(ProducerFailure.isFatal(new OutOfOrderSequenceException("lost sequence"))).isTrue();
         assertThat(ProducerFailure.isFatal(new KafkaException("wrapped", new TopicAuthorizationException("x"))))
             .isTrue();
 
         assertThat(ProducerFailure.isFatal(new TimeoutException("metadata"))).isFalse();
+        // a sequence gap of one partition: the idempotent producer bumps its epoch; the sender covers the records
+        assertThat(ProducerFailure.isFatal(new OutOfOrderSequenceException("gap in partition 3"))).isFalse();
         assertThat(ProducerFailure.isFatal(new NotLeaderOrFollowerException("moved"))).isFalse();
         assertThat(ProducerFailure.isFatal(new RecordTooLargeException("one record"))).isFalse();
         assertThat(ProducerFailure.isFatal(new IllegalStateException("closed"))).isFalse();
