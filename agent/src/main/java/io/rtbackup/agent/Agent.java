@@ -27,7 +27,7 @@ import io.rtbackup.agent.reconcile.ReconcileScheduler;
 import io.rtbackup.agent.reconcile.ResultSink;
 import io.rtbackup.agent.reconcile.Reconciler;
 import io.rtbackup.agent.reconcile.Reconciliation;
-import io.rtbackup.agent.transport.EventPublisher;
+import io.rtbackup.agent.transport.ProducerSettings;
 import io.rtbackup.agent.transport.SharedProducer;
 import io.rtbackup.agent.versions.VersionPruner;
 import io.rtbackup.kafka.KafkaClientSettings;
@@ -117,8 +117,8 @@ public final class Agent implements AutoCloseable {
         CaptureSequence sequence = new CaptureSequence(Incarnation.next(config.stateDir(), Clock.systemUTC()));
         // This host's key signs what it publishes; the workers' keys decide which commands and switches it takes.
         Trust trust = Trust.of(c.hostId(), config.signing(), registry);
-        SharedProducer producer = new SharedProducer("agent of host " + c.hostId(), () -> EventPublisher
-            .createProducer(KafkaClientSettings.withClientDefaults(c.kafka()), c.hostId()));
+        SharedProducer producer = new SharedProducer("agent of host " + c.hostId(), () -> ProducerSettings
+            .create(KafkaClientSettings.withClientDefaults(c.kafka()), c.hostId()));
         CapturePipeline capture = CapturePipeline.create(c, topics, kmod, registry, moves::observe, fatal, sequence,
             trust.signer(), producer);
         // Pauses stored at the last run hold from the first moment: capture starts without the paused roots.

@@ -13,6 +13,7 @@ import io.rtbackup.agent.config.ConfigException;
 import io.rtbackup.agent.event.CaptureSequence;
 import io.rtbackup.agent.event.EventSink;
 import io.rtbackup.agent.transport.EventPublisher;
+import io.rtbackup.agent.transport.ProducerSettings;
 import io.rtbackup.schema.signing.RecordSigner;
 import io.rtbackup.agent.transport.PublishGate;
 import io.rtbackup.agent.transport.SharedProducer;
@@ -100,7 +101,7 @@ public final class CapturePipeline implements AutoCloseable {
             PrometheusRegistry registry, EventSink tap, FatalErrorHandler fatal, CaptureSequence sequence) {
         checkBootstrap(config);
         // the producer is made by the publisher's thread: building it costs more than starting to watch
-        Supplier<Producer<byte[], byte[]>> own = () -> EventPublisher.createProducer(
+        Supplier<Producer<byte[], byte[]>> own = () -> ProducerSettings.create(
                 KafkaClientSettings.withClientDefaults(config.kafka()), config.hostId());
         return assemble(config, kmod, registry, tap, fatal, new EventPublisher(config.hostId(), topics, own, true,
                 config.publishBufferEvents(), registry, PublishListener.NONE, fatal, sequence, RecordSigner.NONE));

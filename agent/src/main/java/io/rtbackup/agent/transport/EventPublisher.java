@@ -24,20 +24,16 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.header.Headers;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -97,7 +93,8 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     private record Loss(CaptureSource source, long atNs) {}
 
     /**
-     * @param producer     a producer configured with {@link #producerProperties}; closed by {@link #close()}
+     * @param producer     a producer configured with {@link ProducerSettings#properties}; closed by
+     *     {@link #close()}
      * @param bufferEvents events held while Kafka is slow or away; beyond that the root is rescanned instead
      * @param fatal        told when the sender thread fails in a way no rescan covers (it stops right after)
      */
@@ -115,8 +112,8 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     }
 
     /**
-     * @param producer makes the producer (configured with {@link #producerProperties}) on the sender thread when it
-     *     starts, or hands over the agent's {@link SharedProducer}; a failure there goes to {@code fatal}
+     * @param producer makes the producer (configured with {@link ProducerSettings#properties}) on the sender thread
+     *     when it starts, or hands over the agent's {@link SharedProducer}; a failure there goes to {@code fatal}
      * @param closesProducer whether {@link #close} closes it (false for a shared producer: its owner does)
      * @param signer signs every event with this host's key (workers accept only events their host signed)
      */
@@ -153,44 +150,6 @@ public final class EventPublisher implements EventSink, AutoCloseable {
         GaugeWithCallback.builder().name("rtb_agent_publish_queue_depth")
                 .help("Events waiting in the agent's buffer for Kafka").callback(cb -> cb.call(queue.size()))
                 .register(registry);
-    }
-
-    /**
-     * Producer settings for event publishing, and for everything else the agent publishes through its
-     * {@link SharedProducer}; {@code kafka} (TLS, SASL, bootstrap...) is applied on top.
-     */
-    public static Properties producerProperties(Map<String, String> kafka, String hostId) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "10");
-        // Events are keyed by path, so a batch per partition (12) fills at once; the producer keeps every batch
-        // buffer it ever allocated (up to buffer.memory) for reuse. 256 KiB batches left 45 of them (11 MiB) on
-        // the agent's heap at 100 changes/s; 64 KiB (some 300 events per partition and linger) and a 4 MiB pool
-        // bound that, and still carry 200k events/s to a broker that keeps up (a slower one makes the sender
-        // wait, then the buffer logic above decides).
-        p.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(64 * 1024));
-        p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, String.valueOf(4L << 20));
-        // a blocked send stalls the sender thread, not capture; keep it short so the buffer logic decides
-        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "2000");
-        // One request in flight per broker, so a partition's batches reach the broker in sequence order. With more,
-        // the first produce to a just-created partition (a topic made after the agent started, partitions added)
-        // can fail NOT_LEADER_OR_FOLLOWER while the next, sent behind it, lands once the broker has the partition:
-        // brokers before Kafka 4.5 accept any first sequence from a producer they have no state for (KAFKA-15591),
-        // so every retry of the first is then OUT_OF_ORDER_SEQUENCE_NUMBER until delivery.timeout.ms (120 s)
-        // expires it. Measured (FreshPartitionDeliveryTest's sends, 15 new topics): 5 in flight lost 156 and 441 of
-        // some 22,000 records, 1 in flight none. The buffer logic would cover them with a RESCAN, two minutes late,
-        // while the events themselves were buffered to be published.
-        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, "rtb-agent-" + hostId);
-        p.putAll(kafka);
-        return p;
-    }
-
-    public static KafkaProducer<byte[], byte[]> createProducer(Map<String, String> kafka, String hostId) {
-        return new KafkaProducer<>(producerProperties(kafka, hostId), new ByteArraySerializer(),
-                new ByteArraySerializer());
     }
 
     public synchronized void start() {

@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
  * command results, root pause states and reconciliation results. One producer means one sender thread, one buffer
  * pool, one metadata cache and one connection per broker instead of four of each.
  *
- * <p>Its settings are the events' ({@link EventPublisher#producerProperties}), which suit the others too: they were
+ * <p>Its settings are the events' ({@link ProducerSettings#properties}), which suit the others too: they were
  * idempotent with {@code acks=all} already; their records are small (64 KiB batches and the 4 MiB pool only bound
  * what they hold); a send blocks at most {@code max.block.ms} (2 s) when the pool is full or metadata is missing,
  * after which it fails like any other undelivered record (results: the worker reissues the command; events: a

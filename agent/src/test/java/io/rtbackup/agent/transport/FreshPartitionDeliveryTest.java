@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The agent's producer settings ({@link EventPublisher#producerProperties}) against a real broker (child JVM): every
+ * The agent's producer settings ({@link ProducerSettings#properties}) against a real broker (child JVM): every
  * record sent to a partition that was just created is delivered. A broker before Kafka 4.5 takes any first sequence
  * from a producer it has no state for (KAFKA-15591): with several requests in flight, the first produce to a new
  * partition can fail NOT_LEADER_OR_FOLLOWER while the one behind it lands, and the first is then refused
@@ -34,7 +34,7 @@ class FreshPartitionDeliveryTest {
         try (KafkaBroker broker = ChildJvmKafkaBroker.start(BrokerSettings.onFreePorts(dir));
                 Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
             // short timeouts only so that a lost record shows within seconds; the race does not depend on them
-            Properties p = EventPublisher.producerProperties(Map.of("bootstrap.servers", broker.bootstrapServers(),
+            Properties p = ProducerSettings.properties(Map.of("bootstrap.servers", broker.bootstrapServers(),
                 "request.timeout.ms", "4000", "delivery.timeout.ms", "8000"), "fresh");
             AtomicInteger sent = new AtomicInteger();
             Map<String, Integer> failed = new ConcurrentHashMap<>();
