@@ -257,15 +257,27 @@ class CommandExecutorTest {
     }
 
     @Test
-    void aResultTheProducerCanNeverSendEndsTheProcessWhileATimeoutOnlyLeavesItToTheWorkersRetry() throws Exception {
+    void aResultTheProducerCanNeverSendEndsTheProcessWhileATimeoutIsTriedAgainUntilTheProducerTakesIt()
+            throws Exception {
         start(new FakeReplicator(job -> ok()));
-        producer.sendException = new org.apache.kafka.common.errors.TimeoutException("no metadata after 2000 ms");
+        // the shared producer's 2 s block ran out without metadata (a broker restarting): the result waits for it
+        synchronized (producer) {
+            producer.sendException = new org.apache.kafka.common.errors.TimeoutException("no metadata after 2000 ms");
+        }
         long first = send(Commands.paths(HOST, "r", "fast", b("f")));
-        // not handed over, but the worker reissues a command whose result never comes: the position moves on
+        Thread.sleep(1_500);
+        assertThat(committed()).as("held back while its result waits for the producer").isLessThanOrEqualTo(first);
+        assertThat(producer.history()).isEmpty();
+        synchronized (producer) {
+            producer.sendException = null;
+        }
         await().atMost(Duration.ofSeconds(10)).until(() -> committed() == first + 1);
+        assertThat(producer.history()).as("the result, once the producer took it").hasSize(1);
         assertThat(fatalErrors).isEmpty();
 
-        producer.sendException = new org.apache.kafka.common.errors.TopicAuthorizationException("results");
+        synchronized (producer) {
+            producer.sendException = new org.apache.kafka.common.errors.TopicAuthorizationException("results");
+        }
         send(Commands.paths(HOST, "r", "fast", b("f")));
         await().atMost(Duration.ofSeconds(10)).until(() -> !fatalErrors.isEmpty());
         assertThat(fatalErrors).first().asString().contains("result publisher of host " + HOST)
