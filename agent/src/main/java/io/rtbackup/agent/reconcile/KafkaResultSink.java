@@ -1,11 +1,13 @@
 package io.rtbackup.agent.reconcile;
 
+import io.rtbackup.agent.transport.HandOff;
 import io.rtbackup.agent.transport.ProducerFailure;
 import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.schema.AvroCodec;
 import io.rtbackup.schema.SyncResult;
 import io.rtbackup.topics.Topics;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import io.rtbackup.schema.signing.RecordSigner;
@@ -19,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * status is missing, until the next one. A failure no later record gets past ({@link ProducerFailure}) ends the
  * process instead.
  *
- * <p>Sends through the agent's shared producer, which it never closes.
+ * <p>Sends through the agent's shared producer, which it never closes, waiting up to a patience while the producer has
+ * no metadata ({@link HandOff}: a restarting broker), as its own producer did before the producer was shared.
  */
 public final class KafkaResultSink implements ResultSink {
     private static final Logger log = LoggerFactory.getLogger(KafkaResultSink.class);
@@ -29,6 +32,7 @@ public final class KafkaResultSink implements ResultSink {
     private final Producer<byte[], byte[]> producer;
     private final RecordSigner signer;
     private final FatalErrorHandler fatal;
+    private final Duration patience;
     private final AvroCodec<SyncResult> codec = AvroCodec.syncResults();
 
     /**
@@ -37,6 +41,13 @@ public final class KafkaResultSink implements ResultSink {
      */
     public KafkaResultSink(String hostId, Topics topics, Producer<byte[], byte[]> producer, RecordSigner signer,
             FatalErrorHandler fatal) {
+        this(hostId, topics, producer, signer, fatal, HandOff.PATIENCE);
+    }
+
+    /** @param patience how long a result waits for the producer to take it (no metadata, no room) */
+    public KafkaResultSink(String hostId, Topics topics, Producer<byte[], byte[]> producer, RecordSigner signer,
+            FatalErrorHandler fatal, Duration patience) {
+        this.patience = patience;
         this.signer = signer;
         this.hostId = hostId;
         this.topic = topics.results();
@@ -49,9 +60,11 @@ public final class KafkaResultSink implements ResultSink {
         byte[] key = hostId.getBytes(StandardCharsets.UTF_8);
         try {
             byte[] value = codec.encode(result);
-            producer.send(new ProducerRecord<>(topic, null, key, value, signer.sign(topic, key, value)), (md, ex) -> {
-                if (ex != null) notDelivered(result, ex);
-            });
+            Exception refused = HandOff.send(producer, new ProducerRecord<>(topic, null, key, value,
+                signer.sign(topic, key, value)), (md, ex) -> {
+                    if (ex != null) notDelivered(result, ex);
+                }, patience);
+            if (refused != null) notDelivered(result, refused);
         } catch (RuntimeException e) {
             notDelivered(result, e);
         }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.rtbackup.schema.RootControlState;
 import io.rtbackup.schema.signing.RecordSigner;
 import io.rtbackup.topics.Topics;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.kafka.clients.producer.MockProducer;
@@ -19,7 +20,7 @@ class KafkaStateSinkTest {
         new ByteArraySerializer());
     private final List<String> fatal = new CopyOnWriteArrayList<>();
     private final KafkaStateSink sink = new KafkaStateSink(Topics.withPrefix("t."), producer, RecordSigner.NONE,
-        (component, e) -> fatal.add(component + ": " + e));
+        (component, e) -> fatal.add(component + ": " + e), Duration.ofMillis(500));
 
     @Test
     void aStateIsSentAndTheSharedProducerOutlivesTheSink() {
@@ -33,7 +34,10 @@ class KafkaStateSinkTest {
     @Test
     void aStateNotDeliveredIsOnlyLoggedButAProducerThatCanNeverSendEndsTheProcess() {
         producer.sendException = new TimeoutException("metadata");
+        long t0 = System.nanoTime();
         sink.publish(state());
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("tried again for its patience")
+            .isGreaterThanOrEqualTo(Duration.ofMillis(500));
         assertThat(fatal).isEmpty();
 
         producer.sendException = new TopicAuthorizationException("root states");
