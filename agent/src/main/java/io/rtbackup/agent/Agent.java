@@ -17,6 +17,7 @@ import io.rtbackup.agent.trust.Trust;
 import io.rtbackup.agent.event.CaptureSequence;
 import io.rtbackup.agent.exec.CommandExecutor;
 import io.rtbackup.agent.exec.CommandValidator;
+import io.rtbackup.agent.exec.ExecutorParts;
 import io.rtbackup.agent.moves.RecentMoves;
 import io.rtbackup.agent.state.Incarnation;
 import io.rtbackup.agent.exec.RsyncRunner;
@@ -26,6 +27,8 @@ import io.rtbackup.agent.reconcile.ReconcileScheduler;
 import io.rtbackup.agent.reconcile.ResultSink;
 import io.rtbackup.agent.reconcile.Reconciler;
 import io.rtbackup.agent.reconcile.Reconciliation;
+import io.rtbackup.agent.transport.ProducerSettings;
+import io.rtbackup.agent.transport.SharedProducer;
 import io.rtbackup.agent.versions.VersionPruner;
 import io.rtbackup.kafka.KafkaClientSettings;
 import io.rtbackup.process.FatalErrorHandler;
@@ -57,6 +60,10 @@ import org.slf4j.LoggerFactory;
  * the executor, the control listener and the sinks, and the rsync version check, are most of a start's CPU), and
  * capture's publisher holds what it captures until the executor reads its partition of the commands topic (see
  * {@link #start()}).
+ *
+ * <p>One Kafka producer ({@link SharedProducer}) carries everything the agent publishes: events, command results,
+ * root states and reconciliation results. The agent makes it (lazily: the event publisher's thread builds it) and
+ * closes it, last, once every part that sends through it has stopped.
  */
 public final class Agent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Agent.class);
@@ -74,22 +81,28 @@ public final class Agent implements AutoCloseable {
     private final CapturePipeline capture;
     private final Supplier<Services> wiring;
     private final FatalErrorHandler fatal;
+    private final SharedProducer producer;
     private final CountDownLatch wired = new CountDownLatch(1);
     private volatile Services services;
     private boolean closed;
 
-    /** @param wiring builds the services after capture started; called once, by {@link #start()} */
-    public Agent(AgentConfig config, CapturePipeline capture, Supplier<Services> wiring, FatalErrorHandler fatal) {
+    /**
+     * @param wiring   builds the services after capture started; called once, by {@link #start()}
+     * @param producer what capture and the services send through; closed by {@link #close()}, after them
+     */
+    public Agent(AgentConfig config, CapturePipeline capture, Supplier<Services> wiring, FatalErrorHandler fatal,
+            SharedProducer producer) {
         this.config = config;
         this.capture = capture;
         this.wiring = wiring;
         this.fatal = fatal;
+        this.producer = producer;
     }
 
     /**
      * The production wiring from a configuration; Kafka connection settings come from its {@code kafka.*} keys.
-     * Builds the capture pipeline only (its Kafka producer is made by its sender thread); the rest is built by
-     * {@link #start()} once capture watches.
+     * Builds the capture pipeline only (the agent's one Kafka producer is made by the event publisher's sender
+     * thread); the rest is built by {@link #start()} once capture watches.
      *
      * @param fatal told by capture, publisher and executor of a failure that no retry or rescan covers
      */
@@ -104,18 +117,20 @@ public final class Agent implements AutoCloseable {
         CaptureSequence sequence = new CaptureSequence(Incarnation.next(config.stateDir(), Clock.systemUTC()));
         // This host's key signs what it publishes; the workers' keys decide which commands and switches it takes.
         Trust trust = Trust.of(c.hostId(), config.signing(), registry);
+        SharedProducer producer = new SharedProducer("agent of host " + c.hostId(), () -> ProducerSettings
+            .create(KafkaClientSettings.withClientDefaults(c.kafka()), c.hostId()));
         CapturePipeline capture = CapturePipeline.create(c, topics, kmod, registry, moves::observe, fatal, sequence,
-            trust.signer());
+            trust.signer(), producer);
         // Pauses stored at the last run hold from the first moment: capture starts without the paused roots.
         PauseLedger ledger = PauseLedger.load(config.stateDir());
         capture.pauseAtStart(ledger.paused());
         return new Agent(config, capture, () -> services(config, topics, registry, fatal, capture, moves, sequence,
-            ledger, trust), fatal);
+            ledger, trust, producer), fatal, producer);
     }
 
     private static Services services(AgentConfig config, Topics topics, PrometheusRegistry registry,
             FatalErrorHandler fatal, CapturePipeline capture, RecentMoves moves, CaptureSequence sequence,
-            PauseLedger ledger, Trust trust) {
+            PauseLedger ledger, Trust trust, SharedProducer producer) {
         CaptureConfig c = config.capture();
         Map<String, Object> kafka = new HashMap<>(KafkaClientSettings.withClientDefaults(c.kafka()));
         Map<String, byte[]> roots = new LinkedHashMap<>();
@@ -126,7 +141,7 @@ public final class Agent implements AutoCloseable {
         c.roots().forEach(r -> excludes.put(r.id(), r.excludes()));
         Map<String, byte[]> allRoots = roots;
         Reconciler[] reconcilerRef = new Reconciler[1];
-        StateSink states = KafkaStateSink.create(c.hostId(), topics, kafka, trust.signer());
+        StateSink states = new KafkaStateSink(topics, producer.get(), trust.signer(), fatal);
         RootSwitch rootSwitch = new RootSwitch(c.hostId(), List.copyOf(roots.keySet()), ledger, new CaptureSwitch() {
             @Override
             public void watchAllBut(Set<String> paused) throws CaptureUnavailableException {
@@ -139,8 +154,9 @@ public final class Agent implements AutoCloseable {
             }
         }, root -> catchUp(c.hostId(), root, allRoots, config, runner, reconcilerRef[0]), states, Clock.systemUTC(),
             fatal);
-        CommandExecutor executor = CommandExecutor.create(c.hostId(), topics, kafka, roots, excludes, config.exec(),
-            registry, runner, fatal, sequence, rootSwitch, trust);
+        CommandExecutor executor = new CommandExecutor(ExecutorParts.connect(c.hostId(), topics, kafka, roots, excludes,
+            config.exec(), runner, producer.get(), registry, fatal).withSequence(sequence).withHold(rootSwitch)
+            .withTrust(trust));
         // Each root's default tree, plus trees the worker routed elsewhere that this agent kept versions in.
         VersionPruner pruner = new VersionPruner(config.exec(), d -> {
             Set<String> dirs = new TreeSet<>(runner.versionedDirs(d.name()));
@@ -148,8 +164,8 @@ public final class Agent implements AutoCloseable {
             return dirs;
         }, Clock.systemUTC());
         // Reconciliation goes through its own validator (same rules as commands) and the executor's runner (its
-        // per-tree lock), reporting on the results topic with a producer of its own.
-        ResultSink results = KafkaResultSink.create(c.hostId(), topics, kafka, trust.signer());
+        // per-tree lock), reporting on the results topic.
+        ResultSink results = new KafkaResultSink(c.hostId(), topics, producer.get(), trust.signer(), fatal);
         Reconciler reconciler = new Reconciler(c.hostId(), new CommandValidator(c.hostId(), roots,
             config.exec().destinations()), runner, new ReconcileMetrics(registry), results, Clock.systemUTC());
         reconcilerRef[0] = reconciler;
@@ -193,6 +209,7 @@ public final class Agent implements AutoCloseable {
             s = wiring.get();
         } catch (RuntimeException | Error e) {
             capture.close();
+            producer.close(Duration.ofSeconds(10));
             throw e;
         }
         services = s;
@@ -271,5 +288,7 @@ public final class Agent implements AutoCloseable {
         }
         capture.close();
         if (s != null) s.executor().close();
+        // last: the parts above may still have handed it records (the executor's final results, the last events)
+        producer.close(Duration.ofSeconds(10));
     }
 }

@@ -13,8 +13,10 @@ import io.rtbackup.agent.config.ConfigException;
 import io.rtbackup.agent.event.CaptureSequence;
 import io.rtbackup.agent.event.EventSink;
 import io.rtbackup.agent.transport.EventPublisher;
+import io.rtbackup.agent.transport.ProducerSettings;
 import io.rtbackup.schema.signing.RecordSigner;
 import io.rtbackup.agent.transport.PublishGate;
+import io.rtbackup.agent.transport.SharedProducer;
 import io.rtbackup.kafka.KafkaClientSettings;
 import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.agent.transport.PublishListener;
@@ -25,6 +27,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Supplier;
+import org.apache.kafka.clients.producer.Producer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,8 +80,8 @@ public final class CapturePipeline implements AutoCloseable {
     }
 
     /**
-     * The standard wiring: a Kafka producer from the config's {@code kafka.*} settings and the standard source
-     * order.
+     * The standard wiring: a Kafka producer of its own from the config's {@code kafka.*} settings and the standard
+     * source order.
      *
      * @param kmod  creates the kernel-module source; null when there is none
      * @param fatal told, by every part, of a failure that no retry or rescan covers
@@ -96,26 +99,39 @@ public final class CapturePipeline implements AutoCloseable {
     /** @param sequence numbers the published events (the executor stamps results from the same one) */
     public static CapturePipeline create(CaptureConfig config, Topics topics, Supplier<CaptureSource> kmod,
             PrometheusRegistry registry, EventSink tap, FatalErrorHandler fatal, CaptureSequence sequence) {
-        return create(config, topics, kmod, registry, tap, fatal, sequence, RecordSigner.NONE);
+        checkBootstrap(config);
+        // the producer is made by the publisher's thread: building it costs more than starting to watch
+        Supplier<Producer<byte[], byte[]>> own = () -> ProducerSettings.create(
+                KafkaClientSettings.withClientDefaults(config.kafka()), config.hostId());
+        return assemble(config, kmod, registry, tap, fatal, new EventPublisher(config.hostId(), topics, own, true,
+                config.publishBufferEvents(), registry, PublishListener.NONE, fatal, sequence, RecordSigner.NONE));
     }
 
-    /** @param signer signs every published event with this host's key */
+    /**
+     * The agent's wiring: events go through the agent's {@code producer}, which the agent closes.
+     *
+     * @param signer signs every published event with this host's key
+     */
     public static CapturePipeline create(CaptureConfig config, Topics topics, Supplier<CaptureSource> kmod,
             PrometheusRegistry registry, EventSink tap, FatalErrorHandler fatal, CaptureSequence sequence,
-            RecordSigner signer) {
+            RecordSigner signer, SharedProducer producer) {
+        checkBootstrap(config);
+        return assemble(config, kmod, registry, tap, fatal, new EventPublisher(config.hostId(), topics, producer, false,
+                config.publishBufferEvents(), registry, PublishListener.NONE, fatal, sequence, signer));
+    }
+
+    private static CapturePipeline assemble(CaptureConfig config, Supplier<CaptureSource> kmod,
+            PrometheusRegistry registry, EventSink tap, FatalErrorHandler fatal, EventPublisher publisher) {
+        return new CapturePipeline(config, CaptureSelection.standard(kmod, config.scanInterval(), fatal), publisher,
+                registry, tap, fatal);
+    }
+
+    private static void checkBootstrap(CaptureConfig config) {
         String bootstrap = config.kafka().get("bootstrap.servers");
         if (bootstrap == null || bootstrap.isBlank()) {
             throw new ConfigException("kafka.bootstrap.servers", "missing: the Kafka brokers to publish events to,"
                     + " e.g. kafka.bootstrap.servers=broker1:9092,broker2:9092");
         }
-        // the producer is made by the publisher's thread: building it costs more than starting to watch
-        EventPublisher publisher = new EventPublisher(config.hostId(), topics,
-                () -> EventPublisher.createProducer(KafkaClientSettings.withClientDefaults(config.kafka()),
-                        config.hostId()),
-                config.publishBufferEvents(),
-                registry, PublishListener.NONE, fatal, sequence, signer);
-        return new CapturePipeline(config, CaptureSelection.standard(kmod, config.scanInterval(), fatal), publisher,
-                registry, tap, fatal);
     }
 
     /** The configured roots as capture sees them: id and absolute path bytes (the configured text as UTF-8). */

@@ -1,52 +1,31 @@
 package io.rtbackup.agent.exec;
 
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.rtbackup.agent.config.ExecConfig;
-import io.rtbackup.agent.config.ExecConfig.Destination;
-import io.rtbackup.agent.event.CaptureSequence;
-import io.rtbackup.agent.exec.ValidationResult.Accepted;
-import io.rtbackup.agent.exec.ValidationResult.Rejected;
-import io.rtbackup.agent.exec.ValidationResult.Unavailable;
-import io.rtbackup.agent.rsync.RsyncStats;
-import io.rtbackup.agent.rsync.DpkgRsyncPackage;
-import io.rtbackup.agent.rsync.RsyncVersion;
 import io.rtbackup.agent.trust.Trust;
 import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.schema.AvroCodec;
-import io.rtbackup.schema.CapturePosition;
 import io.rtbackup.schema.SyncCommand;
 import io.rtbackup.schema.SyncOutcome;
 import io.rtbackup.schema.SyncResult;
 import io.rtbackup.schema.UndecodableRecordException;
 import io.rtbackup.topics.AgentGroup;
 import io.rtbackup.topics.CommandPartitions;
-import io.rtbackup.topics.Topics;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
@@ -78,6 +57,9 @@ import org.slf4j.LoggerFactory;
  * <p>Which partition, and the move to another one when the commands topic grows with the fleet:
  * {@link OwnCommandPartition}.
  *
+ * <p>This class polls, dispatches and commits; running and answering a command is {@link CommandAnswers}'s job, the
+ * per-destination concurrency {@link DestinationPools}'. What it is made of: {@link ExecutorParts}.
+ *
  * <p>An unexpected error in the poll loop is handed to the {@link FatalErrorHandler}: an agent whose executor
  * stopped would keep capturing while no command ever ran again, so the process ends and is restarted instead.
  */
@@ -89,28 +71,23 @@ public final class CommandExecutor implements AutoCloseable {
     static final int ANSWERS_REMEMBERED = 4096;
     private static final Duration POLL = Duration.ofMillis(200);
     private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
-    private static final String UNKNOWN = "unknown";
 
     private final String hostId;
     private final byte[] hostKey;
     private final String commandsTopic;
     private final Consumer<byte[], byte[]> consumer;
     private final Producer<byte[], byte[]> producer;
-    private final CommandValidator validator;
-    private final RootHold hold;
+    private final boolean closesProducer;
     private final Replicator replicator;
-    private final ExecConfig config;
     private final ExecMetrics metrics;
-    private final Clock clock;
     private final FatalErrorHandler fatal;
-    private final CaptureSequence sequence;
     private final OwnCommandPartition own;
     private final AvroCodec<SyncCommand> commandCodec = AvroCodec.syncCommands();
     private final CommandGate gate;
     private final CommandExpiry expiry;
-    private final ResultPublisher results;
+    private final CommandAnswers answers;
+    private final DestinationPools pools;
     private final Trust trust;
-    private final Map<String, ThreadPoolExecutor> pools = new HashMap<>();
     /** Offsets of decoded commands whose result is not published yet. */
     private final ConcurrentSkipListSet<Long> pending = new ConcurrentSkipListSet<>();
     private final CountDownLatch ready = new CountDownLatch(1);
@@ -124,129 +101,25 @@ public final class CommandExecutor implements AutoCloseable {
     private long committed = -1;
     private boolean paused;
 
-    /**
-     * Takes ownership of {@code consumer} (configured as by {@link #consumerProperties}), {@code producer} and
-     * {@code replicator}; closes them on {@link #close()}.
-     *
-     * @param fatal told when the poll loop fails unexpectedly (the loop stops right after)
-     */
-    public CommandExecutor(String hostId, Topics topics, Consumer<byte[], byte[]> consumer,
-            Producer<byte[], byte[]> producer, CommandValidator validator, Replicator replicator, ExecConfig config,
-            PrometheusRegistry registry, Clock clock, FatalErrorHandler fatal) {
-        this(hostId, topics, consumer, producer, validator, replicator, config, registry, clock, fatal,
-            CaptureSequence.unknown());
-    }
-
-    /**
-     * @param sequence the capture order of this agent run: each result says up to where capture had numbered
-     *                 events when its rsync started, so workers can tell which events it carried
-     */
-    public CommandExecutor(String hostId, Topics topics, Consumer<byte[], byte[]> consumer,
-            Producer<byte[], byte[]> producer, CommandValidator validator, Replicator replicator, ExecConfig config,
-            PrometheusRegistry registry, Clock clock, FatalErrorHandler fatal, CaptureSequence sequence) {
-        this(hostId, topics, consumer, producer, validator, replicator, config, registry, clock, fatal, sequence,
-            RootHold.NONE);
-    }
-
-    /** @param hold which roots are paused: their commands are answered REJECTED without running rsync */
-    public CommandExecutor(String hostId, Topics topics, Consumer<byte[], byte[]> consumer,
-            Producer<byte[], byte[]> producer, CommandValidator validator, Replicator replicator, ExecConfig config,
-            PrometheusRegistry registry, Clock clock, FatalErrorHandler fatal, CaptureSequence sequence,
-            RootHold hold) {
-        this(hostId, topics, consumer, producer, validator, replicator, config, registry, clock, fatal, sequence,
-            hold, Trust.none());
-    }
-
-    /**
-     * @param trust signs the results; its keyring decides which commands run ({@link CommandGate}); with none, every
-     *              decoded command of this host runs
-     */
-    public CommandExecutor(String hostId, Topics topics, Consumer<byte[], byte[]> consumer,
-            Producer<byte[], byte[]> producer, CommandValidator validator, Replicator replicator, ExecConfig config,
-            PrometheusRegistry registry, Clock clock, FatalErrorHandler fatal, CaptureSequence sequence,
-            RootHold hold, Trust trust) {
-        if (!hostId.equals(validator.hostId())) {
-            throw new IllegalArgumentException("validator is for host '" + validator.hostId() + "', not '" + hostId + "'");
-        }
-        this.hostId = hostId;
+    /** Takes ownership of the parts' consumer and replicator, and of its producer when it says so. */
+    public CommandExecutor(ExecutorParts parts) {
+        this.hostId = parts.hostId();
         this.hostKey = hostId.getBytes(StandardCharsets.UTF_8);
-        this.commandsTopic = topics.commands();
-        this.consumer = consumer;
-        this.producer = producer;
-        this.validator = validator;
-        this.replicator = replicator;
-        this.config = config;
-        this.metrics = new ExecMetrics(registry);
-        this.clock = clock;
-        this.fatal = fatal;
-        this.sequence = sequence;
-        this.own = new OwnCommandPartition(hostId, commandsTopic, consumer, clock);
-        this.hold = hold;
-        this.trust = trust;
+        this.commandsTopic = parts.topics().commands();
+        this.consumer = parts.consumer();
+        this.producer = parts.producer();
+        this.closesProducer = parts.closesProducer();
+        this.replicator = parts.replicator();
+        this.metrics = new ExecMetrics(parts.registry());
+        this.fatal = parts.fatal();
+        this.own = new OwnCommandPartition(hostId, commandsTopic, consumer, parts.clock());
+        this.trust = parts.trust();
         this.gate = new CommandGate(trust.verifier(), ANSWERS_REMEMBERED);
-        this.expiry = new CommandExpiry(config.commandMaxAge());
-        this.results = new ResultPublisher(hostId, topics.results(), producer, trust.signer(), metrics, clock,
-            (id, record) -> gate.answered(id, record[0], record[1]));
-        for (Destination d : config.destinations().values()) {
-            AtomicInteger n = new AtomicInteger();
-            ThreadPoolExecutor pool = new ThreadPoolExecutor(d.maxConcurrent(), d.maxConcurrent(), 0, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), r -> {
-                    Thread t = new Thread(r, "rtb-exec-" + d.name() + "-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
-            pools.put(d.name(), pool);
-        }
-    }
-
-    /** The production wiring: Kafka clients from {@code kafka} settings (bootstrap.servers at least) and rsync. */
-    public static CommandExecutor create(String hostId, Topics topics, Map<String, Object> kafka,
-            Map<String, byte[]> roots, ExecConfig config, PrometheusRegistry registry, FatalErrorHandler fatal) {
-        return create(hostId, topics, kafka, roots, config, registry, new RsyncRunner(config.rsyncPath()), fatal);
-    }
-
-    /**
-     * As {@link #create(String, Topics, Map, Map, ExecConfig, PrometheusRegistry, FatalErrorHandler)}, running
-     * rsync with {@code runner}.
-     */
-    public static CommandExecutor create(String hostId, Topics topics, Map<String, Object> kafka,
-            Map<String, byte[]> roots, ExecConfig config, PrometheusRegistry registry, RsyncRunner runner,
-            FatalErrorHandler fatal) {
-        return create(hostId, topics, kafka, roots, Map.of(), config, registry, runner, fatal, CaptureSequence.unknown());
-    }
-
-    /**
-     * As above, for roots with exclude globs ({@code excludes}: root id to {@code root.<id>.exclude}), stamping
-     * results with the capture order {@code sequence} of this agent's publisher.
-     */
-    public static CommandExecutor create(String hostId, Topics topics, Map<String, Object> kafka,
-            Map<String, byte[]> roots, Map<String, List<String>> excludes, ExecConfig config,
-            PrometheusRegistry registry, RsyncRunner runner, FatalErrorHandler fatal, CaptureSequence sequence) {
-        return create(hostId, topics, kafka, roots, excludes, config, registry, runner, fatal, sequence, RootHold.NONE);
-    }
-
-    /** As above, holding back the commands of the roots {@code hold} names (paused roots). */
-    public static CommandExecutor create(String hostId, Topics topics, Map<String, Object> kafka,
-            Map<String, byte[]> roots, Map<String, List<String>> excludes, ExecConfig config,
-            PrometheusRegistry registry, RsyncRunner runner, FatalErrorHandler fatal, CaptureSequence sequence,
-            RootHold hold) {
-        return create(hostId, topics, kafka, roots, excludes, config, registry, runner, fatal, sequence, hold,
-            Trust.none());
-    }
-
-    /** As above, signing results and admitting commands by {@code trust}. */
-    public static CommandExecutor create(String hostId, Topics topics, Map<String, Object> kafka,
-            Map<String, byte[]> roots, Map<String, List<String>> excludes, ExecConfig config,
-            PrometheusRegistry registry, RsyncRunner runner, FatalErrorHandler fatal, CaptureSequence sequence,
-            RootHold hold, Trust trust) {
-        RsyncVersion.check(config.rsyncPath(), config.allowUnpatchedRsync(), new DpkgRsyncPackage());
-        CommandValidator validator = new CommandValidator(hostId, roots, excludes, config.destinations());
-        Map<String, Object> c = new HashMap<>(kafka);
-        c.putAll(consumerProperties(hostId));
-        Map<String, Object> p = new HashMap<>(kafka);
-        p.putAll(producerProperties(hostId));
-        return new CommandExecutor(hostId, topics, new KafkaConsumer<>(c), new KafkaProducer<>(p), validator,
-            runner, config, registry, Clock.systemUTC(), fatal, sequence, hold, trust);
+        this.expiry = new CommandExpiry(parts.config().commandMaxAge());
+        ResultPublisher results = new ResultPublisher(hostId, parts.topics().results(), producer, trust.signer(),
+            metrics, parts.clock(), (id, record) -> gate.answered(id, record[0], record[1]), fatal);
+        this.answers = new CommandAnswers(parts, expiry, metrics, results, () -> running, this::done);
+        this.pools = new DestinationPools(parts.config().destinations().values());
     }
 
     /** Consumer settings the executor relies on (to merge over connection settings). */
@@ -261,6 +134,7 @@ public final class CommandExecutor implements AutoCloseable {
             ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     }
 
+    /** Settings of a results producer of its own (tests; the agent publishes through its shared producer). */
     public static Map<String, Object> producerProperties(String hostId) {
         return Map.of(
             ProducerConfig.CLIENT_ID_CONFIG, "rtb-agent-results-" + hostId,
@@ -393,10 +267,9 @@ public final class CommandExecutor implements AutoCloseable {
         }
         pending.add(offset);
         String dest = cmd.getDestination();
-        ThreadPoolExecutor pool = pools.get(dest);
-        if (pool == null || !hostId.equals(cmd.getHostId())) {
+        if (!pools.has(dest) || !hostId.equals(cmd.getHostId())) {
             // Rejected without touching the file system: wrong host or unknown destination.
-            finish(cmd, validator.validate(cmd), offset);
+            answers.misdirected(cmd, offset);
             return;
         }
         CommandGate.Admission admission = gate.admit(rec, cmd);
@@ -405,76 +278,18 @@ public final class CommandExecutor implements AutoCloseable {
             // FAILED, never REJECTED: a worker never gives a FAILED command up, so a refusal cannot commit anything.
             log.warn("command {} host={} root={} destination={} at {} offset {}: not run, not authenticated ({}): {}",
                 cmd.getCommandId(), hostId, cmd.getRootId(), dest, partition, offset, r.reason().label(), r.detail());
-            publish(cmd, dest, SyncOutcome.FAILED, Optional.of("command not authenticated (" + r.reason().label()
-                + "): " + r.detail() + "; is the worker's public key in this agent's signing.keyring?"), offset);
+            answers.answer(cmd, dest, SyncOutcome.FAILED, Optional.of("command not authenticated ("
+                + r.reason().label() + "): " + r.detail() + "; is the worker's public key in this agent's "
+                + "signing.keyring?"), offset);
             return;
         }
         if (admission instanceof CommandGate.Admission.Repeat again) {
-            results.republish(cmd, again.key(), again.value(), handed -> done(offset, handed));
+            answers.again(cmd, again.key(), again.value(), offset);
             return;
         }
         expiry.saw(cmd, partition, offset);
         TopicPartition readFrom = partition;
-        pool.execute(() -> execute(cmd, readFrom, offset));
-    }
-
-    /** On a destination's pool: validate now (just before rsync reads the paths), run, publish. */
-    private void execute(SyncCommand cmd, TopicPartition readFrom, long offset) {
-        if (!running) return; // left pending: re-read after the restart
-        String dest = cmd.getDestination();
-        Optional<String> old = expiry.tooOld(cmd, readFrom, offset);
-        if (old.isPresent()) {
-            log.info("command {} host={} root={} destination={}: not running rsync, {}", cmd.getCommandId(), hostId,
-                cmd.getRootId(), dest, old.get());
-            publish(cmd, dest, SyncOutcome.FAILED, old, offset);
-            return;
-        }
-        // Before the paths are looked at: every event numbered so far is in the replica after an OK. The wall
-        // clock is for display only; a step of it must not decide what was replicated.
-        CapturePosition position = sequence.assignedSoFar();
-        long startedAtMs = clock.millis();
-        try {
-            Optional<String> held = hold.why(cmd.getRootId());
-            if (held.isPresent()) {
-                log.info("command {} host={} root={} destination={}: not run, {}", cmd.getCommandId(), hostId,
-                    cmd.getRootId(), dest, held.get());
-                publish(cmd, dest, SyncOutcome.REJECTED, held, offset);
-                return;
-            }
-            ValidationResult v = validator.validate(cmd);
-            if (!(v instanceof Accepted a)) {
-                finish(cmd, v, offset);
-                return;
-            }
-            log.debug("command {} host={} root={} destination={}: running rsync for {}", cmd.getCommandId(), hostId,
-                cmd.getRootId(), dest, a.job().selection());
-            ReplicationReport r = replicator.replicate(a.job());
-            metrics.rsyncRan(dest, r);
-            results.publish(cmd, dest, r, startedAtMs, position, true, handed -> done(offset, handed));
-        } catch (RuntimeException e) {
-            log.error("command {} host={} root={} destination={}: failed unexpectedly", cmd.getCommandId(), hostId,
-                cmd.getRootId(), dest, e);
-            publish(cmd, dest, SyncOutcome.FAILED, Optional.of("agent error: " + e), offset);
-        }
-    }
-
-    private void finish(SyncCommand cmd, ValidationResult v, long offset) {
-        String label = validator.knowsDestination(cmd.getDestination()) ? cmd.getDestination() : UNKNOWN;
-        if (v instanceof Rejected r) {
-            log.warn("command {} host={} root={} destination={}: REJECTED: {}", cmd.getCommandId(), cmd.getHostId(),
-                cmd.getRootId(), cmd.getDestination(), r.reason());
-            publish(cmd, label, SyncOutcome.REJECTED, Optional.of(r.reason()), offset);
-        } else if (v instanceof Unavailable u) {
-            publish(cmd, label, SyncOutcome.FAILED, Optional.of(u.reason()), offset);
-        } else {
-            throw new IllegalStateException("finish() is for commands that do not run, got " + v);
-        }
-    }
-
-    /** Answers {@code cmd} without an rsync run (refused, rejected, expired, held, failed to run). */
-    private void publish(SyncCommand cmd, String destLabel, SyncOutcome outcome, Optional<String> error, long offset) {
-        results.publish(cmd, destLabel, new ReplicationReport(outcome, -1, RsyncStats.NONE, Duration.ZERO, error), 0,
-            CapturePosition.UNKNOWN, false, handed -> done(offset, handed));
+        pools.execute(dest, () -> answers.run(cmd, readFrom, offset));
     }
 
     /** The result of the command at {@code offset} is out of our hands: it no longer holds the commit back. */
@@ -510,25 +325,8 @@ public final class CommandExecutor implements AutoCloseable {
     }
 
     private void shutdown() {
-        for (ExecutorService pool : pools.values()) pool.shutdown();
-        long deadline = System.nanoTime() + SHUTDOWN_GRACE.toNanos();
-        try {
-            for (ExecutorService pool : pools.values()) {
-                pool.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        // Whatever still runs is killed; its FAILED result is published and the worker retries.
-        replicator.close();
-        for (ExecutorService pool : pools.values()) {
-            pool.shutdownNow();
-            try {
-                pool.awaitTermination(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        // Whatever still runs after the grace period is killed; its FAILED result is published and the worker retries.
+        pools.shutdown(SHUTDOWN_GRACE, replicator);
         try {
             producer.flush();
             if (partition != null) {
@@ -542,7 +340,7 @@ public final class CommandExecutor implements AutoCloseable {
                 e.toString());
         }
         closeQuietly(consumer);
-        closeQuietly(producer);
+        if (closesProducer) closeQuietly(producer);
         log.info("host {}: command executor stopped", hostId);
     }
 

@@ -1,6 +1,9 @@
 package io.rtbackup.agent.exec;
 
 import io.rtbackup.agent.rsync.RsyncStats;
+import io.rtbackup.agent.transport.HandOff;
+import io.rtbackup.agent.transport.ProducerFailure;
+import io.rtbackup.process.FatalErrorHandler;
 import io.rtbackup.schema.AvroCodec;
 import io.rtbackup.schema.CapturePosition;
 import io.rtbackup.schema.StuckPath;
@@ -11,6 +14,7 @@ import io.rtbackup.schema.signing.RecordSigner;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.function.BiConsumer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -21,7 +25,9 @@ import org.slf4j.LoggerFactory;
  * Publishes the {@link SyncResult} that answers a command, keyed by its {@code replyTo} and signed with this host's
  * key, and logs and counts it. {@code done} runs once the record is out of the executor's hands: acknowledged,
  * refused by Kafka (the worker retries a command whose result never arrives), or not taken by the producer (then
- * with {@code handed} false). Thread-safe (the pools' threads).
+ * with {@code handed} false). A failure no later result gets past ({@link ProducerFailure}) goes to the
+ * {@link FatalErrorHandler}: without it every command would be answered by nothing, forever. Thread-safe (the
+ * pools' threads).
  */
 final class ResultPublisher {
     private static final Logger log = LoggerFactory.getLogger(ResultPublisher.class);
@@ -38,11 +44,26 @@ final class ResultPublisher {
     private final ExecMetrics metrics;
     private final Clock clock;
     private final BiConsumer<String, byte[][]> answered;
+    private final FatalErrorHandler fatal;
+    private final Duration patience;
     private final AvroCodec<SyncResult> codec = AvroCodec.syncResults();
 
-    /** @param answered told of every result handed to the producer (command id, {key, value}) */
+    /**
+     * @param answered told of every result handed to the producer (command id, {key, value})
+     * @param fatal    told of a send failure the producer does not get over
+     */
     ResultPublisher(String hostId, String topic, Producer<byte[], byte[]> producer, RecordSigner signer,
-                    ExecMetrics metrics, Clock clock, BiConsumer<String, byte[][]> answered) {
+                    ExecMetrics metrics, Clock clock, BiConsumer<String, byte[][]> answered,
+                    FatalErrorHandler fatal) {
+        this(hostId, topic, producer, signer, metrics, clock, answered, fatal, HandOff.PATIENCE);
+    }
+
+    /** @param patience how long a result waits for the producer to take it (no metadata, no room) */
+    ResultPublisher(String hostId, String topic, Producer<byte[], byte[]> producer, RecordSigner signer,
+                    ExecMetrics metrics, Clock clock, BiConsumer<String, byte[][]> answered,
+                    FatalErrorHandler fatal, Duration patience) {
+        this.fatal = fatal;
+        this.patience = patience;
         this.hostId = hostId;
         this.topic = topic;
         this.producer = producer;
@@ -99,20 +120,36 @@ final class ResultPublisher {
     }
 
     private void send(SyncCommand cmd, byte[] key, byte[] value, boolean remember, Done done) {
+        Exception refused;
         try {
-            producer.send(new ProducerRecord<>(topic, null, key, value, signer.sign(topic, key, value)), (md, ex) -> {
-                if (ex != null) {
-                    // The worker retries a command whose result never arrives; do not hold the position back.
-                    log.warn("command {} host={} destination={}: result not published to {}: {}", cmd.getCommandId(),
-                        hostId, cmd.getDestination(), topic, ex.toString());
-                }
-                done.run(true);
-            });
-            if (remember) answered.accept(cmd.getCommandId(), new byte[][] {key, value});
+            // waits (up to HandOff.PATIENCE) while the producer has no metadata, e.g. while the broker restarts
+            refused = HandOff.send(producer, new ProducerRecord<>(topic, null, key, value,
+                signer.sign(topic, key, value)), (md, ex) -> {
+                    if (ex != null) {
+                        fatalIfBroken(ex);
+                        // The worker retries a command whose result never arrives; do not hold the position back.
+                        log.warn("command {} host={} destination={}: result not published to {}: {}",
+                            cmd.getCommandId(), hostId, cmd.getDestination(), topic, ex.toString());
+                    }
+                    done.run(true);
+                }, patience);
         } catch (RuntimeException e) {
-            log.warn("command {} host={} destination={}: cannot publish result: {}", cmd.getCommandId(), hostId,
-                cmd.getDestination(), e.toString());
-            done.run(false);
+            refused = e;
+        }
+        if (refused == null) {
+            if (remember) answered.accept(cmd.getCommandId(), new byte[][] {key, value});
+            return;
+        }
+        fatalIfBroken(refused);
+        log.warn("command {} host={} destination={}: cannot publish result to {} (the worker reissues the command "
+            + "after its result timeout): {}", cmd.getCommandId(), hostId, cmd.getDestination(), topic,
+            refused.toString());
+        done.run(false);
+    }
+
+    private void fatalIfBroken(Exception e) {
+        if (ProducerFailure.isFatal(e)) {
+            fatal.fatal("result publisher of host " + hostId, new IllegalStateException(ProducerFailure.advice(e), e));
         }
     }
 }

@@ -24,20 +24,16 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.header.Headers;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,6 +56,8 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     private final String hostId;
     private final String topic;
     private final Supplier<Producer<byte[], byte[]>> producerFactory;
+    /** False for the agent's {@link SharedProducer}, which its owner closes. */
+    private final boolean closesProducer;
     /** Made by the sender thread before its first send, so building it (class loading, mostly) never delays capture. */
     private volatile Producer<byte[], byte[]> producer;
     private final AvroCodec<FileEvent> codec = AvroCodec.fileEvents();
@@ -95,7 +93,8 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     private record Loss(CaptureSource source, long atNs) {}
 
     /**
-     * @param producer     a producer configured with {@link #producerProperties}; closed by {@link #close()}
+     * @param producer     a producer configured with {@link ProducerSettings#properties}; closed by
+     *     {@link #close()}
      * @param bufferEvents events held while Kafka is slow or away; beyond that the root is rescanned instead
      * @param fatal        told when the sender thread fails in a way no rescan covers (it stops right after)
      */
@@ -104,33 +103,24 @@ public final class EventPublisher implements EventSink, AutoCloseable {
         this(hostId, topics, producer, bufferEvents, registry, PublishListener.NONE, fatal);
     }
 
+    /** An unsigned publisher without a capture order (tests and benchmarks), closing {@code producer}. */
     public EventPublisher(String hostId, Topics topics, Producer<byte[], byte[]> producer, int bufferEvents,
             PrometheusRegistry registry, PublishListener listener, FatalErrorHandler fatal) {
-        this(hostId, topics, producer, bufferEvents, registry, listener, fatal, CaptureSequence.unknown());
-    }
-
-    /** @param sequence numbers each event as it is sent; the executor reads it when a sync starts */
-    public EventPublisher(String hostId, Topics topics, Producer<byte[], byte[]> producer, int bufferEvents,
-            PrometheusRegistry registry, PublishListener listener, FatalErrorHandler fatal, CaptureSequence sequence) {
-        this(hostId, topics, producer, bufferEvents, registry, listener, fatal, sequence, RecordSigner.NONE);
-    }
-
-    /** @param signer signs every event with this host's key (workers accept only events their host signed) */
-    public EventPublisher(String hostId, Topics topics, Producer<byte[], byte[]> producer, int bufferEvents,
-            PrometheusRegistry registry, PublishListener listener, FatalErrorHandler fatal, CaptureSequence sequence,
-            RecordSigner signer) {
-        this(hostId, topics, () -> producer, bufferEvents, registry, listener, fatal, sequence, signer);
+        this(hostId, topics, () -> producer, true, bufferEvents, registry, listener, fatal, CaptureSequence.unknown(),
+                RecordSigner.NONE);
         this.producer = producer; // closed by close() even when never started
     }
 
     /**
-     * @param producer makes the producer (configured with {@link #producerProperties}) on the sender thread when it
-     *     starts; a failure there goes to {@code fatal}
+     * @param producer makes the producer (configured with {@link ProducerSettings#properties}) on the sender thread
+     *     when it starts, or hands over the agent's {@link SharedProducer}; a failure there goes to {@code fatal}
+     * @param closesProducer whether {@link #close} closes it (false for a shared producer: its owner does)
      * @param signer signs every event with this host's key (workers accept only events their host signed)
      */
-    public EventPublisher(String hostId, Topics topics, Supplier<Producer<byte[], byte[]>> producer, int bufferEvents,
-            PrometheusRegistry registry, PublishListener listener, FatalErrorHandler fatal, CaptureSequence sequence,
-            RecordSigner signer) {
+    public EventPublisher(String hostId, Topics topics, Supplier<Producer<byte[], byte[]>> producer,
+            boolean closesProducer, int bufferEvents, PrometheusRegistry registry, PublishListener listener,
+            FatalErrorHandler fatal, CaptureSequence sequence, RecordSigner signer) {
+        this.closesProducer = closesProducer;
         this.signer = signer;
         this.listener = listener;
         this.fatal = fatal;
@@ -160,32 +150,6 @@ public final class EventPublisher implements EventSink, AutoCloseable {
         GaugeWithCallback.builder().name("rtb_agent_publish_queue_depth")
                 .help("Events waiting in the agent's buffer for Kafka").callback(cb -> cb.call(queue.size()))
                 .register(registry);
-    }
-
-    /** Producer settings for event publishing; {@code kafka} (TLS, SASL, bootstrap...) is applied on top. */
-    public static Properties producerProperties(Map<String, String> kafka, String hostId) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "10");
-        // Events are keyed by path, so a batch per partition (12) fills at once; the producer keeps every batch
-        // buffer it ever allocated (up to buffer.memory) for reuse. 256 KiB batches left 45 of them (11 MiB) on
-        // the agent's heap at 100 changes/s; 64 KiB (some 300 events per partition and linger) and a 4 MiB pool
-        // bound that, and still carry 200k events/s to a broker that keeps up (a slower one makes the sender
-        // wait, then the buffer logic above decides).
-        p.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(64 * 1024));
-        p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, String.valueOf(4L << 20));
-        // a blocked send stalls the sender thread, not capture; keep it short so the buffer logic decides
-        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "2000");
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, "rtb-agent-" + hostId);
-        p.putAll(kafka);
-        return p;
-    }
-
-    public static KafkaProducer<byte[], byte[]> createProducer(Map<String, String> kafka, String hostId) {
-        return new KafkaProducer<>(producerProperties(kafka, hostId), new ByteArraySerializer(),
-                new ByteArraySerializer());
     }
 
     public synchronized void start() {
@@ -248,15 +212,16 @@ public final class EventPublisher implements EventSink, AutoCloseable {
             try {
                 if (held == null) sendRescans();
                 CapturedEvent ev = held != null ? held : queue.poll(20, TimeUnit.MILLISECONDS);
-                held = null;
                 if (ev == null) continue;
-                if (!trySend(ev, false)) {
+                held = ev; // until the producer took it: a failure below marks its root as lost
+                if (trySend(ev, false)) {
+                    held = null;
+                } else {
                     if (!running) {
                         markLost(ev.rootId(), ev.source(), "the agent is stopping and Kafka is unreachable");
                         drainToLost("the agent is stopping and Kafka is unreachable");
                         return;
                     }
-                    held = ev;
                     Thread.sleep(retryBackoff.toMillis());
                 }
             } catch (InterruptedException e) {
@@ -363,6 +328,10 @@ public final class EventPublisher implements EventSink, AutoCloseable {
                 } else {
                     publishErrors.inc();
                     if (rescanAfterLoss) rescanInFlight.remove(ev.rootId());
+                    if (ProducerFailure.isFatal(err)) {
+                        fatal.fatal("event publisher of host " + hostId, new IllegalStateException(
+                                ProducerFailure.advice(err), err));
+                    }
                     logError("Kafka did not acknowledge an event of root " + ev.rootId(), err);
                     markLost(ev.rootId(), ev.source(), err.getClass().getSimpleName() + ": " + err.getMessage());
                 }
@@ -377,6 +346,8 @@ public final class EventPublisher implements EventSink, AutoCloseable {
         syncError = null;
         if (e == null) return true;
         publishErrors.inc();
+        // no rescan gets past these: sendLoop hands it to fatal and the process ends
+        if (ProducerFailure.isFatal(e)) throw new IllegalStateException(ProducerFailure.advice(e), e);
         logError("Kafka refused an event of root " + ev.rootId() + " (is the broker reachable?)", e);
         if (e instanceof RetriableException) return false; // keep it and try again
         markLost(ev.rootId(), ev.source(), e.getClass().getSimpleName() + ": " + e.getMessage());
@@ -424,7 +395,10 @@ public final class EventPublisher implements EventSink, AutoCloseable {
         return false;
     }
 
-    /** Stops taking events, sends what is buffered (bounded by {@code timeout}), closes the producer. */
+    /**
+     * Stops taking events, hands what is buffered to the producer (bounded by {@code timeout}) and closes it when
+     * it is its own; a shared producer sends it when its owner closes it.
+     */
     public void close(Duration timeout) {
         accepting = false;
         Thread t;
@@ -442,7 +416,7 @@ public final class EventPublisher implements EventSink, AutoCloseable {
             }
         }
         Producer<byte[], byte[]> p = producer;
-        if (p != null) p.close(timeout);
+        if (p != null && closesProducer) p.close(timeout);
         if (!lost.isEmpty()) {
             log.warn("host {}: stopping with roots {} still owing a RESCAN; the start-up rescan covers them",
                     hostId, lost.keySet());

@@ -6,6 +6,7 @@ import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.rtbackup.agent.CapturePipeline;
 import io.rtbackup.agent.config.CaptureConfig;
 import io.rtbackup.agent.transport.EventPublisher;
+import io.rtbackup.agent.transport.ProducerSettings;
 import io.rtbackup.broker.BrokerSettings;
 import io.rtbackup.broker.ChildJvmKafkaBroker;
 import io.rtbackup.broker.EmbeddedKafkaBroker;
@@ -73,7 +74,7 @@ public final class CaptureBenchmark {
             CaptureConfig config = CaptureConfig.fromProperties(p);
             PrometheusRegistry registry = new PrometheusRegistry();
             EventPublisher publisher = new EventPublisher(config.hostId(), topics,
-                    EventPublisher.createProducer(config.kafka(), config.hostId()), config.publishBufferEvents(),
+                    ProducerSettings.create(config.kafka(), config.hostId()), config.publishBufferEvents(),
                     registry, (ev, latencyNs) -> {
                         acks.incrementAndGet();
                         int i = latencyCount.getAndIncrement();

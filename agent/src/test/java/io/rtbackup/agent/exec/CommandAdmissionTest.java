@@ -93,9 +93,8 @@ class CommandAdmissionTest {
         ExecConfig config = ExecConfig.from(p, Map.of());
         CommandValidator validator = new CommandValidator(HOST,
             Map.of("r", tmp.resolve("root").toString().getBytes(StandardCharsets.US_ASCII)), config.destinations());
-        executor = new CommandExecutor(HOST, TOPICS, consumer, producer, validator, replicator, config,
-            new PrometheusRegistry(), clock, (component, e) -> { }, io.rtbackup.agent.event.CaptureSequence.unknown(),
-            RootHold.NONE, trust).start();
+        executor = new CommandExecutor(ExecutorParts.of(HOST, TOPICS, config, consumer, producer, validator,
+            replicator, new PrometheusRegistry(), (component, e) -> { }).withClock(clock).withTrust(trust)).start();
         assertThat(executor.awaitReady(Duration.ofSeconds(10))).isTrue();
     }
 

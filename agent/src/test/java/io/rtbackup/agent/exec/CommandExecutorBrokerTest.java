@@ -84,7 +84,9 @@ class CommandExecutorBrokerTest {
              KafkaConsumer<byte[], byte[]> results = resultsConsumer(bootstrap, topics)) {
             List<SyncCommand> expected = new ArrayList<>();
             SyncCommand ok;
-            try (CommandExecutor executor = CommandExecutor.create(HOST, topics, kafka, roots, config, registry, fatal).start()) {
+            // results go through the test's producer, as the agent's go through its shared one (not closed by it)
+            try (CommandExecutor executor = new CommandExecutor(ExecutorParts.connect(HOST, topics, kafka, roots,
+                    Map.of(), config, new RsyncRunner(config.rsyncPath()), producer, registry, fatal)).start()) {
                 assertThat(executor.awaitReady(Duration.ofSeconds(60))).as("executor ready").isTrue();
 
                 byte[] key = HOST.getBytes(StandardCharsets.UTF_8);
@@ -152,8 +154,9 @@ class CommandExecutorBrokerTest {
             SyncCommand whileDown = withReply(Commands.paths(HOST, "r", "local", b("while-down")));
             producer.send(new ProducerRecord<>(topics.commands(), HOST.getBytes(StandardCharsets.UTF_8),
                 commands.encode(whileDown))).get();
-            try (CommandExecutor again = CommandExecutor.create(HOST, topics, kafka, roots, config,
-                    new PrometheusRegistry(), fatal).start()) {
+            try (CommandExecutor again = new CommandExecutor(ExecutorParts.connect(HOST, topics, kafka, roots,
+                    Map.of(), config, new RsyncRunner(config.rsyncPath()), producer, new PrometheusRegistry(), fatal))
+                    .start()) {
                 assertThat(again.awaitReady(Duration.ofSeconds(60))).isTrue();
                 Map<String, SyncResult> got = awaitResults(results, 1);
                 assertThat(got).containsOnlyKeys(whileDown.getCommandId());

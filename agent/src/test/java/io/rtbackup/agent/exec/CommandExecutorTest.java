@@ -15,7 +15,6 @@ import io.rtbackup.topics.Topics;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -142,9 +141,8 @@ class CommandExecutorTest {
         ExecConfig config = ExecConfig.from(p, Map.of());
         CommandValidator validator = new CommandValidator(HOST,
             Map.of("r", tmp.resolve("root").toString().getBytes(StandardCharsets.US_ASCII)), config.destinations());
-        executor = new CommandExecutor(HOST, TOPICS, consumer, producer, validator, replicator, config,
-            new PrometheusRegistry(), Clock.systemUTC(), (component, e) -> fatalErrors.add(component + ": " + e))
-            .start();
+        executor = new CommandExecutor(ExecutorParts.of(HOST, TOPICS, config, consumer, producer, validator,
+            replicator, new PrometheusRegistry(), (component, e) -> fatalErrors.add(component + ": " + e))).start();
         assertThat(executor.awaitReady(Duration.ofSeconds(10))).isTrue();
     }
 
@@ -259,6 +257,52 @@ class CommandExecutorTest {
     }
 
     @Test
+    void aResultTheProducerCanNeverSendEndsTheProcessWhileATimeoutIsTriedAgainUntilTheProducerTakesIt()
+            throws Exception {
+        start(new FakeReplicator(job -> ok()));
+        // the shared producer's 2 s block ran out without metadata (a broker restarting): the result waits for it
+        synchronized (producer) {
+            producer.sendException = new org.apache.kafka.common.errors.TimeoutException("no metadata after 2000 ms");
+        }
+        long first = send(Commands.paths(HOST, "r", "fast", b("f")));
+        Thread.sleep(1_500);
+        assertThat(committed()).as("held back while its result waits for the producer").isLessThanOrEqualTo(first);
+        assertThat(producer.history()).isEmpty();
+        synchronized (producer) {
+            producer.sendException = null;
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> committed() == first + 1);
+        assertThat(producer.history()).as("the result, once the producer took it").hasSize(1);
+        assertThat(fatalErrors).isEmpty();
+
+        synchronized (producer) {
+            producer.sendException = new org.apache.kafka.common.errors.TopicAuthorizationException("results");
+        }
+        send(Commands.paths(HOST, "r", "fast", b("f")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> !fatalErrors.isEmpty());
+        assertThat(fatalErrors).first().asString().contains("result publisher of host " + HOST)
+            .contains("ACLs");
+    }
+
+    @Test
+    void aProducerItDoesNotOwnIsLeftOpenAtClose() throws Exception {
+        Properties p = new Properties();
+        p.setProperty("destination.fast.url", tmp.resolve("fast").toString());
+        ExecConfig config = ExecConfig.from(p, Map.of());
+        CommandValidator validator = new CommandValidator(HOST,
+            Map.of("r", tmp.resolve("root").toString().getBytes(StandardCharsets.US_ASCII)), config.destinations());
+        ExecutorParts own = ExecutorParts.of(HOST, TOPICS, config, consumer, producer, validator,
+            new FakeReplicator(job -> ok()), new PrometheusRegistry(), (component, e) -> fatalErrors.add(component));
+        ExecutorParts shared = new ExecutorParts(own.hostId(), own.topics(), own.config(), new PacedMockConsumer(),
+            own.producer(), false, own.validator(), own.replicator(), new PrometheusRegistry(), own.clock(),
+            own.fatal(), own.sequence(), own.hold(), own.trust());
+        new CommandExecutor(shared).close();
+        assertThat(producer.closed()).isFalse();
+        new CommandExecutor(own).close();
+        assertThat(producer.closed()).isTrue();
+    }
+
+    @Test
     void aResultCarriesTheCapturePositionReachedBeforeRsyncStartedNotAnyLaterOne() throws Exception {
         io.rtbackup.agent.event.CaptureSequence sequence = new io.rtbackup.agent.event.CaptureSequence(7);
         sequence.next();
@@ -273,9 +317,8 @@ class CommandExecutorTest {
             sequence.next();
             return ok();
         });
-        executor = new CommandExecutor(HOST, TOPICS, consumer, producer, validator, fake, config,
-            new PrometheusRegistry(), Clock.systemUTC(), (component, e) -> fatalErrors.add(component + ": " + e),
-            sequence)
+        executor = new CommandExecutor(ExecutorParts.of(HOST, TOPICS, config, consumer, producer, validator, fake,
+            new PrometheusRegistry(), (component, e) -> fatalErrors.add(component + ": " + e)).withSequence(sequence))
             .start();
         assertThat(executor.awaitReady(Duration.ofSeconds(10))).isTrue();
         SyncCommand c = Commands.paths(HOST, "r", "fast", b("f"));

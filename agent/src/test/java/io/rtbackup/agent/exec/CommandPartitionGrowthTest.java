@@ -111,9 +111,10 @@ class CommandPartitionGrowthTest {
                  ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
              KafkaConsumer<byte[], byte[]> results = resultsConsumer(bootstrap, topics);
              Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
-             CommandExecutor executor = new CommandExecutor(host, topics, new KafkaConsumer<>(c),
-                 new KafkaProducer<>(pr), new CommandValidator(host, roots, config.destinations()),
-                 new RsyncRunner(config.rsyncPath()), config, new PrometheusRegistry(), clock, fatal).start()) {
+             CommandExecutor executor = new CommandExecutor(ExecutorParts.of(host, topics, config,
+                 new KafkaConsumer<>(c), new KafkaProducer<>(pr), new CommandValidator(host, roots,
+                 config.destinations()), new RsyncRunner(config.rsyncPath()), new PrometheusRegistry(), fatal)
+                 .withClock(clock)).start()) {
             assertThat(executor.awaitReady(Duration.ofSeconds(60))).isTrue();
             byte[] key = host.getBytes(StandardCharsets.UTF_8);
             SyncCommand before = withReply(Commands.paths(host, "r", "local", b("before")));

@@ -37,7 +37,7 @@ class EventPublisherGateTest {
         RecordingFatalErrorHandler fatal = new RecordingFatalErrorHandler();
         Map<String, String> kafka = Map.of("bootstrap.servers", broker.bootstrapServers());
         EventPublisher publisher = new EventPublisher("host-gate", topics,
-                EventPublisher.createProducer(kafka, "host-gate"), 100, new PrometheusRegistry(), fatal);
+                ProducerSettings.create(kafka, "host-gate"), 100, new PrometheusRegistry(), fatal);
         CountDownLatch gate = new CountDownLatch(1);
         try (KafkaConsumer<byte[], byte[]> consumer = CapturePipelineKafkaTest.consumer(broker, topics)) {
             publisher.start(t -> gate.await(t.toMillis(), TimeUnit.MILLISECONDS), Duration.ofSeconds(60));
@@ -77,7 +77,7 @@ class EventPublisherGateTest {
         RecordingFatalErrorHandler fatal = new RecordingFatalErrorHandler();
         Map<String, String> kafka = Map.of("bootstrap.servers", broker.bootstrapServers());
         EventPublisher publisher = new EventPublisher("host-gate", topics,
-                EventPublisher.createProducer(kafka, "host-gate"), 100, new PrometheusRegistry(), fatal);
+                ProducerSettings.create(kafka, "host-gate"), 100, new PrometheusRegistry(), fatal);
         try (KafkaConsumer<byte[], byte[]> consumer = CapturePipelineKafkaTest.consumer(broker, topics)) {
             publisher.start(t -> {
                 Thread.sleep(t.toMillis());

@@ -32,7 +32,7 @@ class EventPublisherLossTest {
         RecordingFatalErrorHandler fatal = new RecordingFatalErrorHandler();
         Map<String, String> kafka = Map.of("bootstrap.servers", broker.bootstrapServers());
         EventPublisher publisher = new EventPublisher("host-enc", topics,
-                EventPublisher.createProducer(kafka, "host-enc"), 100, new PrometheusRegistry(), fatal);
+                ProducerSettings.create(kafka, "host-enc"), 100, new PrometheusRegistry(), fatal);
         try (KafkaConsumer<byte[], byte[]> consumer = CapturePipelineKafkaTest.consumer(broker, topics)) {
             publisher.start();
             // no operation: FileEvent.op is required, so encoding this event fails

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * Anti-entropy on a real fleet (broker, worker, agent with fanotify, two rsync daemons): a replica changed on the
  * destination by hand, which no capture sees, is repaired by the agent's reconciliation; the run counts the
  * differences, the agent's metrics show them, {@code rtb status} shows the reconciliation per (host, root,
- * destination), and the worker goes on serving commands (it ignores results it did not ask for).
+ * destination), and the worker goes on serving commands (it ignores results it did not ask for). Everything the
+ * agent published (events, results, root states, the reconciliation) went through its one Kafka producer.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class ReconcileEndToEndTest {
@@ -71,7 +72,18 @@ class ReconcileEndToEndTest {
             ByteFs.write(join(fleet.source, utf8("after")), utf8("after the reconciliation"));
             fleet.awaitConverged(fleet.d1, Duration.ofSeconds(60));
             fleet.awaitConverged(fleet.d2, Duration.ofSeconds(60));
+
+            // events, command results, root states and this reconciliation all went through one producer
+            assertThat(agentProducerThreads()).containsExactly("kafka-producer-network-thread | rtb-agent-"
+                + Fleet.HOST);
         }
+    }
+
+    /** The agent's Kafka producers, by their sender threads (named after the client id, rtb-agent-...). */
+    static List<String> agentProducerThreads() {
+        return Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
+            .filter(n -> n.startsWith("kafka-producer-network-thread | rtb-agent-") && n.endsWith(Fleet.HOST))
+            .sorted().toList();
     }
 
     private static JsonNode root(JsonNode destination) {
