@@ -1,10 +1,9 @@
 package io.rtbackup.schema.signing;
 
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.Signature;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
 
 /**
  * Signs the records a process publishes ({@link RecordSignature}): {@link #sign} gives the headers to send with the
@@ -16,34 +15,21 @@ public final class RecordSigner {
 
     private final SigningKey key;
     private final byte[] kid;
-    private final ThreadLocal<Signature> signatures;
+    private final Ed25519PrivateKeyParameters raw;
 
     public RecordSigner(SigningKey key) {
         this.key = key;
         this.kid = key == null ? null : key.keyId().getBytes(StandardCharsets.UTF_8);
-        this.signatures = ThreadLocal.withInitial(() -> {
-            try {
-                return Signature.getInstance(RecordSignature.ALGORITHM);
-            } catch (GeneralSecurityException e) {
-                throw new IllegalStateException("this JDK has no " + RecordSignature.ALGORITHM, e);
-            }
-        });
+        this.raw = key == null ? null : Ed25519.privateKey(key.privateKey());
     }
 
     /** The headers that sign a record of {@code topic} with {@code key} and {@code value}; empty for NONE. */
     public Headers sign(String topic, byte[] recordKey, byte[] value) {
         RecordHeaders h = new RecordHeaders();
         if (key == null) return h;
-        try {
-            Signature s = signatures.get();
-            s.initSign(key.privateKey());
-            s.update(RecordSignature.message(topic, recordKey, value, key.keyId()));
-            h.add(RecordSignature.H_KID, kid);
-            h.add(RecordSignature.H_SIG, s.sign());
-            return h;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("cannot sign with key " + key.keyId() + ": " + e, e);
-        }
+        h.add(RecordSignature.H_KID, kid);
+        h.add(RecordSignature.H_SIG, Ed25519.sign(raw, RecordSignature.message(topic, recordKey, value, key.keyId())));
+        return h;
     }
 
     /** True when records are signed. */

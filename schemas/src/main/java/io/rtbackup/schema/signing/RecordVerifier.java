@@ -4,12 +4,14 @@ import io.rtbackup.schema.signing.Verification.Refused;
 import io.rtbackup.schema.signing.Verification.Unverified;
 import io.rtbackup.schema.signing.Verification.Verified;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.Signature;
+import java.security.PublicKey;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
+import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
 
 /**
  * Checks a consumed record's signature against a {@link Keyring} ({@link RecordSignature} says what is signed). With
@@ -23,13 +25,8 @@ public final class RecordVerifier {
 
     private final Keyring keyring;
     private final boolean required;
-    private final ThreadLocal<Signature> signatures = ThreadLocal.withInitial(() -> {
-        try {
-            return Signature.getInstance(RecordSignature.ALGORITHM);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("this JDK has no " + RecordSignature.ALGORITHM, e);
-        }
-    });
+    /** Raw keys by key object, made on first use (a keyring holds few keys; each is decoded once). */
+    private final Map<PublicKey, Ed25519PublicKeyParameters> raw = new ConcurrentHashMap<>();
 
     public RecordVerifier(Keyring keyring, boolean required) {
         this.keyring = keyring;
@@ -55,16 +52,22 @@ public final class RecordVerifier {
         String keyId = new String(kid, StandardCharsets.UTF_8);
         Optional<Keyring.Entry> entry = keyring.find(keyId);
         if (entry.isEmpty()) return new Refused(RejectReason.UNKNOWN_KEY, "key " + keyId + " is not in the " + keyring);
-        try {
-            Signature s = signatures.get();
-            s.initVerify(entry.get().key());
-            s.update(RecordSignature.message(topic, key, value, keyId));
-            if (s.verify(sig)) return new Verified(entry.get().owner(), keyId);
-            return new Refused(RejectReason.BAD_SIGNATURE, "the signature under key " + keyId + " (owner "
-                + entry.get().owner() + ") does not match the record");
-        } catch (GeneralSecurityException e) {
-            return new Refused(RejectReason.MALFORMED, "signature under key " + keyId + " not decodable: " + e);
+        if (sig.length != Ed25519.SIGNATURE_BYTES) {
+            return new Refused(RejectReason.MALFORMED, "signature under key " + keyId + " has " + sig.length
+                + " bytes, not " + Ed25519.SIGNATURE_BYTES);
         }
+        Ed25519PublicKeyParameters pub;
+        try {
+            pub = raw.computeIfAbsent(entry.get().key(), Ed25519::publicKey);
+        } catch (IllegalArgumentException e) {
+            return new Refused(RejectReason.UNKNOWN_KEY, "key " + keyId + " (owner " + entry.get().owner()
+                + ") in the " + keyring + " cannot verify: " + e.getMessage());
+        }
+        if (Ed25519.verify(pub, RecordSignature.message(topic, key, value, keyId), sig)) {
+            return new Verified(entry.get().owner(), keyId);
+        }
+        return new Refused(RejectReason.BAD_SIGNATURE, "the signature under key " + keyId + " (owner "
+            + entry.get().owner() + ") does not match the record");
     }
 
     /**
