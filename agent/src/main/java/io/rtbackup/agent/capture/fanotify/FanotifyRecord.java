@@ -68,13 +68,20 @@ public sealed interface FanotifyRecord {
      * the directory itself. {@code name} is empty for the unnamed types.
      */
     record Fid(FidType type, FileHandle handle, byte[] name) implements Info {
+        private static final byte[] NO_NAME = new byte[0];
+
         public Fid {
-            name = name.clone();
+            name = name.length == 0 ? NO_NAME : name.clone();
         }
 
         @Override
         public byte[] name() {
             return name.clone();
+        }
+
+        /** The name itself, not a copy, for the capture path (one event after another): callers never change it. */
+        byte[] rawName() {
+            return name;
         }
 
         @Override
@@ -108,6 +115,11 @@ public sealed interface FanotifyRecord {
         @Override
         public byte[] bytes() {
             return bytes.clone();
+        }
+
+        /** The bytes themselves, not a copy, for the capture path: callers never change them. */
+        byte[] raw() {
+            return bytes;
         }
 
         /** fsid, type and bytes in one byte string: equal for the same object, whichever event named it. */
