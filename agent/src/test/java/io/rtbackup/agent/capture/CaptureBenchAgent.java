@@ -246,7 +246,7 @@ public final class CaptureBenchAgent {
         return sum;
     }
 
-    /** Samples the counters every 10 ms to find when capture and publishing last moved (wall clock, ns). */
+    /** Samples the counters every 25 ms to find when capture and publishing last moved (wall clock, ns). */
     private static final class Monitor extends Thread {
         private final PrometheusRegistry registry;
         private final AtomicLong acks;
@@ -277,7 +277,7 @@ public final class CaptureBenchAgent {
                     lastAckChangeNs = now;
                 }
                 try {
-                    Thread.sleep(10);
+                    Thread.sleep(25);
                 } catch (InterruptedException e) {
                     return;
                 }

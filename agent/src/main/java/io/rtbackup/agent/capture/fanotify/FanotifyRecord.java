@@ -71,7 +71,8 @@ public sealed interface FanotifyRecord {
         private static final byte[] NO_NAME = new byte[0];
 
         public Fid {
-            name = name.length == 0 ? NO_NAME : name.clone();
+            // Arrays.copyOf, not clone(): the agent's C1-only JIT calls into the VM for an array clone
+            name = name.length == 0 ? NO_NAME : Arrays.copyOf(name, name.length);
         }
 
         @Override
@@ -109,7 +110,7 @@ public sealed interface FanotifyRecord {
      */
     record FileHandle(long fsid, int handleType, byte[] bytes) {
         public FileHandle {
-            bytes = bytes.clone();
+            bytes = Arrays.copyOf(bytes, bytes.length);
         }
 
         @Override
