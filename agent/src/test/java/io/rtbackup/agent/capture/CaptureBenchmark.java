@@ -39,6 +39,8 @@ import java.util.concurrent.TimeUnit;
  *   [--warmup-files 25000] [--dirs 50] [--rate 0] [--source fanotify] [--capture-cpu 0] [--load-cpu 1]
  *   [--fs tmpfs|ext4|shared] [--jvm-options FILE] [--jvm-opt OPT]... [--set key=value]... [--jfr FILE] [--out FILE]
  * </pre>
+ *
+ * {@code --source fanotify+none} measures capture and normaliser alone (nothing is published, nothing checked).
  */
 public final class CaptureBenchmark {
 
@@ -97,30 +99,11 @@ public final class CaptureBenchmark {
                 capture.waitFor(30, TimeUnit.SECONDS);
 
                 if (o.source.endsWith("+none")) {
-                    System.out.printf("%ncapture only (%s): %s captured in %.2f s = %,.0f events/s; CPU %s + %s s = %,.0f"
-                            + " events per CPU-second; GC %s ms, JIT %s ms; threads %s; overflows %s%n", o.source,
-                            rep.get("captured"), (Long.parseLong(rep.get("last_capture_ns"))
-                                    - Long.parseLong(gen.get("start_ns"))) / 1e9,
-                            Double.parseDouble(rep.get("captured")) / ((Long.parseLong(rep.get("last_capture_ns"))
-                                    - Long.parseLong(gen.get("start_ns"))) / 1e9), rep.get("user_s"), rep.get("sys_s"),
-                            Double.parseDouble(rep.get("captured")) / (Double.parseDouble(rep.get("user_s"))
-                                    + Double.parseDouble(rep.get("sys_s"))), rep.get("gc_ms"), rep.get("jit_ms"),
-                            rep.get("threads"), rep.get("overflows"));
-                    System.out.println("generator: " + gen);
+                    System.out.print(captureOnly(o, gen, rep));
                     exit = 0;
                 } else {
-                PublishedEvents published = PublishedEvents.read(broker.bootstrapServers(), topics.events(),
-                        "run/", Long.parseLong(gen.get("start_ns")));
-                ManifestCheck check = ManifestCheck.of(manifest, mount.toString() + "/run/", published);
-                Result r = new Result(o, fsKind, sourceName, gen, rep, check, published, captureCpus, brokerCpus,
-                        load, failures);
-                String text = r.render();
-                System.out.print(text);
-                if (o.out != null) {
-                    Files.createDirectories(o.out.toAbsolutePath().getParent());
-                    Files.writeString(o.out, text, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-                }
-                exit = check.lost() == 0 && failures.equals("failures=0") ? 0 : 1;
+                    exit = checkAndReport(o, broker, topics, mount, manifest, fsKind, sourceName, gen, rep,
+                            captureCpus, brokerCpus, load, failures);
                 }
             } finally {
                 capture.destroy();
@@ -131,6 +114,35 @@ public final class CaptureBenchmark {
             keepLogs(work, o.out);
         }
         System.exit(exit);
+    }
+
+    /** Reads the topic back, checks the manifest, prints (and appends to --out) the figures; the exit code. */
+    private static int checkAndReport(Options o, ChildJvmKafkaBroker broker, Topics topics, Path mount,
+            Path manifest, String fsKind, String sourceName, Map<String, String> gen, Map<String, String> rep,
+            String captureCpus, String brokerCpus, String load, String failures) throws IOException {
+        PublishedEvents published = PublishedEvents.read(broker.bootstrapServers(), topics.events(), "run/",
+                Long.parseLong(gen.get("start_ns")));
+        ManifestCheck check = ManifestCheck.of(manifest, mount.toString() + "/run/", published);
+        String text = new Result(o, fsKind, sourceName, gen, rep, check, published, captureCpus, brokerCpus, load,
+                failures).render();
+        System.out.print(text);
+        if (o.out != null) {
+            Files.createDirectories(o.out.toAbsolutePath().getParent());
+            Files.writeString(o.out, text, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        }
+        return check.lost() == 0 && failures.equals("failures=0") ? 0 : 1;
+    }
+
+    /** The figures of a run without publishing ({@code --source fanotify+none}): capture and normaliser only. */
+    private static String captureOnly(Options o, Map<String, String> gen, Map<String, String> rep) {
+        double captured = Double.parseDouble(rep.get("captured"));
+        double secs = (Long.parseLong(rep.get("last_capture_ns")) - Long.parseLong(gen.get("start_ns"))) / 1e9;
+        double cpu = Double.parseDouble(rep.get("user_s")) + Double.parseDouble(rep.get("sys_s"));
+        return String.format("%ncapture only (%s, nothing published): generated %s events in %s s; captured %,.0f in"
+                + " %.2f s = %,.0f events/s; CPU %s + %s s = %,.0f events per CPU-second; GC %s ms, JIT %s ms;"
+                + " threads %s; overflows %s%n", o.source, gen.get("events"), gen.get("seconds"), captured, secs,
+                captured / secs, rep.get("user_s"), rep.get("sys_s"), captured / cpu, rep.get("gc_ms"),
+                rep.get("jit_ms"), rep.get("threads"), rep.get("overflows"));
     }
 
     /** Mounts the benchmark's own filesystem at {@code mount}; returns what it is. */
