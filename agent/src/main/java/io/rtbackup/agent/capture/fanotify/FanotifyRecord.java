@@ -47,8 +47,11 @@ public sealed interface FanotifyRecord {
             this.named = named;
         }
 
+        /** values() copies the array at every call, and this runs for every info record. */
+        private static final FidType[] ALL = values();
+
         static FidType of(int code) {
-            for (FidType t : values()) {
+            for (FidType t : ALL) {
                 if (t.code == code) return t;
             }
             return null;
