@@ -36,6 +36,32 @@ public final class FanotifyLib {
 
     static final C C = Native.load("c", C.class);
 
+    /**
+     * The calls made per event or per read, bound by JNA's direct mapping: a native method each, without the
+     * interface mapping's proxy, reflection and argument boxing, which cost more than the calls themselves at a
+     * few hundred thousand events a second. errno is read the same way, with {@link Native#getLastError()}.
+     */
+    static final class Direct {
+        static {
+            Native.register(Direct.class, "c");
+        }
+
+        private Direct() {
+        }
+
+        static native long read(int fd, Pointer buf, long count);
+
+        static native int close(int fd);
+
+        static native int open_by_handle_at(int mountFd, Pointer handle, int flags);
+
+        static native long readlink(byte[] path, byte[] buf, long size);
+
+        static native int fstatat(int dirfd, byte[] path, Pointer statbuf, int flags);
+
+        static native int poll(Pointer fds, long nfds, int timeoutMs);
+    }
+
     // fanotify_init flags
     static final int FAN_CLOEXEC = 0x1;
     static final int FAN_NONBLOCK = 0x2;
@@ -121,17 +147,19 @@ public final class FanotifyLib {
         return Optional.empty();
     }
 
+    private static final byte[] EMPTY_CPATH = {0};
+
     /** One reusable struct stat buffer; not thread-safe. */
     static final class StatBuf {
         final Memory mem = new Memory(STAT_SIZE);
 
         /** lstat; false when the path is gone. */
         boolean lstat(byte[] cpath) {
-            return C.fstatat(AT_FDCWD, cpath, mem, AT_SYMLINK_NOFOLLOW) == 0;
+            return Direct.fstatat(AT_FDCWD, cpath, mem, AT_SYMLINK_NOFOLLOW) == 0;
         }
 
         boolean fstat(int fd) {
-            return C.fstatat(fd, new byte[] {0}, mem, AT_EMPTY_PATH) == 0;
+            return Direct.fstatat(fd, EMPTY_CPATH, mem, AT_EMPTY_PATH) == 0;
         }
 
         int mode() {

@@ -47,8 +47,11 @@ public sealed interface FanotifyRecord {
             this.named = named;
         }
 
+        /** values() copies the array at every call, and this runs for every info record. */
+        private static final FidType[] ALL = values();
+
         static FidType of(int code) {
-            for (FidType t : values()) {
+            for (FidType t : ALL) {
                 if (t.code == code) return t;
             }
             return null;
@@ -68,13 +71,21 @@ public sealed interface FanotifyRecord {
      * the directory itself. {@code name} is empty for the unnamed types.
      */
     record Fid(FidType type, FileHandle handle, byte[] name) implements Info {
+        private static final byte[] NO_NAME = new byte[0];
+
         public Fid {
-            name = name.clone();
+            // Arrays.copyOf, not clone(): the agent's C1-only JIT calls into the VM for an array clone
+            name = name.length == 0 ? NO_NAME : Arrays.copyOf(name, name.length);
         }
 
         @Override
         public byte[] name() {
             return name.clone();
+        }
+
+        /** The name itself, not a copy, for the capture path (one event after another): callers never change it. */
+        byte[] rawName() {
+            return name;
         }
 
         @Override
@@ -102,12 +113,17 @@ public sealed interface FanotifyRecord {
      */
     record FileHandle(long fsid, int handleType, byte[] bytes) {
         public FileHandle {
-            bytes = bytes.clone();
+            bytes = Arrays.copyOf(bytes, bytes.length);
         }
 
         @Override
         public byte[] bytes() {
             return bytes.clone();
+        }
+
+        /** The bytes themselves, not a copy, for the capture path: callers never change them. */
+        byte[] raw() {
+            return bytes;
         }
 
         /** fsid, type and bytes in one byte string: equal for the same object, whichever event named it. */

@@ -11,6 +11,7 @@ import io.rtbackup.agent.capture.fanotify.FanotifyRecord.QueueOverflow;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -23,7 +24,8 @@ import java.util.List;
  * <p>Never reads outside the given range: an event whose length cannot be trusted ends decoding with a
  * {@link Malformed} that skips the rest; an event that is well framed but wrong inside (metadata length, info
  * record length, file handle size) becomes a {@link Malformed} for that event alone. The caller turns either
- * into a rescan. Unknown info record types are kept as {@link OtherInfo} and otherwise ignored.
+ * into a rescan. Unknown info record types are kept as {@link OtherInfo} and otherwise ignored. One thread per
+ * decoder.
  */
 public final class FanotifyRecordDecoder {
     /** {@code sizeof(struct fanotify_event_metadata)}. */
@@ -31,10 +33,13 @@ public final class FanotifyRecordDecoder {
     /** {@code MAX_HANDLE_SZ}: the largest file handle the kernel reports. */
     public static final int MAX_HANDLE_BYTES = 128;
     private static final int INFO_HEADER_BYTES = 4;
+    private static final byte[] NO_NAME = new byte[0];
     /** Info header, fsid, handle_bytes, handle_type: what precedes the handle's bytes in a file id record. */
     private static final int FID_FIXED_BYTES = INFO_HEADER_BYTES + 8 + 4 + 4;
 
     private final ByteOrder order;
+    /** The info records of the event being decoded; one decoder serves one thread. */
+    private Info[] infos = new Info[4];
 
     /** For bytes read from this machine's kernel. */
     public FanotifyRecordDecoder() {
@@ -83,7 +88,7 @@ public final class FanotifyRecordDecoder {
         if (metaLen < METADATA_BYTES || metaLen > eventLen) {
             return new Malformed(off, "metadata length " + metaLen + " in a " + eventLen + "-byte event", false);
         }
-        List<Info> infos = new ArrayList<>(2);
+        int count = 0;
         int end = off + eventLen;
         for (int i = off + metaLen; i < end; ) {
             if (end - i < INFO_HEADER_BYTES) {
@@ -96,16 +101,25 @@ public final class FanotifyRecordDecoder {
                         + (end - i) + " bytes left in the event", false);
             }
             FidType fidType = FidType.of(type);
+            Info info;
             if (fidType == null) {
-                infos.add(new OtherInfo(type, len));
+                info = new OtherInfo(type, len);
             } else {
                 String fault = fidFault(buf, i, len);
                 if (fault != null) return new Malformed(off, fidType + " record: " + fault, false);
-                infos.add(fid(buf, fidType, i, len));
+                info = fid(buf, fidType, i, len);
             }
+            if (count == infos.length) infos = Arrays.copyOf(infos, count * 2);
+            infos[count++] = info;
             i += len;
         }
-        return new Event(mask, infos);
+        // List.of keeps the one or two records (the usual case) without copying them again; Event keeps that list
+        return new Event(mask, switch (count) {
+            case 0 -> List.of();
+            case 1 -> List.of(infos[0]);
+            case 2 -> List.of(infos[0], infos[1]);
+            default -> List.of(Arrays.copyOf(infos, count));
+        });
     }
 
     /** Why the file id record at {@code i} cannot be read, or null when it can. */
@@ -124,7 +138,7 @@ public final class FanotifyRecordDecoder {
         int handleType = buf.getInt(i + 16);
         byte[] handle = new byte[handleBytes];
         buf.get(i + FID_FIXED_BYTES, handle);
-        byte[] name = new byte[0];
+        byte[] name = NO_NAME;
         if (type.named) {
             // the name runs to its NUL; the record's end bounds it when the NUL is missing
             int start = i + FID_FIXED_BYTES + handleBytes;

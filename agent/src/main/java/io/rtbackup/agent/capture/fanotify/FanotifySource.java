@@ -257,7 +257,7 @@ public final class FanotifySource implements CaptureSource {
             long lastDrain = System.nanoTime() - COALESCE_NANOS;
             while (running) {
                 pollfd.setShort(6, (short) 0);
-                int rc = C.poll(pollfd, 1, 200);
+                int rc = FanotifyLib.Direct.poll(pollfd, 1, 200);
                 if (rc <= 0) continue;
                 long early = lastDrain + COALESCE_NANOS - System.nanoTime();
                 if (early > 0) LockSupport.parkNanos(early);
@@ -268,7 +268,7 @@ public final class FanotifySource implements CaptureSource {
 
         private void drain(int fd) {
             while (running) {
-                long n = C.read(fd, buf, READ_BUFFER);
+                long n = FanotifyLib.Direct.read(fd, buf, READ_BUFFER);
                 if (n < 0) {
                     int errno = Native.getLastError();
                     if (errno == FanotifyLib.EAGAIN) return;
@@ -295,6 +295,8 @@ public final class FanotifySource implements CaptureSource {
         }
 
         private void parse(byte[] chunk) {
+            // one capture time for the events of one read: they were all in the kernel queue by then
+            long now = nowNs();
             for (FanotifyRecord r : decoder.decode(chunk)) {
                 if (r instanceof FanotifyRecord.Malformed m) {
                     if (!m.restSkipped()) eventsRead.incrementAndGet();
@@ -312,7 +314,7 @@ public final class FanotifySource implements CaptureSource {
                 }
                 FanotifyRecord.Event event = (FanotifyRecord.Event) r;
                 try {
-                    handleEvent(event);
+                    handleEvent(event, now);
                 } catch (RuntimeException e) {
                     log.error("fanotify event with mask {} could not be handled; reporting an overflow",
                             Long.toHexString(event.mask()), e);
@@ -321,8 +323,7 @@ public final class FanotifySource implements CaptureSource {
             }
         }
 
-        private void handleEvent(FanotifyRecord.Event event) {
-            long now = nowNs();
+        private void handleEvent(FanotifyRecord.Event event, long now) {
             long mask = event.mask();
             byte[] path = null;
             byte[] oldPath = null;

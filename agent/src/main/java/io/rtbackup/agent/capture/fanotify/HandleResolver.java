@@ -1,10 +1,7 @@
 package io.rtbackup.agent.capture.fanotify;
 
-import static io.rtbackup.agent.capture.fanotify.FanotifyLib.C;
-
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
-import io.rtbackup.agent.capture.BytesKey;
 import io.rtbackup.fs.BytePaths;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -43,14 +40,13 @@ final class HandleResolver {
     /** Absolute path of the record's directory joined with its name, or null when the directory is gone. */
     byte[] resolve(FanotifyRecord.Fid fid) {
         FanotifyRecord.FileHandle fh = fid.handle();
-        BytesKey key = new BytesKey(fh.key());
-        byte[] dir = cache.get(key);
+        byte[] dir = cache.get(fh);
         if (dir == null) {
             dir = openByHandle(fh);
             if (dir == null) return null;
-            cache.put(key, dir);
+            cache.put(fh, dir);
         }
-        byte[] name = fid.name();
+        byte[] name = fid.rawName();
         if (name.length == 0 || (name.length == 1 && name[0] == '.')) return dir;
         boolean slash = dir.length == 1; // the directory is "/"
         byte[] out = new byte[dir.length + (slash ? 0 : 1) + name.length];
@@ -124,7 +120,7 @@ final class HandleResolver {
             if (!stat.lstat(FanotifyLib.cstr(path)) || stat.ino() != ino) return Found.RETRY;
             return Found.PATH;
         } finally {
-            C.close(fd);
+            FanotifyLib.Direct.close(fd);
         }
     }
 
@@ -166,24 +162,25 @@ final class HandleResolver {
             }
             return path;
         } finally {
-            C.close(dfd);
+            FanotifyLib.Direct.close(dfd);
         }
     }
 
     /** {@code open_by_handle_at} of {@code fh} on {@code mountFd}, {@code O_PATH}: the fd, or minus the errno. */
     private int open(int mountFd, FanotifyRecord.FileHandle fh) {
-        byte[] bytes = fh.bytes();
+        byte[] bytes = fh.raw();
         // struct file_handle: handle_bytes, handle_type, then the bytes (host order, as JNA writes)
         handle.setInt(0, bytes.length);
         handle.setInt(4, fh.handleType());
         handle.write(8, bytes, 0, bytes.length);
-        int fd = C.open_by_handle_at(mountFd, handle, FanotifyLib.O_PATH | FanotifyLib.O_CLOEXEC);
+        int fd = FanotifyLib.Direct.open_by_handle_at(mountFd, handle, FanotifyLib.O_PATH | FanotifyLib.O_CLOEXEC);
         return fd >= 0 ? fd : -Native.getLastError();
     }
 
     /** The path the kernel shows for {@code fd} ({@code /proc/self/fd}), or null when it cannot be read whole. */
     private byte[] pathOf(int fd) {
-        long n = C.readlink(("/proc/self/fd/" + fd + "\0").getBytes(StandardCharsets.US_ASCII), link, link.length);
+        byte[] fdPath = ("/proc/self/fd/" + fd + "\0").getBytes(StandardCharsets.US_ASCII);
+        long n = FanotifyLib.Direct.readlink(fdPath, link, link.length);
         return n > 0 && n < link.length ? Arrays.copyOf(link, (int) n) : null;
     }
 }

@@ -148,8 +148,8 @@ public final class Normaliser implements AutoCloseable {
         label.captured().inc();
         CapturedEvent ev = new CapturedEvent(root.root().id(), rel, c.op(), c.directory(), null, source, c.timeNs(),
                 c.inode());
-        PendingKey key = new PendingKey(root.root().id(), rel);
         if (c.op() == FileOp.MODIFY && windowNs > 0) {
+            PendingKey key = new PendingKey(root.root().id(), rel);
             if (pending.containsKey(key)) {
                 label.merged().inc();
             } else {
@@ -157,7 +157,7 @@ public final class Normaliser implements AutoCloseable {
             }
             return;
         }
-        Pending p = pending.remove(key);
+        Pending p = pending.isEmpty() ? null : pending.remove(new PendingKey(root.root().id(), rel));
         if (p != null) {
             if (c.op() == FileOp.CLOSE_WRITE) {
                 label.merged().inc(); // the close-write says the same, and ends the burst
