@@ -18,6 +18,8 @@ import picocli.CommandLine.Option;
 @Command(name = "agent", mixinStandardHelpOptions = true,
     description = "Run the per-host agent: capture changes under the configured roots, publish them, run rsync for commands.")
 final class AgentCommand implements Callable<Integer> {
+    /** The metrics endpoint's threads: one scraper at a time is all an agent needs (docs/performance.md). */
+    static final int METRICS_THREADS = 1;
 
     @Option(names = "--config", required = true, description = "Agent properties file (see README).")
     Path config;
@@ -55,7 +57,8 @@ final class AgentCommand implements Callable<Integer> {
         Optional<Path> tokenFile = metricsTokenFile != null ? Optional.of(metricsTokenFile)
             : Optional.ofNullable(props.getProperty(AgentConfig.METRICS_TOKEN_FILE)).map(String::trim)
                 .filter(s -> !s.isEmpty()).map(Path::of);
-        MetricsEndpoint metrics = MetricsEndpoint.start(registry, metricsHost, cfg.metricsPort(), tokenFile, null);
+        MetricsEndpoint metrics = MetricsEndpoint.start(registry, metricsHost, cfg.metricsPort(), tokenFile, null,
+            null, METRICS_THREADS);
         FatalErrorHandler fatal = ExitingFatalErrorHandler.forThisJvm("rtb agent " + cfg.capture().hostId(),
             Rtb.FATAL_EXIT_GRACE);
         Agent agent = Agent.create(cfg, Topics.withPrefix(topicPrefix), registry, fatal);

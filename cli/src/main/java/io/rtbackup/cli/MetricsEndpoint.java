@@ -14,6 +14,11 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -40,6 +45,8 @@ public final class MetricsEndpoint implements AutoCloseable {
     public static final String TOKEN_FLAG = "--metrics-token-file";
     public static final String TOKEN_KEY = "metrics.token-file";
     public static final String READY_PATH = "/-/ready";
+    /** Requests waiting for a thread of a sized pool; more are refused (the connection is closed), as by the exporter. */
+    static final int QUEUED = 100;
 
     private final HTTPServer server;
 
@@ -76,11 +83,25 @@ public final class MetricsEndpoint implements AutoCloseable {
      */
     public static MetricsEndpoint start(PrometheusRegistry registry, String host, int port, Optional<Path> tokenFile,
             HttpHandler statusPage, BooleanSupplier ready) {
+        return start(registry, host, port, tokenFile, statusPage, ready, 0);
+    }
+
+    /**
+     * As {@link #start(PrometheusRegistry, String, int, Optional, HttpHandler, BooleanSupplier)}, answering on
+     * {@code threads} threads.
+     *
+     * @param threads how many requests are answered at once (more wait in a queue of {@value #QUEUED}); 0 for the
+     *                exporter's own pool, whose ten threads, once a scraper has made them, stay for the life of
+     *                the process. The agent, which runs on every source host, takes one (docs/performance.md).
+     */
+    public static MetricsEndpoint start(PrometheusRegistry registry, String host, int port, Optional<Path> tokenFile,
+            HttpHandler statusPage, BooleanSupplier ready, int threads) {
         if (port <= 0) return new MetricsEndpoint(null);
         InetAddress address = address(host);
         Optional<String> token = token(host, address, tokenFile);
         try {
             HTTPServer.Builder b = HTTPServer.builder().inetAddress(address).port(port).registry(registry);
+            if (threads > 0) b.executorService(pool(threads));
             token.ifPresent(t -> b.authenticator(new BearerTokenAuthenticator(t)));
             // the exporter serves /metrics and /-/healthy itself; everything else reaches the default handler
             HttpHandler other = statusPage != null ? statusPage : ready != null ? new DefaultHandler("/metrics") : null;
@@ -121,6 +142,16 @@ public final class MetricsEndpoint implements AutoCloseable {
                 + "as 'Authorization: Bearer <token>', or bind 127.0.0.1");
         }
         return token;
+    }
+
+    /** {@code threads} daemon threads named rtb-metrics-http-N, made as requests come; the server shuts it down. */
+    private static ExecutorService pool(int threads) {
+        AtomicInteger made = new AtomicInteger();
+        return new ThreadPoolExecutor(threads, threads, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUED), r -> {
+            Thread t = new Thread(r, "rtb-metrics-http-" + made.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     private static HttpHandler readiness(BooleanSupplier ready, HttpHandler other) {

@@ -17,7 +17,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -110,6 +115,26 @@ class MetricsEndpointTest {
         try (MetricsEndpoint e = MetricsEndpoint.start(registry, "localhost", freePort(), statusPage)) {
             assertThat(e.port()).isPositive();
         }
+    }
+
+    @Test
+    void aSizedEndpointAnswersOnItsOwnThreadsOnly() throws Exception {
+        Set<String> threads = ConcurrentHashMap.newKeySet();
+        HttpHandler page = exchange -> {
+            threads.add(Thread.currentThread().getName());
+            statusPage.handle(exchange);
+        };
+        try (MetricsEndpoint e = MetricsEndpoint.start(registry, "127.0.0.1", freePort(), Optional.empty(), page, null,
+                1)) {
+            List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                sent.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + e.port() + "/status"))
+                    .build(), HttpResponse.BodyHandlers.ofString()));
+            }
+            for (CompletableFuture<HttpResponse<String>> r : sent) assertThat(r.get().statusCode()).isEqualTo(200);
+        }
+        // the exporter's own pool would have answered on prometheus-http-1-1, -1-2, ...
+        assertThat(threads).containsExactly("rtb-metrics-http-1");
     }
 
     private static int freePort() throws IOException {
