@@ -81,9 +81,9 @@ public final class CommandExecutor implements AutoCloseable {
     static final int IDLE_FETCH_WAIT_MS = 5_000;
     /**
      * At most one commit per this interval while commands keep finishing. Each commit is a round trip to the group
-     * coordinator (request, response, metrics), and at 10 commands a second one per command made 10 a second. The position only
-     * decides what runs again after a crash (a clean stop commits everything): at most this much more, which is
-     * harmless, as replication is state-based.
+     * coordinator (request, response, metrics), and one per command made 10 a second at 10 commands a second. The
+     * position only decides what runs again after a crash (a clean stop commits everything): at most this much
+     * more, which is harmless, as replication is state-based.
      */
     static final Duration COMMIT_EVERY = Duration.ofSeconds(1);
     private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
