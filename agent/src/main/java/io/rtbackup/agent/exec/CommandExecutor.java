@@ -10,6 +10,7 @@ import io.rtbackup.schema.UndecodableRecordException;
 import io.rtbackup.topics.AgentGroup;
 import io.rtbackup.topics.CommandPartitions;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -70,6 +71,21 @@ public final class CommandExecutor implements AutoCloseable {
     /** Results kept to answer a command read again (a duplicate or a replay) without running it again. */
     static final int ANSWERS_REMEMBERED = 4096;
     private static final Duration POLL = Duration.ofMillis(200);
+    /**
+     * How long the broker holds a fetch of an idle partition ({@code fetch.max.wait.ms}). A command that arrives
+     * completes the waiting fetch at once, so this costs no latency; it only sets how often an idle agent's consumer
+     * is answered "nothing new" (Kafka's 500 ms: two round trips a second, each a fetch response parsed and its
+     * metrics recorded, on every host of a fleet). A move to another partition of the commands topic may wait for
+     * the fetch in flight, once.
+     */
+    static final int IDLE_FETCH_WAIT_MS = 5_000;
+    /**
+     * At most one commit per this interval while commands keep finishing. Each commit is a round trip to the group
+     * coordinator (request, response, metrics), and one per command made 10 a second at 10 commands a second. The
+     * position only decides what runs again after a crash (a clean stop commits everything): at most this much
+     * more, which is harmless, as replication is state-based.
+     */
+    static final Duration COMMIT_EVERY = Duration.ofSeconds(1);
     private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
 
     private final String hostId;
@@ -81,6 +97,7 @@ public final class CommandExecutor implements AutoCloseable {
     private final Replicator replicator;
     private final ExecMetrics metrics;
     private final FatalErrorHandler fatal;
+    private final Clock clock;
     private final OwnCommandPartition own;
     private final AvroCodec<SyncCommand> commandCodec = AvroCodec.syncCommands();
     private final CommandGate gate;
@@ -99,6 +116,7 @@ public final class CommandExecutor implements AutoCloseable {
     private TopicPartition partition;
     private long lastSeen = -1;
     private long committed = -1;
+    private long committedAtMs = Long.MIN_VALUE;
     private boolean paused;
 
     /** Takes ownership of the parts' consumer and replicator, and of its producer when it says so. */
@@ -112,6 +130,7 @@ public final class CommandExecutor implements AutoCloseable {
         this.replicator = parts.replicator();
         this.metrics = new ExecMetrics(parts.registry());
         this.fatal = parts.fatal();
+        this.clock = parts.clock();
         this.own = new OwnCommandPartition(hostId, commandsTopic, consumer, parts.clock());
         this.trust = parts.trust();
         this.gate = new CommandGate(trust.verifier(), ANSWERS_REMEMBERED);
@@ -130,6 +149,7 @@ public final class CommandExecutor implements AutoCloseable {
             ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
             ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
             ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 200,
+            ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, IDLE_FETCH_WAIT_MS,
             ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
             ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     }
@@ -299,10 +319,18 @@ public final class CommandExecutor implements AutoCloseable {
         if (handed || running) pending.remove(offset);
     }
 
-    /** Commits up to the lowest command whose result is not yet published (or past everything seen). */
+    /**
+     * Commits up to the lowest command whose result is not yet published (or past everything seen), at most once per
+     * {@link #COMMIT_EVERY}; progress held back by that is committed by a later round of the poll loop.
+     */
     private void commitProgress() {
         long next = pending.isEmpty() ? lastSeen + 1 : pending.first();
         if (next <= committed) return;
+        long now = clock.millis();
+        long since = now - committedAtMs;
+        // the clock stepped back (since < 0): commit now rather than wait for it to come back
+        if (committedAtMs != Long.MIN_VALUE && since >= 0 && since < COMMIT_EVERY.toMillis()) return;
+        committedAtMs = now;
         final long target = next;
         consumer.commitAsync(Map.of(partition, new OffsetAndMetadata(target)), (offsets, ex) -> {
             if (ex != null) log.debug("host {}: commit of offset {} failed (retried with the next): {}", hostId, target,

@@ -15,7 +15,11 @@ import io.rtbackup.topics.Topics;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -133,6 +137,10 @@ class CommandExecutorTest {
     }
 
     private void start(Replicator replicator, String... extraProps) throws Exception {
+        start(replicator, Clock.systemUTC(), extraProps);
+    }
+
+    private void start(Replicator replicator, Clock clock, String... extraProps) throws Exception {
         Properties p = new Properties();
         p.setProperty("destination.slow.url", tmp.resolve("slow").toString());
         p.setProperty("destination.slow.max-concurrent", "2");
@@ -142,7 +150,8 @@ class CommandExecutorTest {
         CommandValidator validator = new CommandValidator(HOST,
             Map.of("r", tmp.resolve("root").toString().getBytes(StandardCharsets.US_ASCII)), config.destinations());
         executor = new CommandExecutor(ExecutorParts.of(HOST, TOPICS, config, consumer, producer, validator,
-            replicator, new PrometheusRegistry(), (component, e) -> fatalErrors.add(component + ": " + e))).start();
+            replicator, new PrometheusRegistry(), (component, e) -> fatalErrors.add(component + ": " + e))
+            .withClock(clock)).start();
         assertThat(executor.awaitReady(Duration.ofSeconds(10))).isTrue();
     }
 
@@ -192,6 +201,47 @@ class CommandExecutorTest {
         assertThat(fake.maxRunning.get("slow").get()).isEqualTo(2);
         assertThat(published().values()).allSatisfy(r -> assertThat(r.getOutcome()).isEqualTo(SyncOutcome.OK));
         await().atMost(Duration.ofSeconds(10)).until(() -> committed() == 6);
+    }
+
+    /** A clock that moves only when told to. */
+    static final class ManualClock extends Clock {
+        private volatile Instant now = Instant.parse("2026-12-07T12:00:00Z");
+
+        void advance(Duration d) {
+            now = now.plus(d);
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+    }
+
+    @Test
+    void progressIsCommittedAtMostOncePerIntervalAndCaughtUpAfterIt() throws Exception {
+        ManualClock clock = new ManualClock();
+        start(new FakeReplicator(job -> ok()), clock);
+        long first = send(Commands.paths(HOST, "r", "fast", b("f")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> committed() == first + 1);
+
+        long second = send(Commands.paths(HOST, "r", "fast", b("f")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> published().size() == 2);
+        Thread.sleep(300); // a few poll rounds
+        assertThat(committed()).as("no second commit within %s of the first", CommandExecutor.COMMIT_EVERY)
+            .isEqualTo(first + 1);
+
+        clock.advance(CommandExecutor.COMMIT_EVERY);
+        await().atMost(Duration.ofSeconds(10)).until(() -> committed() == second + 1);
     }
 
     @Test
