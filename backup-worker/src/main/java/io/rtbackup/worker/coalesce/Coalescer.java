@@ -26,8 +26,8 @@ import java.util.function.LongSupplier;
  *
  * <p>Rules:
  * <ul>
- *   <li>Leading edge: a change to an idle path (nothing conflicting pending or in flight, and not issued within
- *       the max delay) is ready at once. A path issued less than the max delay ago is busy being written: its
+ *   <li>Leading edge: a change to an idle path (not issued within the max delay) is ready at once, or as soon as
+ *       a conflicting command in flight (its directory, say) finishes. A path issued less than the max delay ago is busy being written: its
  *       next change waits for quiet or the max delay like any other, so a file under constant writes is synced
  *       about once per max delay, not once per command cycle.</li>
  *   <li>At most {@code maxInFlightPerRoot} commands per (host, root) run at once; while that many run, ready
@@ -359,7 +359,9 @@ public final class Coalescer {
         Entry e = new Entry(path, now);
         e.tree = tree;
         ks.expireIssued(now, readiness.maxDelayNs);
-        e.leading = !ks.blocked(path, tree) && !ks.recentlyIssued.containsKey(path);
+        // Not issued within the max delay: not being written, so no reason to wait for quiet. A conflict in flight
+        // (its directory, say) only holds it until that command finishes; it then goes with the next batch.
+        e.leading = !ks.recentlyIssued.containsKey(path);
         ks.pending.put(path, e);
         pending++;
         return e;
