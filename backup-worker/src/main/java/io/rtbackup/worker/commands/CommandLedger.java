@@ -323,15 +323,6 @@ public final class CommandLedger {
         return earliest;
     }
 
-    /**
-     * Work of a host that is not quarantined is out or waiting: while the breaker is half-open, there is something
-     * to probe with (or a probe is out) without reading on.
-     */
-    public boolean hasLiveHostWork() {
-        for (Out o : out.values()) if (!quarantine.isQuarantined(o.attempt().batch().key().host())) return true;
-        return hasLiveHostWait();
-    }
-
     private boolean hasLiveHostWait() {
         for (Wait w : waits) if (!quarantine.isQuarantined(w.host())) return true;
         return false;
