@@ -307,6 +307,32 @@ public final class Coalescer {
     }
 
     /**
+     * Before the probe of a returning destination (the retry the half-open breaker lets through): besides its own
+     * paths' newer changes ({@link #absorbPendingInto}), every other pending path of its root that may go now (no
+     * conflict with another command in flight) rides along, up to the batch size cap. The backlog waited behind
+     * this batch anyway (one command per root); if the destination is back, the probe brings the replica up to
+     * date at once instead of a command later; if not, its rsync fails at connecting all the same.
+     */
+    public Batch widen(long batchId) {
+        Batch b = absorbPendingInto(batchId);
+        if (b.fullSync()) return b;
+        RootState ks = keys.get(b.key());
+        if (ks.full != null) return b; // a pending full sync waits for this batch and then covers everything
+        long now = clock.getAsLong();
+        List<Entry> taken = new ArrayList<>();
+        for (Entry e : ks.pending.values()) {
+            if (b.pathCount() + taken.size() >= readiness.batchMax) break;
+            if (!ks.blocked(e.path, e.tree)) taken.add(e);
+        }
+        for (Entry e : taken) {
+            b.absorb(e);
+            take(ks, e, now);
+        }
+        pending -= taken.size();
+        return b;
+    }
+
+    /**
      * Partitions were revoked: forget their events. Pending paths left without events are dropped (the partition's
      * new owner replays them); in-flight batches keep running but no longer cover them.
      */
@@ -351,6 +377,16 @@ public final class Coalescer {
         return min;
     }
 
+    /** A pending entry goes into a batch being issued: its path is in flight from now on. */
+    private static void take(RootState ks, Entry e, long now) {
+        ks.pending.remove(e.path);
+        if (e.rescan) ks.pendingRescans--;
+        ks.busy.add(e.path);
+        if (e.tree) ks.busyTrees.add(e.path);
+        ks.recentlyIssued.remove(e.path);
+        ks.recentlyIssued.put(e.path, now);
+    }
+
     private RootState state(RootKey key) {
         return keys.computeIfAbsent(key, RootState::new);
     }
@@ -380,14 +416,7 @@ public final class Coalescer {
             ks.busyFull = true;
             pending--;
         } else {
-            for (Entry e : entries) {
-                ks.pending.remove(e.path);
-                if (e.rescan) ks.pendingRescans--;
-                ks.busy.add(e.path);
-                if (e.tree) ks.busyTrees.add(e.path);
-                ks.recentlyIssued.remove(e.path);
-                ks.recentlyIssued.put(e.path, now);
-            }
+            for (Entry e : entries) take(ks, e, now);
             pending -= entries.size();
         }
         ks.inFlight++;

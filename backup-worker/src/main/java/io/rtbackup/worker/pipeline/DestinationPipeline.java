@@ -299,8 +299,15 @@ public final class DestinationPipeline implements Runnable {
 
     private void issueRetries() {
         for (Optional<CommandLedger.Next> n; (n = ledger.takeDueRetry()).isPresent(); ) {
-            // Newer pending changes of the batch's paths ride along: the retried rsync reads the current state anyway.
-            coalescer.absorbPendingInto(n.get().batch().id());
+            long id = n.get().batch().id();
+            if (guard.breakerState() == CircuitBreaker.State.HALF_OPEN) {
+                // The probe of a destination that may be back carries the root's backlog (read while it was open):
+                // if it is back, the probe alone brings the replica up to date.
+                coalescer.widen(id);
+            } else {
+                // Newer pending changes of the batch's paths ride along: the retried rsync reads the current state.
+                coalescer.absorbPendingInto(id);
+            }
             send(n.get());
         }
     }

@@ -302,6 +302,38 @@ class CoalescerTest {
         assertThat(next()).hasValueSatisfying(b -> assertThat(paths(b)).containsExactlyInAnyOrder("x", "d/new"));
     }
 
+    /**
+     * Issue #18 (fan-out): the probe of a returning destination carries its root's backlog, up to the batch cap,
+     * except what conflicts with a command in flight; other roots keep theirs.
+     */
+    @Test
+    void aProbeCarriesTheBacklogOfItsRootThatMayGoNow() {
+        c = coalescer(100, 1000, 3);
+        c.offerPath(H1, p("d"), true, new EventRef(0, offset++), now.get());
+        Batch probe = next().orElseThrow();
+        c.offerPath(H1, p("d"), true, new EventRef(0, offset++), now.get());
+        change(H1, "d/x");
+        change(H1, "b");
+        change(H1, "c");
+        change(H1, "e");
+        change(H2, "z");
+        assertThat(c.pendingCount()).isEqualTo(6);
+
+        Batch widened = c.widen(probe.id());
+        assertThat(widened).isSameAs(probe);
+        assertThat(paths(widened)).as("its own path's change, then the backlog up to the cap of 3")
+            .containsExactly("d", "b", "c");
+        assertThat(widened.eventCount()).isEqualTo(4);
+        assertThat(c.pendingCount()).as("d/x (under d, in flight), e (over the cap), h2's z").isEqualTo(3);
+        assertThat(next()).map(CoalescerTest::paths).as("h2 is another root").contains(List.of("z"));
+        assertThat(next()).as("h1's root is still busy with the probe").isEmpty();
+        change(H1, "b");
+        assertThat(c.widen(probe.id()).eventCount()).as("b is in flight now: its new change rides along").isEqualTo(5);
+        c.finish(probe.id());
+        advance(100);
+        assertThat(next()).map(CoalescerTest::paths).contains(List.of("d/x", "e"));
+    }
+
     @Test
     void directoryInFlightBlocksDescendantsAndViceVersa() {
         c.offerPath(H1, p("d"), true, new EventRef(0, offset++), now.get());
