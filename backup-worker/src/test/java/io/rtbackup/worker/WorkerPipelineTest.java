@@ -200,8 +200,16 @@ class WorkerPipelineTest {
         });
     }
 
+    /**
+     * While the breaker is open nothing but its probes goes out, but the consumer reads on (up to
+     * coalesce.max-pending-paths): the outage's backlog coalesces in memory, and each probe carries it. The probe
+     * that finds the destination back brings it up to date alone. Issue #18: the consumer used to pause while the
+     * breaker was open and the probe carried one batch, so a returning destination got the probe, then what was
+     * pending when it went down, then the backlog read after the probe, each a command after the other (fan-out
+     * bench: 1 path, 70 paths, then 229).
+     */
     @Test
-    void openBreakerPausesConsumptionAndResumesAfterProbe() throws Exception {
+    void anOpenBreakerSendsOnlyProbesAndTheProbeThatFindsTheDestinationBackCarriesTheBacklog() throws Exception {
         String dest = Events.uniqueDestination("nas");
         AtomicBoolean up = new AtomicBoolean(false);
         TestAgent agent = agent(c -> Optional.of(up.get()
@@ -212,29 +220,34 @@ class WorkerPipelineTest {
         p.setProperty("breaker.sliding-window", "2");
         p.setProperty("breaker.failure-rate-threshold", "50");
         p.setProperty("breaker.open-wait-ms", "1500");
-        p.setProperty("retry.initial-backoff-ms", "50");
-        p.setProperty("retry.max-backoff-ms", "200");
+        p.setProperty("retry.initial-backoff-ms", "300");
+        p.setProperty("retry.max-backoff-ms", "300");
         p.setProperty("retry.max-attempts", "100");
         PrometheusRegistry registry = new PrometheusRegistry();
         Worker worker = start(p, registry);
 
         events.event("h1", "data", "p0", FileOp.CLOSE_WRITE);
+        await().atMost(WAIT).until(() -> !withPath(agent.received(), "p0").isEmpty());
+        // p1 waits behind p0, whose batch holds the root (one command per root) while it is retried
+        events.event("h1", "data", "p1", FileOp.CLOSE_WRITE);
         await().atMost(WAIT).untilAsserted(() -> {
             PipelineStatus s = worker.status().get(dest);
             assertThat(s.breakerState()).isEqualTo("OPEN");
-            assertThat(s.paused()).isTrue();
+            assertThat(s.pendingPaths()).isEqualTo(1);
         });
         assertThat(metric(registry, "rtb_worker_breaker_state", "destination", dest)).isEqualTo(2);
         int before = agent.received().size();
-        for (int i = 1; i <= 4; i++) events.event("h1", "data", "p" + i, FileOp.CLOSE_WRITE);
+        for (int i = 2; i <= 4; i++) events.event("h1", "data", "p" + i, FileOp.CLOSE_WRITE);
         Thread.sleep(3000);
-        List<SyncCommand> duringOutage = agent.received().subList(before, agent.received().size());
+        List<SyncCommand> duringOutage = List.copyOf(agent.received().subList(before, agent.received().size()));
         assertThat(duringOutage).as("no command spam while open: at most one probe per open wait")
             .hasSizeLessThanOrEqualTo(3);
-        assertThat(duringOutage).as("new events are not consumed while paused")
-            .allSatisfy(c -> assertThat(paths(c.getPaths())).containsExactly("p0"));
+        assertThat(duringOutage).as("only probes (retries of p0's batch) go out while open")
+            .allSatisfy(c -> assertThat(paths(c.getPaths())).contains("p0"))
+            .allSatisfy(c -> assertThat(c.getAttempt()).isGreaterThan(1));
+        assertThat(duringOutage).as("the backlog is read meanwhile, and the probe carries it")
+            .anySatisfy(c -> assertThat(paths(c.getPaths())).containsExactlyInAnyOrder("p0", "p1", "p2", "p3", "p4"));
         assertThat(events.uncommitted(dest)).isEqualTo(5);
-        assertThat(worker.status().get(dest).paused()).isTrue();
 
         up.set(true);
         await().atMost(WAIT).untilAsserted(() -> {
@@ -244,6 +257,8 @@ class WorkerPipelineTest {
             assertThat(s.paused()).isFalse();
         });
         assertThat(agent.okPaths()).contains("h1:data:p0", "h1:data:p1", "h1:data:p2", "h1:data:p3", "h1:data:p4");
+        assertThat(agent.sent()).filteredOn(r -> r.getOutcome() == SyncOutcome.OK)
+            .as("one command brought the returning destination up to date: the probe that found it back").hasSize(1);
     }
 
     @Test

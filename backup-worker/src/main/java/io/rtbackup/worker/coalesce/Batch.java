@@ -66,6 +66,10 @@ public final class Batch {
         return List.copyOf(paths.keySet());
     }
 
+    int pathCount() {
+        return paths.size();
+    }
+
     boolean isTree(PathKey path) {
         return Boolean.TRUE.equals(paths.get(path));
     }

@@ -26,8 +26,8 @@ import java.util.function.LongSupplier;
  *
  * <p>Rules:
  * <ul>
- *   <li>Leading edge: a change to an idle path (nothing conflicting pending or in flight, and not issued within
- *       the max delay) is ready at once. A path issued less than the max delay ago is busy being written: its
+ *   <li>Leading edge: a change to an idle path (not issued within the max delay) is ready at once, or as soon as
+ *       a conflicting command in flight (its directory, say) finishes. A path issued less than the max delay ago is busy being written: its
  *       next change waits for quiet or the max delay like any other, so a file under constant writes is synced
  *       about once per max delay, not once per command cycle.</li>
  *   <li>At most {@code maxInFlightPerRoot} commands per (host, root) run at once; while that many run, ready
@@ -307,6 +307,32 @@ public final class Coalescer {
     }
 
     /**
+     * Before the probe of a returning destination (the retry the half-open breaker lets through): besides its own
+     * paths' newer changes ({@link #absorbPendingInto}), every other pending path of its root that may go now (no
+     * conflict with another command in flight) rides along, up to the batch size cap. The backlog waited behind
+     * this batch anyway (one command per root); if the destination is back, the probe brings the replica up to
+     * date at once instead of a command later; if not, its rsync fails at connecting all the same.
+     */
+    public Batch widen(long batchId) {
+        Batch b = absorbPendingInto(batchId);
+        if (b.fullSync()) return b;
+        RootState ks = keys.get(b.key());
+        if (ks.full != null) return b; // a pending full sync waits for this batch and then covers everything
+        long now = clock.getAsLong();
+        List<Entry> taken = new ArrayList<>();
+        for (Entry e : ks.pending.values()) {
+            if (b.pathCount() + taken.size() >= readiness.batchMax) break;
+            if (!ks.blocked(e.path, e.tree)) taken.add(e);
+        }
+        for (Entry e : taken) {
+            b.absorb(e);
+            take(ks, e, now);
+        }
+        pending -= taken.size();
+        return b;
+    }
+
+    /**
      * Partitions were revoked: forget their events. Pending paths left without events are dropped (the partition's
      * new owner replays them); in-flight batches keep running but no longer cover them.
      */
@@ -351,6 +377,16 @@ public final class Coalescer {
         return min;
     }
 
+    /** A pending entry goes into a batch being issued: its path is in flight from now on. */
+    private static void take(RootState ks, Entry e, long now) {
+        ks.pending.remove(e.path);
+        if (e.rescan) ks.pendingRescans--;
+        ks.busy.add(e.path);
+        if (e.tree) ks.busyTrees.add(e.path);
+        ks.recentlyIssued.remove(e.path);
+        ks.recentlyIssued.put(e.path, now);
+    }
+
     private RootState state(RootKey key) {
         return keys.computeIfAbsent(key, RootState::new);
     }
@@ -359,7 +395,9 @@ public final class Coalescer {
         Entry e = new Entry(path, now);
         e.tree = tree;
         ks.expireIssued(now, readiness.maxDelayNs);
-        e.leading = !ks.blocked(path, tree) && !ks.recentlyIssued.containsKey(path);
+        // Not issued within the max delay: not being written, so no reason to wait for quiet. A conflict in flight
+        // (its directory, say) only holds it until that command finishes; it then goes with the next batch.
+        e.leading = !ks.recentlyIssued.containsKey(path);
         ks.pending.put(path, e);
         pending++;
         return e;
@@ -378,14 +416,7 @@ public final class Coalescer {
             ks.busyFull = true;
             pending--;
         } else {
-            for (Entry e : entries) {
-                ks.pending.remove(e.path);
-                if (e.rescan) ks.pendingRescans--;
-                ks.busy.add(e.path);
-                if (e.tree) ks.busyTrees.add(e.path);
-                ks.recentlyIssued.remove(e.path);
-                ks.recentlyIssued.put(e.path, now);
-            }
+            for (Entry e : entries) take(ks, e, now);
             pending -= entries.size();
         }
         ks.inFlight++;

@@ -12,7 +12,7 @@ final class Entry {
     boolean tree;
     /** A subtree rescan: it stands for every path below it, so it absorbs their pending changes. */
     boolean rescan;
-    /** Created while nothing conflicting was pending or in flight: goes out at once. */
+    /** Its path was not issued within the max delay when it was created: goes out at once (once unblocked). */
     boolean leading;
     long firstNs;
     long lastNs;

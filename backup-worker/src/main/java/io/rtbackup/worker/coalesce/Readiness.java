@@ -13,7 +13,7 @@ import java.util.List;
 final class Readiness {
     private final long debounceNs;
     final long maxDelayNs;
-    private final int batchMax;
+    final int batchMax;
     private final int maxInFlightPerRoot;
 
     Readiness(CoalesceSettings settings) {

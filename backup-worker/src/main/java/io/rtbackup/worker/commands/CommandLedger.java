@@ -323,15 +323,6 @@ public final class CommandLedger {
         return earliest;
     }
 
-    /**
-     * Work of a host that is not quarantined is out or waiting: while the breaker is half-open, there is something
-     * to probe with (or a probe is out) without reading on.
-     */
-    public boolean hasLiveHostWork() {
-        for (Out o : out.values()) if (!quarantine.isQuarantined(o.attempt().batch().key().host())) return true;
-        return hasLiveHostWait();
-    }
-
     private boolean hasLiveHostWait() {
         for (Wait w : waits) if (!quarantine.isQuarantined(w.host())) return true;
         return false;
@@ -394,10 +385,15 @@ public final class CommandLedger {
 
     /**
      * The destination answered: batches backing off because it was down go out now instead of after their
-     * (exponential, up to retry.max-backoff-ms) wait; a returning destination then catches up at once.
+     * (exponential, up to retry.max-backoff-ms) wait; a returning destination then catches up at once. Their
+     * backoff starts over too: the failures it counted were the outage's, so a failure after the destination
+     * answered again (a daemon still starting, a flapping link) is retried after the initial backoff, not after
+     * the maximum one (30 s by default) the outage had reached while the breaker, closed again, no longer probes.
      */
     private void retryNowWhatWaitsForTheDestination() {
-        bringForward(w -> w.cause() == Cause.DESTINATION);
+        for (Wait w : bringForward(w -> w.cause() == Cause.DESTINATION)) {
+            backoffs.put(w.batch().id(), new Backoff(guard.newRetryContext()));
+        }
     }
 
     /** The host answered again: its batches that waited for it go out now. */
@@ -405,17 +401,22 @@ public final class CommandLedger {
         bringForward(w -> w.cause() == Cause.HOST && w.host().equals(host));
     }
 
-    private void bringForward(Predicate<Wait> which) {
-        if (waits.isEmpty()) return;
+    /** Makes the waiting batches {@code which} selects due now; returns all of them (also those due already). */
+    private List<Wait> bringForward(Predicate<Wait> which) {
+        if (waits.isEmpty()) return List.of();
         long now = nanos.getAsLong();
+        List<Wait> selected = new ArrayList<>();
         List<Wait> moved = new ArrayList<>();
         for (var it = waits.iterator(); it.hasNext(); ) {
             Wait w = it.next();
-            if (w.dueNs() > now && which.test(w)) {
+            if (!which.test(w)) continue;
+            selected.add(w);
+            if (w.dueNs() > now) {
                 it.remove();
                 moved.add(w);
             }
         }
         for (Wait w : moved) waits.add(new Wait(w.batch(), w.attempt(), now, w.cause(), w.seq()));
+        return selected;
     }
 }

@@ -32,7 +32,7 @@ import java.util.regex.Pattern;
  * retry.max-attempts=5  retry.initial-backoff-ms=200  retry.multiplier=2.0  retry.max-backoff-ms=30000
  * retry.stuck-interval-ms=60000                   # how often a stuck path (unreadable on its host) is tried again
  * breaker.failure-rate-threshold=50  breaker.sliding-window=10  breaker.minimum-calls=3
- * breaker.open-wait-ms=500  breaker.max-open-wait-ms=4000  breaker.half-open-calls=1   # open wait doubles per failed probe
+ * breaker.open-wait-ms=500  breaker.max-open-wait-ms=1000  breaker.half-open-calls=1   # open wait doubles per failed probe
  * bulkhead.max-concurrent=64                     # commands in flight per destination from this worker
  * bulkhead.max-per-host=4                         # of which one source host holds at most this many (and at most half)
  * result.timeout-ms=300000  result.full-sync-timeout-ms=21600000

@@ -299,13 +299,24 @@ public final class DestinationPipeline implements Runnable {
 
     private void issueRetries() {
         for (Optional<CommandLedger.Next> n; (n = ledger.takeDueRetry()).isPresent(); ) {
-            // Newer pending changes of the batch's paths ride along: the retried rsync reads the current state anyway.
-            coalescer.absorbPendingInto(n.get().batch().id());
+            long id = n.get().batch().id();
+            if (guard.breakerState() == CircuitBreaker.State.HALF_OPEN) {
+                // The probe of a destination that may be back carries the root's backlog (read while it was open):
+                // if it is back, the probe alone brings the replica up to date.
+                coalescer.widen(id);
+            } else {
+                // Newer pending changes of the batch's paths ride along: the retried rsync reads the current state.
+                coalescer.absorbPendingInto(id);
+            }
             send(n.get());
         }
     }
 
     private void issueNew() {
+        if (guard.breakerState() == CircuitBreaker.State.OPEN) {
+            issueBlocked = true; // the guard admits nothing; tick() ends the wait
+            return;
+        }
         if (holdingForCatchUp()) {
             issueBlocked = true;
             return;
@@ -391,16 +402,14 @@ public final class DestinationPipeline implements Runnable {
         }
     }
 
+    /**
+     * Why the consumer must not read on now, or null. Only the pending-path bound pauses it: while the breaker is
+     * open (or half-open) it reads on, and the outage's backlog coalesces here, one entry per path, instead of
+     * waiting in Kafka; nothing but the probe goes out meanwhile (the guard admits nothing else). Once a probe
+     * succeeds, the whole backlog goes out at once, in as few commands as the batch cap allows, rather than what
+     * was pending first and what is read after the probe a command later.
+     */
     private String pauseReason() {
-        CircuitBreaker.State s = guard.breakerState();
-        if (s == CircuitBreaker.State.OPEN || s == CircuitBreaker.State.FORCED_OPEN) {
-            return "circuit breaker open (destination failing); probing after " + guard.openWait().toMillis() + " ms";
-        }
-        // Half-open: probe with the work at hand; only read more when there is nothing to probe with. Work of a
-        // quarantined host is no probe (its host may be down), so it does not hold the reading back.
-        if (s == CircuitBreaker.State.HALF_OPEN && (ledger.hasLiveHostWork() || coalescer.pendingCount() > 0)) {
-            return "circuit breaker half-open (probing)";
-        }
         if (coalescer.pendingCount() >= config.coalesce().maxPendingPaths()) {
             return coalescer.pendingCount() + " pending paths (coalesce.max-pending-paths)";
         }

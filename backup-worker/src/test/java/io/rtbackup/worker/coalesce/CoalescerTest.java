@@ -273,17 +273,65 @@ class CoalescerTest {
     @Test
     void capFlushesIssuablePathsThatAreNotDueYet() {
         c = coalescer(100, 1000, 2, 10);
-        c.offerPath(H1, p("d"), true, new EventRef(0, offset++), now.get());
-        Batch dir = next().orElseThrow();
-        change(H1, "d/1");
-        change(H1, "d/2");
-        change(H1, "d/3");
-        c.finish(dir.id());
+        for (String f : List.of("d/1", "d/2", "d/3")) change(H1, f);
+        for (Batch x : drain()) c.finish(x.id());
+        // all three were just issued: their next changes wait for quiet
+        for (String f : List.of("d/1", "d/2", "d/3")) change(H1, f);
         Batch b = next().orElseThrow();
         assertThat(paths(b)).containsExactly("d/1", "d/2");
         assertThat(next()).as("one left, below the cap and not quiet").isEmpty();
         advance(100);
         assertThat(next()).hasValueSatisfying(x -> assertThat(paths(x)).containsExactly("d/3"));
+    }
+
+    /**
+     * Issue #18 (churn): a new path that only had to wait for a conflicting command (its directory in flight) is not
+     * being written: it goes out as soon as that command finishes, in the batch that goes then, not a debounce
+     * later and so a whole command after it. Paths issued within the max delay still wait for quiet.
+     */
+    @Test
+    void aPathThatOnlyWaitedForAConflictInFlightGoesOutWithTheNextBatch() {
+        c = coalescer(100, 1000, 1000);
+        c.offerPath(H1, p("d"), true, new EventRef(0, offset++), now.get());
+        Batch dir = next().orElseThrow();
+        change(H1, "x");
+        change(H1, "d/new");
+        advance(30);
+        assertThat(next()).as("one command per root").isEmpty();
+        c.finish(dir.id());
+        assertThat(next()).hasValueSatisfying(b -> assertThat(paths(b)).containsExactlyInAnyOrder("x", "d/new"));
+    }
+
+    /**
+     * Issue #18 (fan-out): the probe of a returning destination carries its root's backlog, up to the batch cap,
+     * except what conflicts with a command in flight; other roots keep theirs.
+     */
+    @Test
+    void aProbeCarriesTheBacklogOfItsRootThatMayGoNow() {
+        c = coalescer(100, 1000, 3);
+        c.offerPath(H1, p("d"), true, new EventRef(0, offset++), now.get());
+        Batch probe = next().orElseThrow();
+        c.offerPath(H1, p("d"), true, new EventRef(0, offset++), now.get());
+        change(H1, "d/x");
+        change(H1, "b");
+        change(H1, "c");
+        change(H1, "e");
+        change(H2, "z");
+        assertThat(c.pendingCount()).isEqualTo(6);
+
+        Batch widened = c.widen(probe.id());
+        assertThat(widened).isSameAs(probe);
+        assertThat(paths(widened)).as("its own path's change, then the backlog up to the cap of 3")
+            .containsExactly("d", "b", "c");
+        assertThat(widened.eventCount()).isEqualTo(4);
+        assertThat(c.pendingCount()).as("d/x (under d, in flight), e (over the cap), h2's z").isEqualTo(3);
+        assertThat(next()).map(CoalescerTest::paths).as("h2 is another root").contains(List.of("z"));
+        assertThat(next()).as("h1's root is still busy with the probe").isEmpty();
+        change(H1, "b");
+        assertThat(c.widen(probe.id()).eventCount()).as("b is in flight now: its new change rides along").isEqualTo(5);
+        c.finish(probe.id());
+        advance(100);
+        assertThat(next()).map(CoalescerTest::paths).contains(List.of("d/x", "e"));
     }
 
     @Test

@@ -229,6 +229,38 @@ class CommandLedgerTest {
         assertThat(ledger.nextRetryDueNs()).isEqualTo(now.get() - 1 * MS + 10_000 * MS);
     }
 
+    /**
+     * Issue #18: a batch that failed through an outage reached the maximum backoff (30 s by default). Once the
+     * destination answers, that history is the outage's: a failure right after (a daemon still starting, a flapping
+     * link) is retried after the initial backoff. Before, it waited the full 30 s with the breaker closed again, so
+     * nothing probed the destination meanwhile.
+     */
+    @Test
+    void aBatchThatFailedThroughAnOutageBacksOffFromTheStartOnceTheDestinationAnswers() {
+        guard = new DestinationGuard("d", 100, new RetrySettings(3, Duration.ofMillis(200), 2.0, Duration.ofSeconds(30)),
+            CALM, now::get);
+        ledger = ledger();
+        Attempt a = send(ledger.first(batch("r1")).orElseThrow());
+        Attempt other = send(ledger.first(batch("r2")).orElseThrow());
+        for (long expected : new long[] {200, 400, 30_000}) {
+            Verdict.RetryLater r = (Verdict.RetryLater) ledger.onResult(result(a, SyncOutcome.FAILED, "refused"))
+                .orElseThrow();
+            assertThat(r.delayMs()).as("during the outage").isEqualTo(expected);
+            if (expected == 30_000) break;
+            advance(expected);
+            a = send(ledger.takeDueRetry().orElseThrow());
+        }
+
+        advance(100);
+        ledger.onResult(result(other, SyncOutcome.OK, null));
+        a = send(ledger.takeDueRetry().orElseThrow());
+        Verdict.RetryLater again = (Verdict.RetryLater) ledger.onResult(result(a, SyncOutcome.FAILED, "refused"))
+            .orElseThrow();
+        assertThat(again.delayMs()).as("first failure after the destination answered").isEqualTo(200);
+        advance(200);
+        assertThat(ledger.takeDueRetry()).as("due after the initial backoff").isPresent();
+    }
+
     @Test
     void anOpenBreakerHoldsRetriesAndHalfOpenProbesWithTheOldestAtOnce() {
         guard = new DestinationGuard("d", 100, new RetrySettings(10, Duration.ofSeconds(30), 2.0, Duration.ofSeconds(60)),

@@ -55,7 +55,8 @@ public final class FanOut implements Workload {
         return changesPerSecond + " changes/s to small files, replicated to three destinations (three rsync daemons): "
                 + seconds + " s with all three up, then " + seconds + " s with the third daemon stopped; latency "
                 + "measured on the two healthy ones (inotify on their replicas). Then the third daemon restarts and "
-                + "the time until its replica equals the source is measured.";
+                + "the time from when it accepts connections again until its replica equals the source is measured "
+                + "(the daemon's own restart is shown apart).";
     }
 
     @Override
@@ -95,8 +96,12 @@ public final class FanOut implements Workload {
                 Percentiles allUp = healthyLatency(fan, "all up");
                 third.stop();
                 Percentiles oneDown = healthyLatency(fan, "third down");
-                long t0 = System.nanoTime();
+                // Measured from the moment the daemon accepts connections again (restart() returns then): the
+                // restart itself (fork, a lingering socket retried every 200 ms) took 0.1 to 4.5 s on a loaded
+                // machine, during which neither tool can do anything, and only moved both figures at random.
+                long tRestart = System.nanoTime();
                 third.restart();
+                long t0 = System.nanoTime();
                 long equal = Trees.awaitEqual(fan.source(), more.get(1).replica(), CATCH_UP_TIMEOUT_MS, 100);
                 out.put("healthy destinations: latency p50, all up", Measure.ms(allUp.p50()));
                 out.put("healthy destinations: latency p99, all up", Measure.ms(allUp.p99()));
@@ -106,8 +111,10 @@ public final class FanOut implements Workload {
                 out.put("healthy changes seen (both phases, both replicas)", Measure.count(allUp.count() + oneDown.count()));
                 out.put("third destination: back to equal after restart",
                         equal < 0 ? Measure.missing(Measure.Unit.SECONDS) : Measure.seconds((equal - t0) / 1e9));
-                System.out.printf("  %s: healthy p99 %.0f ms all up, %.0f ms one down; third equal after %s%n", c.label(),
-                        allUp.p99(), oneDown.p99(), equal < 0 ? "never (timeout)" : String.format("%.1f s", (equal - t0) / 1e9));
+                out.put("third destination: daemon restart (not counted above)", Measure.seconds((t0 - tRestart) / 1e9));
+                System.out.printf("  %s: healthy p99 %.0f ms all up, %.0f ms one down; third equal after %s (its restart: %.1f s)%n",
+                        c.label(), allUp.p99(), oneDown.p99(),
+                        equal < 0 ? "never (timeout)" : String.format("%.1f s", (equal - t0) / 1e9), (t0 - tRestart) / 1e9);
             }
         } finally {
             for (RsyncDaemon d : started) {
