@@ -312,8 +312,8 @@ public final class LsyncdCompare {
                         t.get(c, "convergence after the churn ends"), t.get(l0, "convergence after the churn ends"), 1);
             }
         });
-        lines.add("| capture >= 200k events/s on one core, 0 lost | not part of this run: `CaptureBenchmark` "
-                + "(docs/performance.md) | - |");
+        lines.add("| capture >= 200k events/s on one core, 0 lost | not part of this run: `bench/run capture` "
+                + "(capture JVM and load generator pinned to a core each; docs/performance.md) | - |");
         StringBuilder sb = new StringBuilder("### Targets (issue 18, default settings; ratios to lsyncd with delay = 0)\n\n"
                 + "| target | rtbackup | lsyncd | ratio | |\n|---|---|---|---|---|\n");
         lines.forEach(l -> sb.append(l).append('\n'));
