@@ -1,16 +1,15 @@
 package io.rtbackup.agent.exec;
 
 import static io.rtbackup.agent.exec.Commands.b;
+import static io.rtbackup.agent.exec.DaemonDestination.randomFile;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.rtbackup.agent.config.ExecConfig;
 import io.rtbackup.agent.event.CapturedEvent;
 import io.rtbackup.agent.moves.RecentMoves;
 import io.rtbackup.fs.BytePaths;
 import io.rtbackup.schema.CaptureSource;
 import io.rtbackup.schema.FileOp;
 import io.rtbackup.schema.SyncOutcome;
-import io.rtbackup.testkit.RsyncDaemon;
 import io.rtbackup.testkit.TreeDiff;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,7 +18,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
@@ -48,18 +46,11 @@ class HardLinkChurnTest {
         Path src = Files.createDirectories(tmp.resolve("src"));
         Path dir = Files.createDirectories(src.resolve("d"));
         Path module = Files.createDirectories(tmp.resolve("module"));
-        for (int j = 0; j < FILES; j++) random(dir.resolve(name(0, j)), 256 * 1024, j);
+        for (int j = 0; j < FILES; j++) randomFile(dir.resolve(name(0, j)), 256 * 1024, j);
         RecentMoves moves = RecentMoves.standard();
-        try (RsyncDaemon daemon = RsyncDaemon.builder(BytePaths.utf8(Files.createDirectories(tmp.resolve("daemon"))
-                .toString())).module("backup", BytePaths.utf8(module.toString())).start()) {
-            Properties p = new Properties();
-            p.setProperty("destination.dc.url", daemon.url("backup"));
-            p.setProperty("destination.dc.timeout-s", Integer.toString(TIMEOUT_S));
-            ExecConfig cfg = ExecConfig.from(p, Map.of());
-            CommandValidator validator = new CommandValidator("h", Map.of("r", BytePaths.utf8(src.toString())),
-                cfg.destinations());
-            RsyncRunner runner = new RsyncRunner(cfg.rsyncPath(), moves);
-            assertThat(runner.replicate(job(validator, Commands.full("h", "r", "dc"))).outcome())
+        try (DaemonDestination dc = DaemonDestination.start(tmp, src, module, moves, null,
+                Map.of("timeout-s", Integer.toString(TIMEOUT_S)))) {
+            assertThat(dc.replicate(Commands.full("h", "r", "dc")).outcome())
                 .isEqualTo(SyncOutcome.OK);
 
             List<String> stalls = new ArrayList<>();
@@ -77,10 +68,10 @@ class HardLinkChurnTest {
                     listed.add(b("d/" + link(round, j)));
                     listed.add(b("d/" + link(round - 1, j)));
                 }
-                ReplicationJob job = job(validator, Commands.paths("h", "r", "dc", listed.toArray(byte[][]::new)));
+                ReplicationJob job = dc.job(Commands.paths("h", "r", "dc", listed.toArray(byte[][]::new)));
                 ReplicationReport r;
                 try (Churn churn = new Churn(dir, round, round)) {
-                    r = runner.replicate(job);
+                    r = dc.runner.replicate(job);
                 }
                 boolean stalled = r.duration().compareTo(Duration.ofSeconds(TIMEOUT_S)) >= 0
                     || r.error().orElse("").contains("moved no data");
@@ -96,8 +87,8 @@ class HardLinkChurnTest {
                 all.add(b("d/" + name(ROUNDS, j)));
                 all.add(b("d/" + link(ROUNDS, j)));
             }
-            ReplicationReport last = runner.replicate(job(validator, Commands.paths("h", "r", "dc",
-                all.toArray(byte[][]::new))));
+            ReplicationReport last = dc.replicate(Commands.paths("h", "r", "dc",
+                all.toArray(byte[][]::new)));
             assertThat(last.outcome()).as("%s", last).isEqualTo(SyncOutcome.OK);
             TreeDiff.Result diff = TreeDiff.defaults().ignoringDirMtime().compare(BytePaths.utf8(src.toString()),
                 BytePaths.utf8(module.resolve("h/r").toString()));
@@ -113,15 +104,7 @@ class HardLinkChurnTest {
         return "h" + round + "_" + j;
     }
 
-    private static ReplicationJob job(CommandValidator validator, io.rtbackup.schema.SyncCommand cmd) {
-        return ((ValidationResult.Accepted) validator.validate(cmd)).job();
-    }
 
-    private static void random(Path file, int size, long seed) throws IOException {
-        byte[] data = new byte[size];
-        new SplittableRandom(seed).nextBytes(data);
-        Files.write(file, data);
-    }
 
     /**
      * While open: makes a listed file's h-name a link of it, removes an h-name, or replaces a listed file by a link

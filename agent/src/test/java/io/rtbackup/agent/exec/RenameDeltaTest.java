@@ -1,22 +1,19 @@
 package io.rtbackup.agent.exec;
 
 import static io.rtbackup.agent.exec.Commands.b;
+import static io.rtbackup.agent.exec.DaemonDestination.randomFile;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.rtbackup.agent.event.CapturedEvent;
-import io.rtbackup.agent.config.ExecConfig;
 import io.rtbackup.agent.moves.RecentMoves;
 import io.rtbackup.fs.BytePaths;
 import io.rtbackup.schema.CaptureSource;
 import io.rtbackup.schema.FileOp;
 import io.rtbackup.schema.SyncOutcome;
-import io.rtbackup.testkit.RsyncDaemon;
 import io.rtbackup.testkit.TreeDiff;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.Properties;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,28 +50,21 @@ class RenameDeltaTest {
         Files.createDirectories(src.resolve("a"));
         Files.createDirectories(src.resolve("c/deeper"));
         Files.createDirectories(src.resolve("photos"));
-        random(src.resolve("a/big.bin"), 8 * MIB, 1);
-        random(src.resolve("a/other.bin"), 4 * MIB, 2);
-        for (int i = 0; i < 200; i++) random(src.resolve("photos/img" + i + ".jpg"), 32 * 1024, 100 + i);
+        randomFile(src.resolve("a/big.bin"), 8 * MIB, 1);
+        randomFile(src.resolve("a/other.bin"), 4 * MIB, 2);
+        for (int i = 0; i < 200; i++) randomFile(src.resolve("photos/img" + i + ".jpg"), 32 * 1024, 100 + i);
         Files.createLink(src.resolve("photos/img0-too.jpg"), src.resolve("photos/img0.jpg"));
         long data = 8 * MIB + 4 * MIB + 200 * 32 * 1024;
-        try (RsyncDaemon daemon = RsyncDaemon.builder(BytePaths.utf8(Files.createDirectories(tmp.resolve("daemon"))
-                .toString())).auth("rtb", "mv-pw").module("backup", BytePaths.utf8(module.toString())).start()) {
-            Properties p = new Properties();
-            p.setProperty("destination.dc.url", daemon.url("backup"));
-            ExecConfig cfg = ExecConfig.from(p, Map.of("RSYNC_PASSWORD_DC", "mv-pw"));
-            CommandValidator validator = new CommandValidator("h", Map.of("r", BytePaths.utf8(src.toString())),
-                cfg.destinations());
-            RsyncRunner runner = new RsyncRunner(cfg.rsyncPath(), moves);
-            ReplicationReport first = runner.replicate(job(validator, Commands.full("h", "r", "dc")));
+        try (DaemonDestination dc = DaemonDestination.start(tmp, src, module, moves, "mv-pw", Map.of())) {
+            ReplicationReport first = dc.replicate(Commands.full("h", "r", "dc"));
             assertThat(first.outcome()).isEqualTo(SyncOutcome.OK);
 
             renamed("a/big.bin", "c/big.bin", false);           // moved to another directory
             renamed("a/other.bin", "c/deeper/renamed.bin", false); // moved and renamed
             renamed("photos", "albums", true);                  // a directory of 200 files renamed
-            ReplicationReport moved = runner.replicate(job(validator, Commands.paths("h", "r", "dc",
+            ReplicationReport moved = dc.replicate(Commands.paths("h", "r", "dc",
                 b("c/big.bin"), b("a/big.bin"), b("c/deeper/renamed.bin"), b("a/other.bin"), b("albums"),
-                b("photos"))));
+                b("photos")));
 
             assertThat(moved.outcome()).as("%s", moved).isEqualTo(SyncOutcome.OK);
             System.out.printf("renames of %d bytes: %d bytes sent (%.3f %%), literal %d%n", data,
@@ -98,27 +88,20 @@ class RenameDeltaTest {
     @Test
     void filesRenamedWithinTheirDirectoryTravelAsDeltasAndKeepTheirLinks() throws Exception {
         Files.createDirectories(src.resolve("a"));
-        random(src.resolve("a/big.bin"), 8 * MIB, 1);
-        random(src.resolve("a/linked.bin"), 4 * MIB, 2);
+        randomFile(src.resolve("a/big.bin"), 8 * MIB, 1);
+        randomFile(src.resolve("a/linked.bin"), 4 * MIB, 2);
         Files.createLink(src.resolve("a/linked-too.bin"), src.resolve("a/linked.bin"));
-        random(src.resolve("root.bin"), 2 * MIB, 3);
+        randomFile(src.resolve("root.bin"), 2 * MIB, 3);
         long data = 8 * MIB + 4 * MIB + 2 * MIB;
-        try (RsyncDaemon daemon = RsyncDaemon.builder(BytePaths.utf8(Files.createDirectories(tmp.resolve("daemon"))
-                .toString())).auth("rtb", "mv-pw").module("backup", BytePaths.utf8(module.toString())).start()) {
-            Properties p = new Properties();
-            p.setProperty("destination.dc.url", daemon.url("backup"));
-            ExecConfig cfg = ExecConfig.from(p, Map.of("RSYNC_PASSWORD_DC", "mv-pw"));
-            CommandValidator validator = new CommandValidator("h", Map.of("r", BytePaths.utf8(src.toString())),
-                cfg.destinations());
-            RsyncRunner runner = new RsyncRunner(cfg.rsyncPath(), moves);
-            assertThat(runner.replicate(job(validator, Commands.full("h", "r", "dc"))).outcome())
+        try (DaemonDestination dc = DaemonDestination.start(tmp, src, module, moves, "mv-pw", Map.of())) {
+            assertThat(dc.replicate(Commands.full("h", "r", "dc")).outcome())
                 .isEqualTo(SyncOutcome.OK);
 
             renamed("a/big.bin", "a/big2.bin", false);
             renamed("a/linked.bin", "a/linked2.bin", false); // its other name, a/linked-too.bin, goes along
             renamed("root.bin", "root2.bin", false);         // in the root itself
-            ReplicationReport r = runner.replicate(job(validator, Commands.paths("h", "r", "dc", b("a/big2.bin"),
-                b("a/big.bin"), b("a/linked2.bin"), b("a/linked.bin"), b("root2.bin"), b("root.bin"))));
+            ReplicationReport r = dc.replicate(Commands.paths("h", "r", "dc", b("a/big2.bin"),
+                b("a/big.bin"), b("a/linked2.bin"), b("a/linked.bin"), b("root2.bin"), b("root.bin")));
 
             assertThat(r.outcome()).as("%s", r).isEqualTo(SyncOutcome.OK);
             System.out.printf("renames within their directories of %d bytes: %d bytes sent (%.3f %%), literal %d%n",
@@ -140,35 +123,20 @@ class RenameDeltaTest {
     void withoutAKnownRenameNothingChangesAndAStaleHintIsHarmless() throws Exception {
         Files.createDirectories(src.resolve("a"));
         Files.createDirectories(src.resolve("b"));
-        random(src.resolve("a/f.bin"), MIB, 7);
-        try (RsyncDaemon daemon = RsyncDaemon.builder(BytePaths.utf8(Files.createDirectories(tmp.resolve("daemon"))
-                .toString())).module("backup", BytePaths.utf8(module.toString())).start()) {
-            Properties p = new Properties();
-            p.setProperty("destination.dc.url", daemon.url("backup"));
-            ExecConfig cfg = ExecConfig.from(p, Map.of());
-            CommandValidator validator = new CommandValidator("h", Map.of("r", BytePaths.utf8(src.toString())),
-                cfg.destinations());
-            RsyncRunner runner = new RsyncRunner(cfg.rsyncPath(), moves);
-            assertThat(runner.replicate(job(validator, Commands.full("h", "r", "dc"))).outcome())
+        randomFile(src.resolve("a/f.bin"), MIB, 7);
+        try (DaemonDestination dc = DaemonDestination.start(tmp, src, module, moves, null, Map.of())) {
+            assertThat(dc.replicate(Commands.full("h", "r", "dc")).outcome())
                 .isEqualTo(SyncOutcome.OK);
             // A hint that points at a path the replica never had: the new file is sent in full, correctly.
-            random(src.resolve("b/new.bin"), MIB, 8);
+            randomFile(src.resolve("b/new.bin"), MIB, 8);
             moves.observe(new CapturedEvent("r", b("b/new.bin"), FileOp.MOVE_TO, false, b("zzz/gone.bin"),
                 CaptureSource.FANOTIFY, 0, -1));
-            ReplicationReport r = runner.replicate(job(validator, Commands.paths("h", "r", "dc", b("b/new.bin"))));
+            ReplicationReport r = dc.replicate(Commands.paths("h", "r", "dc", b("b/new.bin")));
             assertThat(r.outcome()).isEqualTo(SyncOutcome.OK);
             assertThat(r.stats().literalBytes()).isEqualTo(MIB);
             assertThat(Files.mismatch(src.resolve("b/new.bin"), module.resolve("h/r/b/new.bin"))).isEqualTo(-1L);
         }
     }
 
-    private static ReplicationJob job(CommandValidator validator, io.rtbackup.schema.SyncCommand cmd) {
-        return ((ValidationResult.Accepted) validator.validate(cmd)).job();
-    }
 
-    private static void random(Path file, int size, long seed) throws Exception {
-        byte[] data = new byte[size];
-        new SplittableRandom(seed).nextBytes(data);
-        Files.write(file, data);
-    }
 }

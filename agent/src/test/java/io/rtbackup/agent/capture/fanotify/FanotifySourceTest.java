@@ -52,6 +52,17 @@ class FanotifySourceTest {
         }
     }
 
+    /** A root holding one file under two names in different directories: {@code x/kept} and {@code y/other}. */
+    private static byte[] fileWithTwoNames(TempDirs tmp) throws Exception {
+        byte[] root = tmp.newDir("root");
+        ByteFs.mkdir(BytePaths.join(root, b("x")));
+        ByteFs.mkdir(BytePaths.join(root, b("y")));
+        byte[] kept = BytePaths.join(root, b("x/kept"));
+        ByteFs.write(kept, b("old content"));
+        ByteFs.link(kept, BytePaths.join(root, b("y/other")));
+        return root;
+    }
+
     /**
      * Issue 15: a file written through one of its two names, then that name removed. The write's event names the
      * removed path, whose command finds nothing to send; the other name holds the new content. The kernel reports
@@ -61,13 +72,8 @@ class FanotifySourceTest {
     @Test
     void aFileWrittenThroughANameThatIsThenRemovedIsReportedUnderTheNameItKeeps() throws Exception {
         try (TempDirs tmp = TempDirs.create("rtb-fan-link")) {
-            byte[] root = tmp.newDir("root");
-            ByteFs.mkdir(BytePaths.join(root, b("x")));
-            ByteFs.mkdir(BytePaths.join(root, b("y")));
-            byte[] kept = BytePaths.join(root, b("x/kept"));
+            byte[] root = fileWithTwoNames(tmp);
             byte[] other = BytePaths.join(root, b("y/other"));
-            ByteFs.write(kept, b("old content"));
-            ByteFs.link(kept, other);
             try (CaptureScenario s = new CaptureScenario(root, FanotifySource::new, Duration.ofSeconds(10))) {
                 int m = s.mark();
                 ByteFs.writeAt(other, 0, b("new"));
@@ -83,13 +89,8 @@ class FanotifySourceTest {
     @Test
     void aFileWrittenThroughANameThatIsThenRenamedOverIsReportedUnderTheNameItKeeps() throws Exception {
         try (TempDirs tmp = TempDirs.create("rtb-fan-over")) {
-            byte[] root = tmp.newDir("root");
-            ByteFs.mkdir(BytePaths.join(root, b("x")));
-            ByteFs.mkdir(BytePaths.join(root, b("y")));
-            byte[] kept = BytePaths.join(root, b("x/kept"));
+            byte[] root = fileWithTwoNames(tmp);
             byte[] other = BytePaths.join(root, b("y/other"));
-            ByteFs.write(kept, b("old content"));
-            ByteFs.link(kept, other);
             ByteFs.write(BytePaths.join(root, b("y/newer")), b("another file"));
             try (CaptureScenario s = new CaptureScenario(root, FanotifySource::new, Duration.ofSeconds(10))) {
                 int m = s.mark();
