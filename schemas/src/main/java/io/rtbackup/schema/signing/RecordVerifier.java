@@ -25,8 +25,11 @@ public final class RecordVerifier {
 
     private final Keyring keyring;
     private final boolean required;
-    /** Raw keys by key object, made on first use (a keyring holds few keys; each is decoded once). */
-    private final Map<PublicKey, Ed25519PublicKeyParameters> raw = new ConcurrentHashMap<>();
+    /**
+     * Raw keys by key id, made on first use (a keyring holds few keys; each is decoded once). Keyed by the id, not
+     * the key object: a JDK public key's hashCode encodes the key anew on every call, once per record verified.
+     */
+    private final Map<String, Ed25519PublicKeyParameters> raw = new ConcurrentHashMap<>();
 
     public RecordVerifier(Keyring keyring, boolean required) {
         this.keyring = keyring;
@@ -58,7 +61,8 @@ public final class RecordVerifier {
         }
         Ed25519PublicKeyParameters pub;
         try {
-            pub = raw.computeIfAbsent(entry.get().key(), Ed25519::publicKey);
+            PublicKey owned = entry.get().key();
+            pub = raw.computeIfAbsent(keyId, id -> Ed25519.publicKey(owned));
         } catch (IllegalArgumentException e) {
             return new Refused(RejectReason.UNKNOWN_KEY, "key " + keyId + " (owner " + entry.get().owner()
                 + ") in the " + keyring + " cannot verify: " + e.getMessage());
