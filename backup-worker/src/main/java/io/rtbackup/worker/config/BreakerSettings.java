@@ -12,7 +12,7 @@ import java.time.Duration;
  * @param failureRateThreshold percentage of failed commands in the window that opens the breaker
  * @param slidingWindow        number of recent commands considered
  * @param minimumCalls         commands needed before the rate is evaluated
- * @param openWait             how long the breaker stays open (consumer paused) before its first probe
+ * @param openWait             how long the breaker stays open (nothing but probes go out; the consumer reads on) before its first probe
  * @param maxOpenWait          the longest it stays open, however many probes failed
  * @param halfOpenCalls        probe commands allowed while half-open
  */
