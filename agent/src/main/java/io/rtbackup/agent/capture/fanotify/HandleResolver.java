@@ -29,7 +29,8 @@ final class HandleResolver {
 
     /**
      * @param mountFds an open directory fd per watched filesystem, by fsid; read, never changed, here
-     * @param lost     called when a directory exists but its path could not be read: the caller requests a rescan
+     * @param lost     called when a directory may exist but its path could not be read (a failed open other than
+     *     ESTALE, a failed readlink): the caller requests a rescan
      */
     HandleResolver(Map<Long, Integer> mountFds, int cacheCapacity, Runnable lost) {
         this.mountFds = mountFds;
@@ -147,9 +148,11 @@ final class HandleResolver {
         if (mountFd == null) return null; // another filesystem than any root's: not ours
         int dfd = open(mountFd, fh);
         if (dfd < 0) {
-            if (-dfd != FanotifyLib.ESTALE) {
-                log.warn("open_by_handle_at failed with errno {}; an event could not be placed", -dfd);
-            }
+            if (-dfd == FanotifyLib.ESTALE) return null; // the directory is gone, and its removal was reported
+            // EMFILE, ENOMEM, EACCES...: the directory may well exist, so the event is unplaced, not moot
+            log.warn("open_by_handle_at of a directory handle failed with errno {}; an event could not be placed, "
+                    + "requesting a rescan", -dfd);
+            lost.run();
             return null;
         }
         try {
