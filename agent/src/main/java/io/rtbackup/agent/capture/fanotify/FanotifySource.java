@@ -11,11 +11,9 @@ import io.rtbackup.agent.capture.LossReportingSink;
 import io.rtbackup.agent.capture.RawChange;
 import io.rtbackup.agent.capture.ReadAheadQueue;
 import io.rtbackup.agent.capture.WatchedRoot;
-import io.rtbackup.schema.FileOp;
 import io.rtbackup.process.FatalErrorHandler;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * mark per filesystem whatever the tree size. A filesystem mark reports the whole disk, so events are resolved
  * ({@link HandleResolver}: directory handle -> path, cached) and kept only when they fall under a
  * root. The file's own id comes along too: a link count change (link, unlink, rename over a name) is reported
- * with nothing else, and a multi-link file that lost or gained a name is reported under a name it keeps. The kernel queue is bounded; when it overflows the kernel says so and this source reports an
+ * with nothing else, and a multi-link file that lost or gained a name is reported under a name it keeps
+ * ({@link FanotifyEventTranslator}). The kernel queue is bounded; when it overflows the kernel says so and this
+ * source reports an
  * {@link RawChange.Overflow}. The bytes read are decoded by {@link FanotifyRecordDecoder}; an event it calls
  * malformed is reported as an overflow too (a rescan covers whatever it was), and so is a read whose processing
  * failed; a change the sink rejects becomes a rescan of its directory ({@link LossReportingSink}).
@@ -51,7 +51,7 @@ public final class FanotifySource implements CaptureSource {
     private volatile boolean running;
     private int fanFd = -1;
     private final Map<Long, Integer> mountFds = new HashMap<>();
-    private List<byte[]> roots = List.of();
+    private RootPaths roots = new RootPaths(List.of());
     private Thread reader;
     private Thread processor;
 
@@ -149,7 +149,7 @@ public final class FanotifySource implements CaptureSource {
             releaseFds();
             throw e;
         }
-        roots = rootPaths;
+        roots = new RootPaths(rootPaths);
         running = true;
         ReadAheadQueue ahead = readAheadBytes > 0 ? new ReadAheadQueue(readAheadBytes) : null;
         Reader r = new Reader(new LossReportingSink(name(), sink, fatal), ahead);
@@ -205,13 +205,14 @@ public final class FanotifySource implements CaptureSource {
         private final HandleResolver resolver;
         private final Memory buf = new Memory(READ_BUFFER);
         private final Memory pollfd = new Memory(8);
-        private final FanotifyLib.StatBuf stat = new FanotifyLib.StatBuf();
+        private final FanotifyEventTranslator translator;
 
         Reader(ChangeSink sink, ReadAheadQueue ahead) {
             this.sink = sink;
             this.ahead = ahead;
             this.resolver = new HandleResolver(mountFds, cacheCapacity,
                     () -> deliver(new RawChange.Overflow(null, 0, nowNs())));
+            this.translator = new FanotifyEventTranslator(resolver, roots, this::deliver, unresolved);
         }
 
         void processLoop() {
@@ -314,119 +315,13 @@ public final class FanotifySource implements CaptureSource {
                 }
                 FanotifyRecord.Event event = (FanotifyRecord.Event) r;
                 try {
-                    handleEvent(event, now);
+                    translator.translate(event, now);
                 } catch (RuntimeException e) {
                     log.error("fanotify event with mask {} could not be handled; reporting an overflow",
                             Long.toHexString(event.mask()), e);
                     deliver(new RawChange.Overflow(null, 0, nowNs()));
                 }
             }
-        }
-
-        private void handleEvent(FanotifyRecord.Event event, long now) {
-            long mask = event.mask();
-            byte[] path = null;
-            byte[] oldPath = null;
-            byte[] newPath = null;
-            boolean unresolvable = false;
-            FanotifyRecord.Fid self = null;
-            for (FanotifyRecord.Info info : event.infos()) {
-                if (!(info instanceof FanotifyRecord.Fid fid)) continue;
-                // The file's own id: used only when no record names an entry (see fileLostOrGainedAName)
-                if (fid.type() == FanotifyRecord.FidType.FID) self = fid;
-                // DFID records name no entry: not used
-                if (!fid.type().named()) continue;
-                byte[] p = resolver.resolve(fid);
-                if (p == null) {
-                    unresolvable = true;
-                } else if (fid.type() == FanotifyRecord.FidType.OLD_DFID_NAME) {
-                    oldPath = p;
-                } else if (fid.type() == FanotifyRecord.FidType.NEW_DFID_NAME) {
-                    newPath = p;
-                } else {
-                    path = p;
-                }
-            }
-            boolean dir = (mask & FanotifyLib.FAN_ONDIR) != 0;
-            if ((mask & FanotifyLib.FAN_RENAME) != 0) {
-                if (dir) {
-                    if (oldPath != null) resolver.invalidate(oldPath);
-                    if (newPath != null) resolver.invalidate(newPath);
-                }
-                boolean oldIn = oldPath != null && underRoot(oldPath);
-                boolean newIn = newPath != null && underRoot(newPath);
-                if (oldPath != null && newPath != null && (oldIn || newIn)) {
-                    deliver(new RawChange.Rename(oldPath, newPath, dir, now));
-                } else if (oldIn) {
-                    deliver(new RawChange.PathChange(FileOp.MOVE_FROM, oldPath, dir, now, NO_INODE));
-                } else if (newIn) {
-                    deliver(new RawChange.PathChange(FileOp.MOVE_TO, newPath, dir, now, NO_INODE));
-                }
-                if (unresolvable && oldPath == null && newPath == null) unresolved.incrementAndGet();
-                return;
-            }
-            if (path == null) {
-                if (!unresolvable && !dir && self != null && (mask & FanotifyLib.FAN_ATTRIB) != 0) {
-                    fileLostOrGainedAName(self, now);
-                    return;
-                }
-                // no name record: the directory is already deleted, and its own removal event covers what
-                // happened inside
-                if (unresolvable) unresolved.incrementAndGet();
-                return;
-            }
-            if (dir && (mask & (FanotifyLib.FAN_DELETE | FanotifyLib.FAN_MOVED_FROM)) != 0) {
-                resolver.invalidate(path);
-            }
-            if (!underRoot(path)) return;
-            if ((mask & FanotifyLib.FAN_CREATE) != 0) {
-                deliver(created(path, dir, now));
-            }
-            if ((mask & FanotifyLib.FAN_MOVED_TO) != 0) {
-                deliver(new RawChange.PathChange(FileOp.MOVE_TO, path, dir, now, NO_INODE));
-            }
-            if ((mask & FanotifyLib.FAN_MODIFY) != 0) {
-                deliver(new RawChange.PathChange(FileOp.MODIFY, path, dir, now, NO_INODE));
-            }
-            if ((mask & FanotifyLib.FAN_ATTRIB) != 0) {
-                deliver(new RawChange.PathChange(FileOp.ATTRIB, path, dir, now, NO_INODE));
-            }
-            if ((mask & FanotifyLib.FAN_CLOSE_WRITE) != 0) {
-                deliver(new RawChange.PathChange(FileOp.CLOSE_WRITE, path, dir, now, NO_INODE));
-            }
-            if ((mask & FanotifyLib.FAN_MOVED_FROM) != 0) {
-                deliver(new RawChange.PathChange(FileOp.MOVE_FROM, path, dir, now, NO_INODE));
-            }
-            if ((mask & FanotifyLib.FAN_DELETE) != 0) {
-                deliver(new RawChange.PathChange(dir ? FileOp.RMDIR : FileOp.DELETE, path, dir, now, NO_INODE));
-            }
-        }
-
-        /**
-         * The attrib without a name that comes with a link count change (link, unlink, rename over a name): the
-         * file has other names. A change written through a name that is then removed was reported under that name
-         * only, and the removed name's sync finds nothing to send, so the names the file keeps would stay stale in
-         * the replica (issue 15). Reported as an attrib of a name the file has now, whose sync reaches every name
-         * (the agent's validator widens a run to all of a multi-link file's names). A file that is gone (its last
-         * name removed) needs nothing: that removal was reported by name.
-         */
-        private void fileLostOrGainedAName(FanotifyRecord.Fid self, long now) {
-            byte[] kept = resolver.resolveFile(self, FanotifySource.this::underRoot);
-            if (kept != null && underRoot(kept)) {
-                deliver(new RawChange.PathChange(FileOp.ATTRIB, kept, false, now, NO_INODE));
-            }
-        }
-
-        /** A new directory entry: tell symlinks and extra hard links apart from plain creates. */
-        private RawChange created(byte[] path, boolean dir, long now) {
-            if (dir) return new RawChange.PathChange(FileOp.MKDIR, path, true, now, NO_INODE);
-            if (!stat.lstat(FanotifyLib.cstr(path))) {
-                return new RawChange.PathChange(FileOp.CREATE, path, false, now, NO_INODE);
-            }
-            int type = stat.mode() & FanotifyLib.S_IFMT;
-            FileOp op = type == FanotifyLib.S_IFLNK ? FileOp.SYMLINK
-                    : type != FanotifyLib.S_IFDIR && stat.nlink() > 1 ? FileOp.LINK : FileOp.CREATE;
-            return new RawChange.PathChange(op, path, false, now, stat.ino());
         }
 
         private void deliver(RawChange change) {
@@ -442,19 +337,4 @@ public final class FanotifySource implements CaptureSource {
         }
     }
 
-    private static final long NO_INODE = RawChange.PathChange.NO_INODE;
-
-    private boolean underRoot(byte[] path) {
-        for (byte[] root : roots) {
-            if (within(path, root)) return true;
-        }
-        return false;
-    }
-
-    static boolean within(byte[] path, byte[] root) {
-        if (root.length == 1) return path.length >= 1 && path[0] == '/';
-        if (path.length < root.length) return false;
-        if (!Arrays.equals(path, 0, root.length, root, 0, root.length)) return false;
-        return path.length == root.length || path[root.length] == '/';
-    }
 }
