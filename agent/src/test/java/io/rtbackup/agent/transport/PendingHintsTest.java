@@ -220,6 +220,26 @@ class PendingHintsTest {
     }
 
     @Test
+    void offeringMergingAndTakingAllocateNothingOnceGrown() {
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        PendingHints hints = new PendingHints(1000);
+        CapturedEvent[] events = new CapturedEvent[1000];
+        for (int i = 0; i < events.length; i++) events[i] = hint("r", bytes("d/f" + i), FileOp.CLOSE_WRITE, false, null);
+        long allocated = 0;
+        for (int round = 0; round < 3; round++) { // the last round, after the JIT compiled the loop, counts
+            long before = threads.getCurrentThreadAllocatedBytes();
+            assertThat(before).as("this JVM counts a thread's allocations").isPositive();
+            for (int i = 0; i < 200_000; i++) {
+                hints.offer(events[i % 1000]); // fills to 1,000 distinct, then merges
+                if (i % 3 == 0) hints.poll();
+            }
+            allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            while (hints.poll() != null) { }
+        }
+        assertThat(allocated).as("bytes allocated for 200,000 offers and 66,667 polls").isLessThan(16 * 1024);
+    }
+
+    @Test
     void aTimedPollWaitsForAHint() throws Exception {
         PendingHints hints = new PendingHints(4);
         assertThat(hints.poll(10, TimeUnit.MILLISECONDS)).isNull();
