@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -57,17 +58,24 @@ final class AgentCommand implements Callable<Integer> {
         Optional<Path> tokenFile = metricsTokenFile != null ? Optional.of(metricsTokenFile)
             : Optional.ofNullable(props.getProperty(AgentConfig.METRICS_TOKEN_FILE)).map(String::trim)
                 .filter(s -> !s.isEmpty()).map(Path::of);
-        MetricsEndpoint metrics = MetricsEndpoint.start(registry, metricsHost, cfg.metricsPort(), tokenFile, null,
-            null, METRICS_THREADS);
+        // what the endpoint will need, checked before anything starts: a bad host or token file fails at once
+        MetricsEndpoint.check(metricsHost, cfg.metricsPort(), tokenFile);
         FatalErrorHandler fatal = ExitingFatalErrorHandler.forThisJvm("rtb agent " + cfg.capture().hostId(),
             Rtb.FATAL_EXIT_GRACE);
         Agent agent = Agent.create(cfg, Topics.withPrefix(topicPrefix), registry, fatal);
+        AtomicReference<MetricsEndpoint> metrics = new AtomicReference<>();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             agent.close();
-            metrics.close();
+            MetricsEndpoint m = metrics.get();
+            if (m != null) m.close();
             stopped.countDown();
         }, "rtb-agent-shutdown"));
+        // Watching first (issue 18): the metrics endpoint and the Kafka clients are not needed to capture, and what
+        // is captured meanwhile waits in the publisher. A port already taken still ends the process (non-zero).
+        agent.watch();
+        metrics.set(MetricsEndpoint.start(registry, metricsHost, cfg.metricsPort(), tokenFile, null, null,
+            METRICS_THREADS));
         agent.start();
         stopped.await();
         return 0;

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -100,11 +101,14 @@ final class UpStartup {
     }
 
     /**
-     * Builds the parts with {@code build} while the launched broker starts, and starts them.
+     * Builds the parts with {@code build} while the launched broker starts, and starts them. The agent watches first,
+     * as soon as it is built, whatever the state dir: its capture needs no Kafka, and what it captures before the
+     * broker, the topics and its command consumer are there waits in its publisher ({@link Agent#watch()}).
      *
+     * @param watching told, on the calling thread, once the agent watches (before the broker may be up)
      * @throws Exception the first failure (the broker's start, a part's start), after closing what was started
      */
-    static Started start(Launch launch, Supplier<Parts> build) throws Exception {
+    static Started start(Launch launch, Supplier<Parts> build, Consumer<Agent> watching) throws Exception {
         if (!launch.handedOver.compareAndSet(false, true)) throw new IllegalStateException("launch handed over twice");
         BrokerSettings settings = launch.settings;
         Topics topics = launch.topics;
@@ -121,6 +125,8 @@ final class UpStartup {
             throw e;
         }
         try {
+            parts.agent().watch();
+            watching.accept(parts.agent());
             if (restart) {
                 log.info("restart on a known state dir: worker and agent start while the broker starts");
                 CompletableFuture<Void> worker = async("rtb-up-worker-start", () -> {
