@@ -11,7 +11,6 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -63,19 +62,24 @@ final class AgentCommand implements Callable<Integer> {
         FatalErrorHandler fatal = ExitingFatalErrorHandler.forThisJvm("rtb agent " + cfg.capture().hostId(),
             Rtb.FATAL_EXIT_GRACE);
         Agent agent = Agent.create(cfg, Topics.withPrefix(topicPrefix), registry, fatal);
-        AtomicReference<MetricsEndpoint> metrics = new AtomicReference<>();
+        // Watching first (issue 18): the metrics endpoint and the Kafka clients are not needed to capture, and what
+        // is captured meanwhile waits in the publisher. A port already taken still ends the command (non-zero),
+        // with the agent closed again.
+        MetricsEndpoint metrics;
+        try {
+            agent.watch();
+            metrics = MetricsEndpoint.start(registry, metricsHost, cfg.metricsPort(), tokenFile, null, null,
+                METRICS_THREADS);
+        } catch (RuntimeException | Error e) {
+            agent.close();
+            throw e;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             agent.close();
-            MetricsEndpoint m = metrics.get();
-            if (m != null) m.close();
+            metrics.close();
             stopped.countDown();
         }, "rtb-agent-shutdown"));
-        // Watching first (issue 18): the metrics endpoint and the Kafka clients are not needed to capture, and what
-        // is captured meanwhile waits in the publisher. A port already taken still ends the process (non-zero).
-        agent.watch();
-        metrics.set(MetricsEndpoint.start(registry, metricsHost, cfg.metricsPort(), tokenFile, null, null,
-            METRICS_THREADS));
         agent.start();
         stopped.await();
         return 0;

@@ -1,6 +1,7 @@
 package io.rtbackup.cli;
 
 import io.rtbackup.schema.AvroCodec;
+import org.slf4j.LoggerFactory;
 
 /**
  * Loads, on a thread of its own, what {@code rtb agent} needs before it watches but reaches last: the event codec
@@ -10,19 +11,27 @@ import io.rtbackup.schema.AvroCodec;
  * nothing depends on it having run, and a failure here is the main thread's to meet again (and report) when it
  * builds the same codec.
  */
-final class AgentWarmUp {
+final class AgentWarmUp implements Runnable {
     private AgentWarmUp() {
     }
 
-    /** Starts the warm-up (a daemon thread, ended with its work) and returns at once. */
+    /**
+     * Sets up logging on the calling thread, then starts the warm-up (a daemon thread, ended with its work) and
+     * returns. Logging first: Avro's classes take their loggers as they load, and a logger taken on another thread
+     * while SLF4J is still initialising is a substitute that can stay silent (the agent's "capture source ...
+     * started" line went missing that way).
+     */
     static void start() {
-        Thread t = new Thread(AgentWarmUp::load, "rtb-agent-warm-up");
+        LoggerFactory.getILoggerFactory();
+        // a Runnable of its own, not a lambda: a lambda's class is spun at run time, outside the class-data archive
+        Thread t = new Thread(new AgentWarmUp(), "rtb-agent-warm-up");
         t.setDaemon(true);
         t.setPriority(Thread.MIN_PRIORITY);
         t.start();
     }
 
-    private static void load() {
+    @Override
+    public void run() {
         try {
             AvroCodec.fileEvents();
         } catch (RuntimeException | LinkageError e) {
