@@ -84,6 +84,7 @@ public final class Agent implements AutoCloseable {
     private final SharedProducer producer;
     private final CountDownLatch wired = new CountDownLatch(1);
     private volatile Services services;
+    private boolean watching;
     private boolean closed;
 
     /**
@@ -195,15 +196,32 @@ public final class Agent implements AutoCloseable {
     }
 
     /**
-     * Watches first, without waiting for Kafka: capture starts before the services are built, and its publisher
+     * Starts capture alone and returns once its source watches (its marks are placed): every change made from then
+     * on is captured and, once {@link #start()} has built the services and the executor reads its partition of the
+     * commands topic, published (until then it waits in the publisher's buffer, the start-up rescan first). Needs
+     * no Kafka. A no-op when capture already runs; {@link #start()} calls it. The caller that watches without
+     * starting must start or close the agent: the publisher holds events for {@link #EXECUTOR_READY_WAIT} at most,
+     * counted from here.
+     */
+    public synchronized Agent watch() throws CaptureUnavailableException {
+        if (closed) throw new IllegalStateException("agent closed");
+        if (!watching) {
+            capture.start(this::executorReady, EXECUTOR_READY_WAIT);
+            watching = true;
+        }
+        return this;
+    }
+
+    /**
+     * Watches first ({@link #watch()}, unless the caller did), without waiting for Kafka: capture starts before the services are built, and its publisher
      * holds what it captures (the start-up rescan first) until the executor reads its partition of the commands
      * topic. No event reaches Kafka before that position is taken, so every command a worker sends in answer to
      * one (written after the event) lies after it and is seen: the guarantee the old order (executor ready, then
      * capture) gave, without capture waiting for it.
      */
     public synchronized Agent start() throws CaptureUnavailableException, InterruptedException {
-        if (closed) throw new IllegalStateException("agent closed");
-        capture.start(this::executorReady, EXECUTOR_READY_WAIT);
+        watch();
+        if (services != null) throw new IllegalStateException("agent already started");
         Services s;
         try {
             s = wiring.get();

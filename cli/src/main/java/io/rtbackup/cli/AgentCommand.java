@@ -57,11 +57,23 @@ final class AgentCommand implements Callable<Integer> {
         Optional<Path> tokenFile = metricsTokenFile != null ? Optional.of(metricsTokenFile)
             : Optional.ofNullable(props.getProperty(AgentConfig.METRICS_TOKEN_FILE)).map(String::trim)
                 .filter(s -> !s.isEmpty()).map(Path::of);
-        MetricsEndpoint metrics = MetricsEndpoint.start(registry, metricsHost, cfg.metricsPort(), tokenFile, null,
-            null, METRICS_THREADS);
+        // what the endpoint will need, checked before anything starts: a bad host or token file fails at once
+        MetricsEndpoint.check(metricsHost, cfg.metricsPort(), tokenFile);
         FatalErrorHandler fatal = ExitingFatalErrorHandler.forThisJvm("rtb agent " + cfg.capture().hostId(),
             Rtb.FATAL_EXIT_GRACE);
         Agent agent = Agent.create(cfg, Topics.withPrefix(topicPrefix), registry, fatal);
+        // Watching first (issue 18): the metrics endpoint and the Kafka clients are not needed to capture, and what
+        // is captured meanwhile waits in the publisher. A port already taken still ends the command (non-zero),
+        // with the agent closed again.
+        MetricsEndpoint metrics;
+        try {
+            agent.watch();
+            metrics = MetricsEndpoint.start(registry, metricsHost, cfg.metricsPort(), tokenFile, null, null,
+                METRICS_THREADS);
+        } catch (RuntimeException | Error e) {
+            agent.close();
+            throw e;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             agent.close();

@@ -30,6 +30,7 @@ public final class Rtb {
         // without picocli building (by reflection) the fourteen other commands and loading the classes they name
         // (a tenth of the agent's start-up CPU; docs/performance.md). Its help and errors read the same.
         if (args.length > 0 && args[0].equals("agent")) {
+            AgentWarmUp.start();
             return new CommandLine(new AgentCommand()).setCommandName("rtb agent")
                 .setCaseInsensitiveEnumValuesAllowed(true).execute(Arrays.copyOfRange(args, 1, args.length));
         }

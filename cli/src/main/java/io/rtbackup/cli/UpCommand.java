@@ -232,11 +232,16 @@ final class UpCommand implements Callable<Integer> {
         FatalErrorHandler fatal = ExitingFatalErrorHandler.forThisJvm("rtb up " + host, Rtb.FATAL_EXIT_GRACE);
         UpStartup.Started started;
         try {
-            started = UpStartup.start(launch, () -> new UpStartup.Parts(
-                new Worker(workerConfig, topics, bootstrap, registry, report -> {
+            started = UpStartup.start(launch, () -> Agent.create(agentConfig, topics, registry, fatal),
+                () -> new Worker(workerConfig, topics, bootstrap, registry, report -> {
                     if (!initial.onReport(report)) out.println(line(report));
-                }, fatal),
-                Agent.create(agentConfig, topics, registry, fatal)));
+                }, fatal), a -> {
+                    // the marks are placed: a change made from now on is captured, and replicated once Kafka is up
+                    if (a.capture().source() != null) {
+                        out.println("rtb up: capture source " + a.capture().source().name() + " started, watching "
+                            + describe(roots) + " (Kafka still starting: changes wait for it)");
+                    }
+                });
         } catch (Exception | Error e) {
             metrics.close();
             if (statusReader != null) statusReader.close();

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -100,11 +101,15 @@ final class UpStartup {
     }
 
     /**
-     * Builds the parts with {@code build} while the launched broker starts, and starts them.
+     * Builds the agent, then the worker ({@code buildAgent}, {@code buildWorker}) while the launched broker starts, and starts them. The agent watches first,
+     * as soon as it is built, whatever the state dir: its capture needs no Kafka, and what it captures before the
+     * broker, the topics and its command consumer are there waits in its publisher ({@link Agent#watch()}).
      *
+     * @param watching told, on the calling thread, once the agent watches (before the broker may be up)
      * @throws Exception the first failure (the broker's start, a part's start), after closing what was started
      */
-    static Started start(Launch launch, Supplier<Parts> build) throws Exception {
+    static Started start(Launch launch, Supplier<Agent> buildAgent, Supplier<Worker> buildWorker,
+                         Consumer<Agent> watching) throws Exception {
         if (!launch.handedOver.compareAndSet(false, true)) throw new IllegalStateException("launch handed over twice");
         BrokerSettings settings = launch.settings;
         Topics topics = launch.topics;
@@ -115,8 +120,19 @@ final class UpStartup {
             awaitController(settings, broker);
             // a broker that could not start (its log dir in use by a running rtb up, say): nothing else starts
             if (broker.isCompletedExceptionally()) join(broker);
-            parts = build.get();
         } catch (Exception | Error e) {
+            launch.closeBroker();
+            throw e;
+        }
+        Agent built = null;
+        try {
+            // the agent first, and watching as soon as it is built: the worker's build runs after it
+            built = buildAgent.get();
+            built.watch();
+            watching.accept(built);
+            parts = new Parts(buildWorker.get(), built);
+        } catch (Exception | Error e) {
+            if (built != null) built.close();
             launch.closeBroker();
             throw e;
         }

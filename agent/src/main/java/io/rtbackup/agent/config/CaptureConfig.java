@@ -32,7 +32,7 @@ import java.util.regex.Pattern;
  * capture.merge-window-ms=50            # modify bursts on one path become one event per window
  * capture.startup-rescan=true           # publish one RESCAN per root at start (changes while the agent was down)
  * capture.scan-interval-ms=2000         # the scan source's polling period
- * publish.buffer-events=100000          # bounded buffer between capture and Kafka
+ * publish.buffer-events=100000          # bounded buffer between capture and Kafka (distinct events; duplicates merge)
  * kafka.bootstrap.servers=...           # every kafka.* key is passed to the producer (TLS/SASL settings too)
  * </pre>
  *

@@ -1,11 +1,6 @@
 package io.rtbackup.agent.transport;
 
-import io.prometheus.metrics.core.datapoints.CounterDataPoint;
-import io.prometheus.metrics.core.metrics.Counter;
-import io.prometheus.metrics.core.metrics.GaugeWithCallback;
-import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.prometheus.metrics.model.snapshots.Unit;
 import io.rtbackup.agent.event.CaptureSequence;
 import io.rtbackup.agent.event.CapturedEvent;
 import io.rtbackup.agent.event.EventSink;
@@ -20,12 +15,9 @@ import io.rtbackup.topics.Topics;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.EnumMap;
 import java.util.HashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -39,7 +31,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Publishes captured events to the events topic. Capture never waits for Kafka: events go into a bounded buffer
- * that one sender thread drains into an idempotent producer (acks=all, lz4, short linger). When the buffer is
+ * that one sender thread drains into an idempotent producer (acks=all, lz4, short linger). An event identical to
+ * one still waiting there is merged into it ({@link PendingHints}), so a publisher that is behind sends, signs and
+ * numbers each distinct event once. When the buffer is
  * full or Kafka gives up on a record, the event's root is marked as having lost events; a {@code RESCAN} of that
  * root is published, and the mark is cleared only when Kafka acknowledged a rescan after the loss. An event that
  * cannot be encoded is such a loss too. Nothing is dropped without a rescan covering it; when not even the
@@ -61,7 +55,7 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     /** Made by the sender thread before its first send, so building it (class loading, mostly) never delays capture. */
     private volatile Producer<byte[], byte[]> producer;
     private final AvroCodec<FileEvent> codec = AvroCodec.fileEvents();
-    private final ArrayBlockingQueue<CapturedEvent> queue;
+    private final PendingHints pending;
     private final Duration retryBackoff;
     private final PublishListener listener;
     private final FatalErrorHandler fatal;
@@ -74,13 +68,7 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     private final AtomicLong inFlight = new AtomicLong();
     private final AtomicLong acked = new AtomicLong();
 
-    private final Counter published;
-    private final Counter droppedToRescan;
-    private final Counter rescansAfterLoss;
-    private final Counter publishErrors;
-    private final Histogram latency;
-    private final EnumMap<CaptureSource, CounterDataPoint> publishedBySource = new EnumMap<>(CaptureSource.class);
-    private final EnumMap<CaptureSource, CounterDataPoint> droppedBySource = new EnumMap<>(CaptureSource.class);
+    private final PublisherMetrics metrics;
 
     private volatile boolean accepting = true;
     private volatile boolean running;
@@ -95,7 +83,7 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     /**
      * @param producer     a producer configured with {@link ProducerSettings#properties}; closed by
      *     {@link #close()}
-     * @param bufferEvents events held while Kafka is slow or away; beyond that the root is rescanned instead
+     * @param bufferEvents distinct events held while Kafka is slow or away; beyond that the root is rescanned
      * @param fatal        told when the sender thread fails in a way no rescan covers (it stops right after)
      */
     public EventPublisher(String hostId, Topics topics, Producer<byte[], byte[]> producer, int bufferEvents,
@@ -128,28 +116,9 @@ public final class EventPublisher implements EventSink, AutoCloseable {
         this.hostId = hostId;
         this.topic = topics.events();
         this.producerFactory = producer;
-        this.queue = new ArrayBlockingQueue<>(bufferEvents);
+        this.pending = new PendingHints(bufferEvents);
         this.retryBackoff = Duration.ofMillis(200);
-        this.published = Counter.builder().name("rtb_agent_events_published")
-                .help("Events acknowledged by Kafka").labelNames("source").register(registry);
-        this.droppedToRescan = Counter.builder().name("rtb_agent_events_dropped_to_rescan")
-                .help("Events not delivered (buffer full or Kafka unreachable) and covered by a root rescan")
-                .labelNames("source").register(registry);
-        this.rescansAfterLoss = Counter.builder().name("rtb_agent_rescans_after_loss")
-                .help("RESCAN events published because a root lost events").register(registry);
-        this.publishErrors = Counter.builder().name("rtb_agent_publish_errors")
-                .help("Sends that Kafka refused or timed out").register(registry);
-        this.latency = Histogram.builder().name("rtb_agent_publish_latency_seconds").unit(Unit.SECONDS)
-                .help("From capture to Kafka's acknowledgement")
-                .classicUpperBounds(0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
-                .register(registry);
-        for (CaptureSource source : CaptureSource.values()) {
-            publishedBySource.put(source, published.labelValues(label(source)));
-            droppedBySource.put(source, droppedToRescan.labelValues(label(source)));
-        }
-        GaugeWithCallback.builder().name("rtb_agent_publish_queue_depth")
-                .help("Events waiting in the agent's buffer for Kafka").callback(cb -> cb.call(queue.size()))
-                .register(registry);
+        this.metrics = new PublisherMetrics(registry, pending::size);
     }
 
     public synchronized void start() {
@@ -176,15 +145,22 @@ public final class EventPublisher implements EventSink, AutoCloseable {
 
     @Override
     public void accept(CapturedEvent event) {
-        if (!accepting || !queue.offer(event)) {
-            markLost(event.rootId(), event.source(), "the publish buffer of " + (queue.size() + queue
-                    .remainingCapacity()) + " events is full");
+        if (!accepting) {
+            markLost(event.rootId(), event.source(), "the publisher is stopping");
+            return;
+        }
+        PendingHints.Offer offer = pending.offer(event);
+        if (offer == PendingHints.Offer.MERGED) {
+            metrics.merged(event.source());
+        } else if (offer == PendingHints.Offer.FULL) {
+            markLost(event.rootId(), event.source(), "the publish buffer of " + pending.capacity()
+                    + " distinct events is full");
         }
     }
 
-    /** Events waiting in the buffer. */
+    /** Distinct events waiting in the buffer (duplicates merged). */
     public int queued() {
-        return queue.size();
+        return pending.size();
     }
 
     /** Roots waiting for a rescan because they lost events. */
@@ -198,7 +174,7 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     }
 
     private void markLost(String rootId, CaptureSource source, String why) {
-        droppedBySource.get(source).inc();
+        metrics.dropped(source);
         Loss previous = lost.put(rootId, new Loss(source, System.nanoTime()));
         if (previous == null) {
             log.warn("host {} root {}: events not delivered ({}); a RESCAN of the root will follow", hostId, rootId,
@@ -208,10 +184,10 @@ public final class EventPublisher implements EventSink, AutoCloseable {
 
     private void sendLoop() {
         CapturedEvent held = null;
-        while (running || held != null || !queue.isEmpty()) {
+        while (running || held != null || !pending.isEmpty()) {
             try {
                 if (held == null) sendRescans();
-                CapturedEvent ev = held != null ? held : queue.poll(20, TimeUnit.MILLISECONDS);
+                CapturedEvent ev = held != null ? held : pending.poll(20, TimeUnit.MILLISECONDS);
                 if (ev == null) continue;
                 held = ev; // until the producer took it: a failure below marks its root as lost
                 if (trySend(ev, false)) {
@@ -263,7 +239,7 @@ public final class EventPublisher implements EventSink, AutoCloseable {
 
     private void drainToLost(String why) {
         CapturedEvent ev;
-        while ((ev = queue.poll()) != null) markLost(ev.rootId(), ev.source(), why);
+        while ((ev = pending.poll()) != null) markLost(ev.rootId(), ev.source(), why);
     }
 
     private void sendRescans() {
@@ -313,20 +289,21 @@ public final class EventPublisher implements EventSink, AutoCloseable {
                 }
                 if (err == null) {
                     acked.incrementAndGet();
-                    publishedBySource.get(ev.source()).inc();
+                    metrics.published(ev.source());
+                    // from the first change a merged event stands for (PendingHints keeps the first capture time)
                     long latencyNs = Math.max(0, nowNs() - ev.timeNs());
-                    latency.observe(latencyNs / 1e9);
+                    metrics.latency.observe(latencyNs / 1e9);
                     listener.acknowledged(ev, latencyNs);
                     if (rescanAfterLoss) {
                         rescanInFlight.remove(ev.rootId());
-                        rescansAfterLoss.inc();
+                        metrics.rescansAfterLoss.inc();
                         // covers every loss recorded before this acknowledgement
                         lost.computeIfPresent(ev.rootId(), (k, loss) -> loss.atNs() - sentNs <= 0 ? null : loss);
                         log.info("host {} root {}: RESCAN after lost events acknowledged by Kafka", hostId,
                                 ev.rootId());
                     }
                 } else {
-                    publishErrors.inc();
+                    metrics.publishErrors.inc();
                     if (rescanAfterLoss) rescanInFlight.remove(ev.rootId());
                     if (ProducerFailure.isFatal(err)) {
                         fatal.fatal("event publisher of host " + hostId, new IllegalStateException(
@@ -345,7 +322,7 @@ public final class EventPublisher implements EventSink, AutoCloseable {
         Exception e = syncError;
         syncError = null;
         if (e == null) return true;
-        publishErrors.inc();
+        metrics.publishErrors.inc();
         // no rescan gets past these: sendLoop hands it to fatal and the process ends
         if (ProducerFailure.isFatal(e)) throw new IllegalStateException(ProducerFailure.advice(e), e);
         logError("Kafka refused an event of root " + ev.rootId() + " (is the broker reachable?)", e);
@@ -355,7 +332,8 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     }
 
     private byte[] encode(CapturedEvent ev) {
-        // numbered when sent, after capture: a sync that read the counter before this cannot have missed the change
+        // numbered when sent, after capture (of every change a merged event stands for): a sync that read the
+        // counter before this cannot have missed the change
         long s = sequence.next();
         // the all-args constructor: the builder's per-field default handling costs more than the encoding
         FileEvent fe = new FileEvent(hostId, ev.rootId(), ByteBuffer.wrap(ev.path()), ev.op(), ev.directory(),
@@ -376,10 +354,6 @@ public final class EventPublisher implements EventSink, AutoCloseable {
         }
     }
 
-    private static String label(CaptureSource source) {
-        return source.name().toLowerCase(Locale.ROOT);
-    }
-
     private static long nowNs() {
         Instant now = Instant.now();
         return now.getEpochSecond() * 1_000_000_000L + now.getNano();
@@ -389,7 +363,7 @@ public final class EventPublisher implements EventSink, AutoCloseable {
     public boolean awaitIdle(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() - deadline < 0) {
-            if (queue.isEmpty() && inFlight.get() == 0 && lost.isEmpty()) return true;
+            if (pending.isEmpty() && inFlight.get() == 0 && lost.isEmpty()) return true;
             Thread.sleep(10);
         }
         return false;

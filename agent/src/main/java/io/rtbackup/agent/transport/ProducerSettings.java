@@ -9,10 +9,13 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 /**
  * The settings of the agent's Kafka producer: made for events ({@link EventPublisher}), and carrying everything
  * else the agent publishes through its {@link SharedProducer} (command results, root states, reconciliation
- * results). Idempotent, {@code acks=all}, uncompressed (the broker compresses, see below), small batches in a
- * bounded pool, a short block, one request in flight per broker; the config's {@code kafka.*} settings go on top.
+ * results). Idempotent, {@code acks=all}, uncompressed (the broker compresses, see below), no linger, small batches
+ * in a bounded pool, a short block, one request in flight per broker; the config's {@code kafka.*} settings go on top.
  */
 public final class ProducerSettings {
+    /** {@code linger.ms}: none (see {@link #properties}). */
+    static final int LINGER_MS = 0;
+
     private ProducerSettings() {
     }
 
@@ -28,7 +31,11 @@ public final class ProducerSettings {
         // the broker and the link to it carries events uncompressed (a storm: some 3x the bytes);
         // kafka.compression.type=lz4 in the agent's config turns it back on.
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "10");
+        // No linger: at the agent's usual rates a record has nothing to wait for (at 100 events/s a 10 ms linger
+        // batched nothing), and every command result waited it out on the way back to the worker, once per command
+        // cycle (issue 18's latency: ~10 ms of a ~50 ms cycle). Under a storm the producer batches anyway: with one
+        // request in flight (below), whatever arrives meanwhile goes out together in the next request.
+        p.put(ProducerConfig.LINGER_MS_CONFIG, String.valueOf(LINGER_MS));
         // Events are keyed by path, so a batch per partition (12) fills at once; the producer keeps every batch
         // buffer it ever allocated (up to buffer.memory) for reuse. 256 KiB batches left 45 of them (11 MiB) on
         // the agent's heap at 100 changes/s; 64 KiB (some 300 events per partition and linger) and a 4 MiB pool

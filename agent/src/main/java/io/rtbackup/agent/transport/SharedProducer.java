@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * idempotent with {@code acks=all} already; their records are small (64 KiB batches and the 4 MiB pool only bound
  * what they hold); a send blocks at most {@code max.block.ms} (2 s) when the pool is full or metadata is missing,
  * after which it fails like any other undelivered record (results: the worker reissues the command; events: a
- * rescan). Records of different topics never wait for each other beyond the shared linger.
+ * rescan). Records of different topics never wait for each other (no linger; one request in flight at a time).
  *
  * <p>Ownership: made on first use ({@link #get()}, normally by the event publisher's sender thread, so building it
  * never delays capture) and closed once by its owner ({@link #close(Duration)}, the agent, after every user

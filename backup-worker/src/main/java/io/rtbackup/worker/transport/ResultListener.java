@@ -143,6 +143,11 @@ public final class ResultListener implements Runnable {
                 result.getCommandId(), result.getDestination());
             return;
         }
+        if (log.isDebugEnabled()) {
+            // the record's time is its producer's send time (CreateTime): the hop from the agent's send to here
+            log.debug("worker {}: result for command {} read, {} ms after the agent sent it", workerId,
+                result.getCommandId(), System.currentTimeMillis() - r.timestamp());
+        }
         target.accept(result);
     }
 

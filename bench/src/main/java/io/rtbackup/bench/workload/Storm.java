@@ -24,6 +24,8 @@ import java.util.OptionalDouble;
 public final class Storm implements Workload {
     private static final int FILES = 1000;
     private static final long TARGET_NANOS = 10_000_000_000L;
+    /** Events the agent's publisher folded into an identical one still waiting to be sent. */
+    private static final String MERGED = "rtb_agent_publish_merged_total";
 
     private final int writes;
     private final List<String> files = new ArrayList<>();
@@ -74,6 +76,7 @@ public final class Storm implements Workload {
             Sleep.ms(1000);
             long pid = r.measuredPid();
             OptionalDouble events0 = r.eventsPublished();
+            OptionalDouble merged0 = r.metric(MERGED);
             daemonLog.mark();
             ProcStats.Cpu cpu0 = ProcStats.cpu(pid);
             byte[] record = new byte[16];
@@ -94,14 +97,14 @@ public final class Storm implements Workload {
             ProcStats.Cpu cpu = ProcStats.cpu(pid).minus(cpu0);
             long tCpu = System.nanoTime();
             DaemonLog.Totals totals = daemonLog.settle(15_000);
-            OptionalDouble events1 = r.eventsPublished();
-            double events = events0.isPresent() && events1.isPresent()
-                    ? events1.getAsDouble() - events0.getAsDouble() : Double.NaN;
+            double events = difference(events0, r.eventsPublished());
+            double merged = difference(merged0, r.metric(MERGED));
             out.put("writes", Measure.count(writes));
             out.put("write phase", Measure.seconds((tWritten - t0) / 1e9));
             out.put("convergence after last write", tEqual < 0 ? Measure.missing(Measure.Unit.SECONDS)
                     : Measure.seconds((tEqual - tWritten) / 1e9));
             out.put("events published (rtbackup metric)", Measure.count(events));
+            out.put("events merged in the publish buffer (rtbackup metric)", Measure.count(merged));
             out.put("rsync connections", Measure.count(totals.connections()));
             out.put("rsync file entries", Measure.count(totals.fileEntries()));
             out.put("writes per rsync file entry", Measure.ratio(
@@ -117,5 +120,9 @@ public final class Storm implements Workload {
                     totals.fileEntries());
         }
         return out;
+    }
+
+    private static double difference(OptionalDouble before, OptionalDouble after) {
+        return before.isPresent() && after.isPresent() ? after.getAsDouble() - before.getAsDouble() : Double.NaN;
     }
 }
