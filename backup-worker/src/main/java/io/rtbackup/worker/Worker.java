@@ -26,6 +26,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.GroupProtocol;
@@ -66,6 +69,8 @@ public final class Worker implements AutoCloseable {
     private StatusPublisher statusPublisher;
     private ResultListener results;
     private Thread resultsThread;
+    /** Verifies polled events' signatures beside the pipeline threads (null without a keyring or a second core). */
+    private ExecutorService verifyPool;
     private boolean started;
     private boolean closed;
     private volatile boolean closing;
@@ -104,8 +109,10 @@ public final class Worker implements AutoCloseable {
                 config.workerId(), SigningSettings.KEY);
         }
         transport = new KafkaTransport(bootstrapServers, topics, config.workerId(), kafka(), signer);
+        int helpers = verifyHelpers(Runtime.getRuntime().availableProcessors());
+        if (config.signing().verifier().verifies() && helpers > 0) verifyPool = newVerifyPool(helpers);
         RecordAuthenticity authenticity = RecordAuthenticity.of(config.workerId(), config.signing().verifier(),
-            registry, transport);
+            registry, transport, verifyPool, helpers);
         // Pipelines are created once results can be read; none exists before, so no result can be missed.
         Map<String, DestinationPipeline> byName = new ConcurrentHashMap<>();
         Map<String, Consumer<SyncResult>> byDestination = new HashMap<>();
@@ -254,9 +261,27 @@ public final class Worker implements AutoCloseable {
         if (statusPublisher != null) statusPublisher.close();
         if (results != null) results.stop();
         if (resultsThread != null) joinQuietly(resultsThread);
+        if (verifyPool != null) verifyPool.shutdown(); // the pipelines have stopped: nothing waits on it
         if (transport != null) transport.close();
         if (metrics != null) metrics.close();
         log.info("worker {} stopped", config.workerId());
+    }
+
+    /**
+     * Threads that verify a polled batch's signatures beside its pipeline thread: one per further core, at most 3
+     * (Ed25519 verification is the largest cost of a storm's events; a worker shares its cores with Kafka's client).
+     */
+    static int verifyHelpers(int processors) {
+        return Math.max(0, Math.min(3, processors - 1));
+    }
+
+    private ExecutorService newVerifyPool(int n) {
+        AtomicInteger count = new AtomicInteger();
+        return Executors.newFixedThreadPool(n, r -> {
+            Thread t = new Thread(r, "rtb-worker-verify-" + count.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     private static void joinQuietly(Thread t) {

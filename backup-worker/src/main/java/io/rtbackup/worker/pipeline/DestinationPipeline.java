@@ -224,7 +224,7 @@ public final class DestinationPipeline implements Runnable {
         if (polled.isEmpty()) return; // positions were reset: poll again before anything else
         ConsumerRecords<byte[], byte[]> records = polled.get();
         if (offsets.assignedOnce()) ready = true;
-        for (ConsumerRecord<byte[], byte[]> r : records) intake.accept(r);
+        intake.acceptAll(records);
         if (!records.isEmpty() || lagEvents > 0) lagEvents = offsets.lag();
         drainInbox();
         for (StuckPaths.Due d : stuck.due()) coalescer.offerRetry(d.key(), d.path());

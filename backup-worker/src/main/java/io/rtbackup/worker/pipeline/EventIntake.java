@@ -64,6 +64,12 @@ final class EventIntake {
         this.metrics = metrics;
     }
 
+    /** {@link #accept} for each of a poll's records, their signatures verified ahead on every core first. */
+    void acceptAll(Iterable<ConsumerRecord<byte[], byte[]>> records) {
+        authenticity.verifyAhead(records); // a storm's events would otherwise be verified one by one here
+        for (ConsumerRecord<byte[], byte[]> r : records) accept(r);
+    }
+
     void accept(ConsumerRecord<byte[], byte[]> r) {
         int p = r.partition();
         long o = r.offset();

@@ -9,10 +9,17 @@ import io.rtbackup.schema.signing.RejectReason;
 import io.rtbackup.schema.signing.Verification;
 import io.rtbackup.worker.transport.DeadLetter;
 import io.rtbackup.worker.transport.DeadLetterSink;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 import org.slf4j.Logger;
@@ -28,13 +35,16 @@ import org.slf4j.LoggerFactory;
  * {@code rtb_worker_records_rejected_total{records,reason}}.
  *
  * <p>An event is read by every destination's pipeline; its verdict is computed once and kept (the last
- * {@value #VERDICTS} events) for the others. Thread-safe.
+ * {@value #VERDICTS} events) for the others. A polled batch's verdicts can be computed ahead on more cores
+ * ({@link #verifyAhead}); whatever that left out is verified when asked for, so it only ever saves time. Thread-safe.
  */
 public final class RecordAuthenticity {
     private static final Logger log = LoggerFactory.getLogger(RecordAuthenticity.class);
     public static final String UNAUTHENTICATED_EVENT = DeadLetter.KIND_UNAUTHENTICATED_EVENT;
     public static final String UNAUTHENTICATED_RESULT = DeadLetter.KIND_UNAUTHENTICATED_RESULT;
     static final int VERDICTS = 65_536;
+    /** Batches smaller than this are verified where they are used: handing them over costs more than it saves. */
+    static final int AHEAD_MIN_RECORDS = 8;
 
     /** Why a record is refused: the reason (metric label) and what was wrong (for the DLQ and the log). */
     public record Refusal(RejectReason reason, String detail) {
@@ -53,6 +63,9 @@ public final class RecordAuthenticity {
     private final Counter rejected;
     private final DeadLetterSink deadLetters;
     private final String workerId;
+    /** Runs {@link #verifyAhead}'s helpers; null: none, every verdict is computed where it is used. */
+    private final Executor ahead;
+    private final int aheadThreads;
     private final Map<Place, Cached> verdicts = new LinkedHashMap<>(1024, 0.75f, false) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Place, Cached> eldest) {
@@ -61,7 +74,9 @@ public final class RecordAuthenticity {
     };
 
     private RecordAuthenticity(RecordVerifier verifier, Counter rejected, DeadLetterSink deadLetters,
-                               String workerId) {
+                               String workerId, Executor ahead, int aheadThreads) {
+        this.ahead = ahead;
+        this.aheadThreads = ahead == null ? 0 : aheadThreads;
         this.verifier = verifier;
         this.rejected = rejected;
         this.deadLetters = deadLetters;
@@ -70,7 +85,7 @@ public final class RecordAuthenticity {
 
     /** Accepts every record and counts nothing (no keyring; tests). */
     public static RecordAuthenticity none() {
-        return new RecordAuthenticity(RecordVerifier.NONE, null, null, "");
+        return new RecordAuthenticity(RecordVerifier.NONE, null, null, "", null, 0);
     }
 
     /**
@@ -78,6 +93,15 @@ public final class RecordAuthenticity {
      */
     public static RecordAuthenticity of(String workerId, RecordVerifier verifier, PrometheusRegistry registry,
                                         DeadLetterSink deadLetters) {
+        return of(workerId, verifier, registry, deadLetters, null, 0);
+    }
+
+    /**
+     * @param ahead        runs {@link #verifyAhead}'s helpers (null: none)
+     * @param aheadThreads how many of {@code ahead}'s threads one batch may use beside the caller's
+     */
+    public static RecordAuthenticity of(String workerId, RecordVerifier verifier, PrometheusRegistry registry,
+                                        DeadLetterSink deadLetters, Executor ahead, int aheadThreads) {
         Counter c = Counter.builder().name("rtb_worker_records_rejected_total")
             .help("Events and results refused because they were not signed by the host they name, by kind of "
                 + "record and reason")
@@ -86,7 +110,7 @@ public final class RecordAuthenticity {
             c.labelValues("events", r.label());
             c.labelValues("results", r.label());
         }
-        return new RecordAuthenticity(verifier, c, deadLetters, workerId);
+        return new RecordAuthenticity(verifier, c, deadLetters, workerId, ahead, aheadThreads);
     }
 
     /**
@@ -129,6 +153,53 @@ public final class RecordAuthenticity {
                 });
         }
         return false;
+    }
+
+    /**
+     * Computes the verdicts of {@code records} on the caller's thread and up to {@code aheadThreads} of the pool at
+     * once, and returns when all are known (or the caller is interrupted: what is left is verified when used). A
+     * storm's events otherwise wait for one pipeline thread to verify them one by one. Does nothing without a
+     * pool, without a keyring, or for fewer than {@value #AHEAD_MIN_RECORDS} records.
+     */
+    public void verifyAhead(Iterable<ConsumerRecord<byte[], byte[]>> records) {
+        if (ahead == null || !verifier.verifies()) return;
+        List<ConsumerRecord<byte[], byte[]>> batch = new ArrayList<>();
+        records.forEach(batch::add);
+        if (batch.size() < AHEAD_MIN_RECORDS) return;
+        AtomicInteger next = new AtomicInteger();
+        Runnable work = () -> {
+            for (int i; (i = next.getAndIncrement()) < batch.size(); ) cachedVerdict(batch.get(i));
+        };
+        List<FutureTask<Void>> helpers = new ArrayList<>();
+        for (int k = 0; k < Math.min(aheadThreads, batch.size() / AHEAD_MIN_RECORDS); k++) {
+            FutureTask<Void> helper = new FutureTask<>(work, null);
+            try {
+                ahead.execute(helper);
+            } catch (RejectedExecutionException e) {
+                break; // the pool is shutting down: the caller does the rest
+            }
+            helpers.add(helper);
+        }
+        work.run();
+        for (FutureTask<Void> helper : helpers) {
+            try {
+                helper.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (ExecutionException e) {
+                // verification reports a bad record as a verdict; anything thrown is a bug, as it was inline
+                throw new IllegalStateException("verifying a batch of " + batch.size() + " records failed",
+                    e.getCause());
+            }
+        }
+    }
+
+    /** Verdicts known now (tests). */
+    int verdictsKnown() {
+        synchronized (verdicts) {
+            return verdicts.size();
+        }
     }
 
     private Verification cachedVerdict(ConsumerRecord<byte[], byte[]> r) {
