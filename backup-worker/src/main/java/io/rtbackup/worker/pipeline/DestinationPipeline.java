@@ -60,16 +60,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class DestinationPipeline implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(DestinationPipeline.class);
-    private static final long IDLE_POLL_MS = 20;
-    /**
-     * The longest poll while a command's result is awaited. A result is read by the worker's result listener on its
-     * own thread and waits in the inbox ({@link #deliver}) until this loop's poll returns, which only arriving
-     * events cut short: at 100 changes/s a result waited 6-7 ms there on average (p90 12 ms), once per command
-     * cycle, and up to {@link #IDLE_POLL_MS} at lower rates (issue 18). No {@code consumer.wakeup()} instead: one that
-     * lands in a rebalance callback or a commit would fail them. Costs an empty round every 5 ms while a command
-     * is out.
-     */
-    static final long AWAITING_RESULT_POLL_MS = 5;
     private static final long GAUGE_INTERVAL_NS = 250_000_000L;
 
     private final WorkerConfig config;
@@ -381,26 +371,8 @@ public final class DestinationPipeline implements Runnable {
     // ---- consumer control and gauges ---------------------------------------------------------------------------
 
     private long pollTimeoutMs() {
-        return pollTimeoutMs(nanos.getAsLong(), issueBlocked ? Long.MAX_VALUE : coalescer.nextCheckNanos(),
+        return PollTimeout.millis(nanos.getAsLong(), issueBlocked ? Long.MAX_VALUE : coalescer.nextCheckNanos(),
             Math.min(ledger.nextRetryDueNs(), stuck.nextDueNs()), ledger.inFlight() > 0, !inbox.isEmpty());
-    }
-
-    /**
-     * How long the next poll may wait: until the coalescer may issue something ({@code issueDue}), a retry or
-     * stuck path is due ({@code retryDue}; both {@code Long.MAX_VALUE} for never), at most {@link #IDLE_POLL_MS},
-     * at most {@link #AWAITING_RESULT_POLL_MS} while a result is awaited, and not at all with a signal waiting.
-     */
-    static long pollTimeoutMs(long now, long issueDue, long retryDue, boolean awaitingResult, boolean signalWaiting) {
-        if (signalWaiting) return 0;
-        long t = awaitingResult ? AWAITING_RESULT_POLL_MS : IDLE_POLL_MS;
-        if (issueDue != Long.MAX_VALUE) t = Math.min(t, ceilMs(issueDue - now));
-        if (retryDue != Long.MAX_VALUE) t = Math.min(t, ceilMs(retryDue - now));
-        return Math.max(0, t);
-    }
-
-    private static long ceilMs(long ns) {
-        if (ns <= 0) return 0;
-        return (ns + 999_999) / 1_000_000;
     }
 
     private void applyPause() {
