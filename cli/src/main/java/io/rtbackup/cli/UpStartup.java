@@ -31,16 +31,16 @@ import org.slf4j.LoggerFactory;
  *   <li>The broker starts on a thread of its own as soon as the command's options are checked ({@link #launch}), beside
  *   the command's remaining set-up. After a SIGKILL its start takes seconds: the
  *   controller starts, loads the metadata log and takes the dead incarnation's registration off before the broker
- *   registers ({@code EmbeddedKafkaBroker}); then the broker catches up and loads its logs. The agent and the worker
- *   are built meanwhile, once the controller listens ({@link #awaitController}; their Kafka clients connect
- *   lazily).</li>
+ *   registers ({@code EmbeddedKafkaBroker}); then the broker catches up and loads its logs. The agent is built at
+ *   once and watches ({@link Agent#watch()}: capture needs no Kafka; what it captures waits in its publisher); the
+ *   worker is built once the controller listens ({@link #awaitController}; their Kafka clients connect lazily).</li>
  *   <li>A state dir whose broker already holds every topic (each has its partition directory in the log dir: a
  *   restart) starts the worker and the agent at once as well: their clients connect as soon as the broker listens,
  *   the worker's results listener and the agent's command consumer are placed by then, and the agent's capture and
  *   start-up rescan run during the broker's wait instead of after it (what it publishes waits in the producer). The
  *   topics are still ensured once the broker is up (a setting may have changed).</li>
- *   <li>A fresh state dir goes one step after the other: broker, topics, worker, agent; nothing can read a topic
- *   before it exists.</li>
+ *   <li>A fresh state dir starts the rest one step after the other: broker, topics, worker, the agent's services
+ *   (its capture already watches); nothing can read a topic before it exists.</li>
  * </ul>
  */
 final class UpStartup {
