@@ -213,11 +213,11 @@ public final class Agent implements AutoCloseable {
     }
 
     /**
-     * Watches first ({@link #watch()}, unless the caller did), without waiting for Kafka: capture starts before the services are built, and its publisher
-     * holds what it captures (the start-up rescan first) until the executor reads its partition of the commands
-     * topic. No event reaches Kafka before that position is taken, so every command a worker sends in answer to
-     * one (written after the event) lies after it and is seen: the guarantee the old order (executor ready, then
-     * capture) gave, without capture waiting for it.
+     * Watches first ({@link #watch()}, unless the caller did), without waiting for Kafka: capture starts before the
+     * services are built, and its publisher holds what it captures (the start-up rescan first) until the executor
+     * reads its partition of the commands topic. No event reaches Kafka before that position is taken, so every
+     * command a worker sends in answer to one (written after the event) lies after it and is seen: the guarantee the
+     * old order (executor ready, then capture) gave, without capture waiting for it.
      */
     public synchronized Agent start() throws CaptureUnavailableException, InterruptedException {
         watch();
