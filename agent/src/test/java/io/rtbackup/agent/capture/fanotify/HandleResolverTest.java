@@ -13,28 +13,25 @@ import org.junit.jupiter.api.Test;
  */
 class HandleResolverTest {
 
+    private final AtomicInteger rescans = new AtomicInteger();
+    // fd -1 as filesystem 42's mount fd: open_by_handle_at fails with EBADF, a failure that is not "gone"
+    private final HandleResolver resolver = new HandleResolver(Map.of(42L, -1), 16, rescans::incrementAndGet);
+
+    /** A named directory record on filesystem {@code fsid}. */
+    private static FanotifyRecord.Fid named(long fsid) {
+        FanotifyRecord.FileHandle fh = new FanotifyRecord.FileHandle(fsid, 1, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+        return new FanotifyRecord.Fid(FanotifyRecord.FidType.DFID_NAME, fh, "f".getBytes(StandardCharsets.US_ASCII));
+    }
+
     @Test
     void aHandleThatCannotBeOpenedForAnyReasonButEstaleRequestsARescan() {
-        AtomicInteger rescans = new AtomicInteger();
-        // fd -1 as the filesystem's mount fd: open_by_handle_at fails with EBADF, a failure that is not "gone"
-        HandleResolver resolver = new HandleResolver(Map.of(42L, -1), 16, rescans::incrementAndGet);
-        FanotifyRecord.FileHandle fh = new FanotifyRecord.FileHandle(42L, 1, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
-        FanotifyRecord.Fid fid = new FanotifyRecord.Fid(FanotifyRecord.FidType.DFID_NAME, fh,
-                "f".getBytes(StandardCharsets.US_ASCII));
-
-        assertThat(resolver.resolve(fid)).isNull();
+        assertThat(resolver.resolve(named(42L))).isNull();
         assertThat(rescans).hasValue(1);
     }
 
     @Test
     void aHandleOnAFilesystemNoRootLivesOnIsNotOurs() {
-        AtomicInteger rescans = new AtomicInteger();
-        HandleResolver resolver = new HandleResolver(Map.of(42L, -1), 16, rescans::incrementAndGet);
-        FanotifyRecord.FileHandle fh = new FanotifyRecord.FileHandle(7L, 1, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
-        FanotifyRecord.Fid fid = new FanotifyRecord.Fid(FanotifyRecord.FidType.DFID_NAME, fh,
-                "f".getBytes(StandardCharsets.US_ASCII));
-
-        assertThat(resolver.resolve(fid)).isNull();
+        assertThat(resolver.resolve(named(7L))).isNull();
         assertThat(rescans).hasValue(0);
     }
 }
