@@ -31,10 +31,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Publishes captured events to the events topic. Capture never waits for Kafka: events go into a bounded buffer
- * that one sender thread drains into an idempotent producer (acks=all, lz4, short linger). An event identical to
- * one still waiting there is merged into it ({@link PendingHints}), so a publisher that is behind sends, signs and
- * numbers each distinct event once. When the buffer is
- * full or Kafka gives up on a record, the event's root is marked as having lost events; a {@code RESCAN} of that
+ * that one sender thread drains into an idempotent producer (acks=all, uncompressed, no linger:
+ * {@link ProducerSettings}). An event identical to one still waiting there is merged into it ({@link PendingHints}),
+ * so a publisher that is behind sends, signs and numbers each distinct event once. When the buffer is full or Kafka
+ * gives up on a record, the event's root is marked as having lost events; a {@code RESCAN} of that
  * root is published, and the mark is cleared only when Kafka acknowledged a rescan after the loss. An event that
  * cannot be encoded is such a loss too. Nothing is dropped without a rescan covering it; when not even the
  * rescan can be encoded, or the sender thread fails in any other unexpected way, the {@link FatalErrorHandler}
